@@ -1,0 +1,104 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "personalize-tail",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "personalize-tail", targets: ["personalize-tail"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: Leaves
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(
+            name: "AWSSigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Domain
+        .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "PersonalizeClient",
+            dependencies: [
+                "PersonalizeModel", "AWSSigV4", "JSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Tailing",
+            dependencies: ["Gzip", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Checkpoints", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        // MARK: Wiring
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "AWSSigV4", "Tailing", "Checkpoints",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "personalize-tail",
+            dependencies: [
+                "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Test support
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "GzipTests", dependencies: ["Gzip", "CZlib"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PersonalizeModelTests", dependencies: ["PersonalizeModel", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "TailingTests", dependencies: ["Tailing", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonalizeClientTests",
+            dependencies: ["PersonalizeClient", "AWSSigV4", "PersonalizeModel", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "TestSupport", "JSON", "Gzip"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

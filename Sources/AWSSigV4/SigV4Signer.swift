@@ -1,0 +1,209 @@
+import Crypto
+import Foundation
+
+/// AWS Signature Version 4 header signing, as a pure function of the request, the credentials and
+/// the date.
+///
+/// Pure so it can be tested byte for byte against AWS's and botocore's vectors and used from any
+/// task; the only state is a shared cache of derived signing keys. Tuned for the hot path: bytes
+/// instead of strings, hand-written hex and date formatting, one SHA-256 of the body.
+public struct SigV4Signer: Sendable {
+    /// Variations AWS's test suite exercises; the defaults are what non-S3 services like Personalize want.
+    public struct Options: Sendable, Equatable {
+        /// Remove `.`/`..` segments and duplicate slashes from the path before encoding it (not for S3).
+        public var normalizesPath: Bool
+        /// Sign `X-Amz-Security-Token`; when `false` it is still returned, just added after signing
+        /// (a few services need that; Personalize does not).
+        public var signsSessionToken: Bool
+        /// Send and sign `X-Amz-Content-SHA256` with the payload hash (S3 style; botocore does not for
+        /// Personalize).
+        public var addsContentSHA256Header: Bool
+
+        public init(
+            normalizesPath: Bool = true, signsSessionToken: Bool = true, addsContentSHA256Header: Bool = false
+        ) {
+            self.normalizesPath = normalizesPath
+            self.signsSessionToken = signsSessionToken
+            self.addsContentSHA256Header = addsContentSHA256Header
+        }
+    }
+
+    /// The signing name of the service: `personalize` for Personalize Events (not the host prefix).
+    public let service: String
+    public let region: String
+    public let options: Options
+    /// `/{region}/{service}/aws4_request`, the credential scope after the date.
+    private let scopeSuffix: [UInt8]
+    private let keyCache: SigningKeyCache
+
+    public init(service: String, region: String, options: Options = Options()) {
+        self.service = service
+        self.region = region
+        self.options = options
+        self.scopeSuffix = Array("/\(region)/\(service)/aws4_request".utf8)
+        self.keyCache = SigningKeyCache(region: region, service: service)
+    }
+
+    // MARK: - Signing
+
+    /// Signs a request and returns the headers to add to it: `X-Amz-Date`, `X-Amz-Security-Token`
+    /// when the credentials carry a token, `X-Amz-Content-SHA256` when that option is on, and
+    /// `Authorization`.
+    ///
+    /// - Parameters:
+    ///   - path: the path as sent on the wire (already percent-encoded, without `?query`).
+    ///   - query: the query as sent (without `?`), or `""`.
+    ///   - headers: the headers to sign, e.g. `host` (required) and `content-type`. `authorization`,
+    ///     `x-amz-date`, `x-amz-security-token`, `user-agent`, `expect`, `transfer-encoding` and
+    ///     `x-amzn-trace-id` are ignored.
+    ///   - body: the exact body bytes (`[UInt8]`, `Data`, ...); hashed once with SHA-256.
+    public func sign(
+        method: String, path: String, query: String, headers: [(name: String, value: String)],
+        body: some ContiguousBytes, credentials: AWSCredentials, date: Date
+    ) -> [(name: String, value: String)] {
+        sign(
+            method: method, path: path, query: query, headers: headers,
+            payloadHash: Self.payloadHash(body), credentials: credentials, date: date
+        )
+    }
+
+    /// Signs a request whose payload hash (lower-case hex SHA-256) is already known.
+    public func sign(
+        method: String, path: String, query: String, headers: [(name: String, value: String)],
+        payloadHash: String, credentials: AWSCredentials, date: Date
+    ) -> [(name: String, value: String)] {
+        let amzDate = AmzDate(date)
+        let (canonical, signedNames) = canonicalRequestBytes(
+            method: method, path: path, query: query, headers: headers,
+            payloadHash: payloadHash, credentials: credentials, amzDate: amzDate
+        )
+        let signature = signatureBytes(
+            stringToSign: stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate),
+            credentials: credentials, amzDate: amzDate
+        )
+        var authorization = Array("AWS4-HMAC-SHA256 Credential=".utf8)
+        authorization.reserveCapacity(200 + signedNames.count)
+        authorization.append(contentsOf: credentials.accessKeyId.utf8)
+        authorization.append(UInt8(ascii: "/"))
+        authorization.append(contentsOf: amzDate.dateStamp)
+        authorization.append(contentsOf: scopeSuffix)
+        authorization.append(contentsOf: ", SignedHeaders=".utf8)
+        authorization.append(contentsOf: signedNames)
+        authorization.append(contentsOf: ", Signature=".utf8)
+        authorization.append(contentsOf: signature)
+
+        var result: [(name: String, value: String)] = [("X-Amz-Date", amzDate.timestamp)]
+        if let token = credentials.sessionToken {
+            result.append(("X-Amz-Security-Token", token))
+        }
+        if options.addsContentSHA256Header {
+            result.append(("X-Amz-Content-SHA256", payloadHash))
+        }
+        result.append(("Authorization", String(decoding: authorization, as: UTF8.self)))
+        return result
+    }
+
+    /// The lower-case hex SHA-256 of a body, as used in the canonical request.
+    public static func payloadHash(_ body: some ContiguousBytes) -> String {
+        var hasher = SHA256()
+        body.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return ByteEncoding.hex(hasher.finalize())
+    }
+
+    // MARK: - Intermediate strings (for tests and debugging)
+
+    /// The canonical request `sign` would build, including the headers the signer adds.
+    public func canonicalRequest(
+        method: String, path: String, query: String, headers: [(name: String, value: String)],
+        payloadHash: String, credentials: AWSCredentials, date: Date
+    ) -> String {
+        let bytes = canonicalRequestBytes(
+            method: method, path: path, query: query, headers: headers,
+            payloadHash: payloadHash, credentials: credentials, amzDate: AmzDate(date)
+        ).canonical
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `AWS4-HMAC-SHA256\n{X-Amz-Date}\n{scope}\n{hex SHA-256 of the canonical request}`.
+    public func stringToSign(canonicalRequest: String, date: Date) -> String {
+        let bytes = stringToSignBytes(canonicalRequest: Array(canonicalRequest.utf8), amzDate: AmzDate(date))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The hex HMAC-SHA256 of `stringToSign` under the derived signing key.
+    public func signature(stringToSign: String, credentials: AWSCredentials, date: Date) -> String {
+        let bytes = signatureBytes(
+            stringToSign: Array(stringToSign.utf8), credentials: credentials, amzDate: AmzDate(date)
+        )
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `yyyyMMdd/{region}/{service}/aws4_request`.
+    public func credentialScope(date: Date) -> String {
+        String(decoding: AmzDate(date).dateStamp + scopeSuffix, as: UTF8.self)
+    }
+
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC, the `X-Amz-Date` value for `date`.
+    public static func amzDate(_ date: Date) -> String {
+        AmzDate(date).timestamp
+    }
+
+    // MARK: - Byte-level steps
+
+    private func canonicalRequestBytes(
+        method: String, path: String, query: String, headers: [(name: String, value: String)],
+        payloadHash: String, credentials: AWSCredentials, amzDate: AmzDate
+    ) -> (canonical: [UInt8], signedNames: [UInt8]) {
+        var toSign: [CanonicalHeader] = []
+        toSign.reserveCapacity(headers.count + 3)
+        for header in headers {
+            let name = Self.lowercasedName(header.name)
+            if Self.unsignableHeaders.contains(name) { continue }
+            if options.addsContentSHA256Header, name == Self.contentSHA256Name { continue }
+            toSign.append(CanonicalHeader(name: name, value: Self.normalizedValue(header.value.utf8)))
+        }
+        toSign.append(CanonicalHeader(name: Array("x-amz-date".utf8), value: amzDate.bytes))
+        if let token = credentials.sessionToken, options.signsSessionToken {
+            toSign.append(
+                CanonicalHeader(name: Array("x-amz-security-token".utf8), value: Self.normalizedValue(token.utf8)))
+        }
+        if options.addsContentSHA256Header {
+            toSign.append(CanonicalHeader(name: Self.contentSHA256Name, value: Array(payloadHash.utf8)))
+        }
+
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        out.append(contentsOf: method.utf8)
+        out.append(UInt8(ascii: "\n"))
+        Self.appendCanonicalURI(path, normalize: options.normalizesPath, to: &out)
+        out.append(UInt8(ascii: "\n"))
+        Self.appendCanonicalQuery(query, to: &out)
+        out.append(UInt8(ascii: "\n"))
+        let signedNames = Self.appendHeaderBlock(Self.canonicalHeaders(toSign), to: &out)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: signedNames)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: payloadHash.utf8)
+        return (out, signedNames)
+    }
+
+    private func stringToSignBytes(canonicalRequest: [UInt8], amzDate: AmzDate) -> [UInt8] {
+        var out = Array("AWS4-HMAC-SHA256\n".utf8)
+        out.reserveCapacity(160)
+        out.append(contentsOf: amzDate.bytes)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: amzDate.dateStamp)
+        out.append(contentsOf: scopeSuffix)
+        out.append(UInt8(ascii: "\n"))
+        ByteEncoding.appendHex(SHA256.hash(data: canonicalRequest), to: &out)
+        return out
+    }
+
+    private func signatureBytes(stringToSign: [UInt8], credentials: AWSCredentials, amzDate: AmzDate) -> [UInt8] {
+        let key = keyCache.signingKey(for: credentials, date: amzDate)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        ByteEncoding.appendHex(HMAC<SHA256>.authenticationCode(for: stringToSign, using: key), to: &out)
+        return out
+    }
+}

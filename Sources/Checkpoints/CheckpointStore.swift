@@ -1,0 +1,94 @@
+import JSON
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where checkpoints live. A protocol only because tests swap the disk for memory.
+public protocol CheckpointStore: Sendable {
+    func load() throws(CheckpointError) -> [FileCheckpoint]
+    func save(_ checkpoints: [FileCheckpoint]) throws(CheckpointError)
+}
+
+/// Checkpoints in `<state>/checkpoints.json`, versioned, replaced atomically (write a temporary file, fsync it,
+/// rename it over the old one, fsync the directory), so a crash at any instant leaves the old or the new state,
+/// never a torn one.
+public struct DiskCheckpointStore: CheckpointStore {
+    public static let formatVersion = 1
+    public static let fileName = "checkpoints.json"
+
+    public let directory: String
+    public var path: String { directory + "/" + Self.fileName }
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public func load() throws(CheckpointError) -> [FileCheckpoint] {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path)
+        } catch let error where error.isNotFound {
+            return []
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw .corrupt(path, "is not valid JSON (\(error)); move it aside to start over, which re-sends the files")
+        }
+        guard let version = document["version"]?.numberValue?.int64 else {
+            throw .corrupt(path, "has no version")
+        }
+        guard version == Int64(Self.formatVersion) else {
+            throw .corrupt(path, "has format version \(version); this build reads version \(Self.formatVersion)")
+        }
+        guard let files = document["files"]?.arrayValue else { throw .corrupt(path, "has no files list") }
+        var result: [FileCheckpoint] = []
+        for (i, entry) in files.enumerated() {
+            guard let checkpoint = FileCheckpoint(json: entry) else {
+                throw .corrupt(path, "entry \(i) is malformed")
+            }
+            result.append(checkpoint)
+        }
+        return result
+    }
+
+    public func save(_ checkpoints: [FileCheckpoint]) throws(CheckpointError) {
+        var w = JSONWriter(capacity: 256 + checkpoints.count * 256)
+        w.raw("{\"version\":")
+        w.number(Int64(Self.formatVersion))
+        w.raw(",\"files\":[")
+        for (i, c) in checkpoints.enumerated() {
+            if i > 0 { w.raw(",\n") } else { w.raw("\n") }
+            c.write(to: &w)
+        }
+        w.raw("\n]}\n")
+        try AtomicFile.write(w.bytes, to: path)
+    }
+}
+
+/// Keeps checkpoints in memory, for tests.
+public final class MemoryCheckpointStore: CheckpointStore, Sendable {
+    private let state: Mutex<(stored: [FileCheckpoint], saves: Int)>
+
+    public init(_ initial: [FileCheckpoint] = []) {
+        state = Mutex((initial, 0))
+    }
+
+    public var saveCount: Int { state.withLock { $0.saves } }
+
+    public func load() throws(CheckpointError) -> [FileCheckpoint] {
+        state.withLock { $0.stored }
+    }
+
+    public func save(_ checkpoints: [FileCheckpoint]) throws(CheckpointError) {
+        state.withLock {
+            $0.stored = checkpoints
+            $0.saves += 1
+        }
+    }
+}

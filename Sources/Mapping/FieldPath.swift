@@ -1,0 +1,126 @@
+import JSON
+
+/// A precompiled location inside a log record: `user.id`, `items[0].sku`, `headers["x-request-id"]`.
+///
+/// Paths are parsed once at start-up so that resolving one on the hot path is a short walk over an array of
+/// components, with no string scanning per record.
+public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
+    enum Component: Sendable, Hashable {
+        case member(String)
+        case index(Int)
+    }
+
+    let components: [Component]
+    /// The path as written in the configuration, for messages.
+    public let description: String
+
+    /// Parses `text`; returns a message saying what is wrong when it is not a valid path.
+    public static func parse(_ text: String) -> Result<FieldPath, PathError> {
+        var parser = Parser(bytes: Array(text.utf8))
+        do {
+            let components = try parser.parse()
+            return .success(FieldPath(components: components, description: text))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The value at this path, or `nil` when any step is missing, null, or of the wrong kind.
+    @inline(__always)
+    func resolve(in root: JSONValue) -> JSONValue? {
+        var current = root
+        for component in components {
+            switch component {
+            case .member(let key):
+                guard case .object(let object) = current, let next = object[key] else { return nil }
+                current = next
+            case .index(let i):
+                guard case .array(let array) = current, i < array.count else { return nil }
+                current = array[i]
+            }
+        }
+        if case .null = current { return nil }
+        return current
+    }
+
+    /// Why a path could not be parsed.
+    public struct PathError: Error, Sendable, Hashable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    // MARK: - Parser
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var i = 0
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        func fail(_ message: String) -> PathError {
+            PathError(message: "invalid path: \(message)")
+        }
+
+        mutating func parse() throws(PathError) -> [Component] {
+            guard !bytes.isEmpty else { throw fail("it is empty") }
+            var out: [Component] = []
+            var expectName = true
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == UInt8(ascii: "[") {
+                    out.append(try bracket())
+                    expectName = false
+                } else if b == UInt8(ascii: ".") {
+                    if expectName { throw fail("empty member name at character \(i + 1)") }
+                    i += 1
+                    expectName = true
+                    if i == bytes.count { throw fail("it ends with '.'") }
+                } else {
+                    if !expectName { throw fail("expected '.' or '[' at character \(i + 1)") }
+                    let start = i
+                    while i < bytes.count, bytes[i] != UInt8(ascii: "."), bytes[i] != UInt8(ascii: "[") {
+                        if bytes[i] == UInt8(ascii: "]") || bytes[i] == UInt8(ascii: "\"") {
+                            throw fail("unexpected '\(Character(UnicodeScalar(bytes[i])))' at character \(i + 1); quote such names as [\"name\"]")
+                        }
+                        i += 1
+                    }
+                    out.append(.member(String(decoding: bytes[start..<i], as: UTF8.self)))
+                    expectName = false
+                }
+            }
+            return out
+        }
+
+        mutating func bracket() throws(PathError) -> Component {
+            i += 1  // [
+            guard i < bytes.count else { throw fail("unterminated '['") }
+            if bytes[i] == UInt8(ascii: "\"") {
+                // A quoted name: JSON string syntax, so escapes work as in the log itself.
+                var j = i + 1
+                while j < bytes.count, bytes[j] != UInt8(ascii: "\"") {
+                    j += bytes[j] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard j < bytes.count, j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "]") else {
+                    throw fail("a quoted name must look like [\"name\"]")
+                }
+                guard case .string(let name)? = try? JSONParser.parse(bytes[i...j]) else {
+                    throw fail("invalid quoted name")
+                }
+                i = j + 2
+                return .member(name)
+            }
+            var value = 0
+            let start = i
+            while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+                value = value &* 10 &+ Int(bytes[i] - UInt8(ascii: "0"))
+                if value > 1_000_000 { throw fail("index too large") }
+                i += 1
+            }
+            guard i > start, i < bytes.count, bytes[i] == UInt8(ascii: "]") else {
+                throw fail("expected a non-negative index or a quoted name inside [...]")
+            }
+            i += 1
+            return .index(value)
+        }
+    }
+}

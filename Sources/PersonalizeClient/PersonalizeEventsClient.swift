@@ -1,0 +1,198 @@
+import AWSSigV4
+import Foundation
+import Logging
+import PersonalizeModel
+
+/// Sends Personalize Events requests: signs them, retries what is retryable, and reports what became of them.
+///
+/// It knows nothing of files or records: it takes a finished ``RequestBody`` and says whether the service accepted
+/// it, rejected it (bad input: the caller isolates the records), or cannot be reached in a way that retrying fixes.
+public final class PersonalizeEventsClient: Sendable {
+    public struct Configuration: Sendable {
+        public var endpoint: Endpoint
+        public var region: String
+        public var retry: RetryPolicy
+        public var requestTimeout: Duration
+        public var userAgent: String
+
+        public init(
+            endpoint: Endpoint, region: String, retry: RetryPolicy = .init(), requestTimeout: Duration = .seconds(30),
+            userAgent: String = "personalize-tail"
+        ) {
+            self.endpoint = endpoint
+            self.region = region
+            self.retry = retry
+            self.requestTimeout = requestTimeout
+            self.userAgent = userAgent
+        }
+    }
+
+    /// What became of one request after all its attempts.
+    public struct Result: Sendable {
+        public enum Outcome: Sendable {
+            case accepted
+            /// The service refused the content (InvalidInputException and the like).
+            case rejected(ServiceError)
+            /// Retrying cannot help: wrong ARN or tracking id, missing permission, bad credentials.
+            case fatal(String)
+            /// The retry budget (attempts or deadline) ran out on a retryable error.
+            case exhausted(String)
+            /// The task was cancelled (shutdown) before an answer arrived.
+            case cancelled
+        }
+
+        public var outcome: Outcome
+        public var attempts: Int
+        public var throttles: Int
+    }
+
+    public let configuration: Configuration
+    private let transport: any HTTPTransport
+    private let credentials: CredentialCache
+    private let signer: SigV4Signer
+    private let logger: Logger
+
+    public init(
+        configuration: Configuration, credentials: any CredentialProvider, transport: any HTTPTransport,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.transport = transport
+        self.credentials = CredentialCache(provider: credentials)
+        self.signer = SigV4Signer(service: "personalize", region: configuration.region)
+        self.logger = logger
+    }
+
+    public func shutdown() async throws {
+        try await transport.shutdown()
+    }
+
+    /// Checks that credentials can be had now (start-up and health checks), without sending anything.
+    public func checkCredentials() async throws -> String {
+        try await credentials.current().accessKeyId
+    }
+
+    public func send(_ request: RequestBody) async -> Result {
+        let started = ContinuousClock.now
+        var attempt = 0
+        var throttles = 0
+        var refreshedCredentials = false
+        while true {
+            attempt += 1
+            if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt - 1, throttles: throttles) }
+            let retryReason: String
+            var retryAfter: Double?
+            do {
+                let response = try await exchange(request)
+                if (200..<300).contains(response.status) {
+                    return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
+                }
+                let error = ServiceError.decode(status: response.status, headers: response.headers, body: response.body)
+                switch ErrorClass.classify(error) {
+                case .throttling:
+                    throttles += 1
+                    retryReason = error.description
+                    retryAfter = Self.retryAfter(response.headers)
+                case .transient:
+                    retryReason = error.description
+                    retryAfter = Self.retryAfter(response.headers)
+                case .invalidInput:
+                    return Result(outcome: .rejected(error), attempts: attempt, throttles: throttles)
+                case .expiredCredentials where !refreshedCredentials:
+                    refreshedCredentials = true
+                    credentials.invalidate()
+                    logger.warning("credentials were refused, fetching fresh ones", metadata: ["error.code": "\(error.code)"])
+                    continue
+                case .expiredCredentials, .fatal:
+                    return Result(outcome: .fatal(Self.explain(error, request: request)), attempts: attempt, throttles: throttles)
+                }
+            } catch is CancellationError {
+                return Result(outcome: .cancelled, attempts: attempt, throttles: throttles)
+            } catch let error as ClientError {
+                return Result(outcome: .fatal(error.message), attempts: attempt, throttles: throttles)
+            } catch {
+                if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt, throttles: throttles) }
+                retryReason = "connection error: \(error)"
+            }
+            let elapsed = (ContinuousClock.now - started).seconds
+            guard configuration.retry.allowsRetry(afterAttempt: attempt, elapsed: elapsed) else {
+                return Result(
+                    outcome: .exhausted("gave up after \(attempt) attempts: \(retryReason)"), attempts: attempt,
+                    throttles: throttles)
+            }
+            let delay = configuration.retry.delay(
+                afterAttempt: attempt, random: Double.random(in: 0..<1), retryAfter: retryAfter)
+            if attempt == 1 || attempt % 10 == 0 {
+                logger.debug(
+                    "retrying",
+                    metadata: ["operation": "\(request.operation.rawValue)", "attempt": "\(attempt)", "reason": "\(retryReason)"])
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+            } catch {
+                return Result(outcome: .cancelled, attempts: attempt, throttles: throttles)
+            }
+        }
+    }
+
+    private func exchange(_ request: RequestBody) async throws -> HTTPResponseParts {
+        let creds: AWSCredentials
+        do {
+            creds = try await credentials.current()
+        } catch {
+            throw ClientError.credentials("cannot get AWS credentials: \(error)")
+        }
+        let endpoint = configuration.endpoint
+        let path = endpoint.basePath + request.operation.path
+        let headers: [(name: String, value: String)] = [
+            ("host", endpoint.hostHeader),
+            ("content-type", "application/json"),
+        ]
+        let signed = signer.sign(
+            method: "POST", path: path, query: "", headers: headers, body: request.body, credentials: creds, date: Date())
+        var all = headers
+        all.append(contentsOf: signed)
+        all.append(("user-agent", configuration.userAgent))
+        all.append(("content-length", String(request.body.count)))
+        return try await transport.send(
+            HTTPRequestParts(method: "POST", url: endpoint.url(path: request.operation.path), headers: all, body: request.body),
+            timeout: configuration.requestTimeout)
+    }
+
+    static func retryAfter(_ headers: [(String, String)]) -> Double? {
+        for (name, value) in headers {
+            switch name.lowercased() {
+            case "x-amz-retry-after": if let ms = Double(value) { return ms / 1000 }
+            case "retry-after": if let s = Double(value) { return s }
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// An actionable message for an answer that stops the agent. Never includes secrets.
+    static func explain(_ error: ServiceError, request: RequestBody) -> String {
+        let hint: String
+        switch error.code {
+        case "ResourceNotFoundException":
+            hint = "check the datasetArn / trackingId of the mapping that feeds \(request.operation.rawValue)"
+        case "AccessDeniedException":
+            hint = "grant personalize:\(request.operation.rawValue) to the agent's IAM identity"
+        case "UnrecognizedClientException", "InvalidClientTokenId", "MissingAuthenticationTokenException":
+            hint = "the access key id is not known to AWS in this region; check the credentials the agent uses"
+        case "InvalidSignatureException", "SignatureDoesNotMatch":
+            hint = "the secret access key does not match the access key id, or the clock is off"
+        case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
+            hint = "the session token expired and fresh credentials were refused too; check the credential source and the clock"
+        default:
+            hint = "see the AWS error code above"
+        }
+        return "\(request.operation.rawValue) failed with \(error); \(hint)"
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,42 @@
+import JSON
+
+/// Helpers for the `properties` member, which the API takes as a *string* holding a serialized JSON object.
+public enum PropertiesText {
+    /// Serializes `object` the way the service expects it inside the `properties` string.
+    public static func make(_ object: JSONObject) -> String {
+        JSONValue.object(object).serialized
+    }
+
+    /// The top-level keys of a properties string, or `nil` when it is not a JSON object.
+    public static func keys(of text: String) -> [String]? {
+        guard case .object(let object)? = try? JSONParser.parse(text) else { return nil }
+        return object.keys
+    }
+
+    /// Whether `text` may hold one of `keys` (lower-case ASCII) as a quoted member name, compared
+    /// case-insensitively. Conservative: any backslash (an escape could spell a key) answers true. It lets the
+    /// limit check skip parsing the properties string of nearly every record.
+    static func mayContainKey(_ text: String, among keys: [[UInt8]]) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            let n = bytes.count
+            var i = 0
+            while i < n {
+                let b = bytes[i]
+                if b == UInt8(ascii: "\\") { return true }
+                if b == UInt8(ascii: "\"") {
+                    for key in keys where i + key.count + 1 < n && bytes[i + key.count + 1] == UInt8(ascii: "\"") {
+                        var match = true
+                        for k in 0..<key.count where bytes[i + 1 + k] | 0x20 != key[k] {
+                            match = false
+                            break
+                        }
+                        if match { return true }
+                    }
+                }
+                i += 1
+            }
+            return false
+        }
+    }
+}

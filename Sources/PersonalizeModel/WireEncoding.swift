@@ -1,0 +1,177 @@
+import JSON
+
+/// Types that write their rest-json wire form with ``JSONWriter``.
+///
+/// This is the hot path of every request; it produces the same JSON as the `Codable` conformance (a test checks
+/// that), only faster and with a fixed member order.
+public protocol WireEncodable: Sendable {
+    func write(to writer: inout JSONWriter)
+}
+
+extension WireEncodable {
+    /// The compact JSON body.
+    public var wireBody: [UInt8] {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.bytes
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func member(_ key: StaticString, _ value: String?, _ comma: inout Bool) {
+        guard let value else { return }
+        self.key(key, comma: comma)
+        string(value)
+        comma = true
+    }
+
+    fileprivate mutating func list(_ key: StaticString, _ values: [String]?, _ comma: inout Bool) {
+        guard let values else { return }
+        self.key(key, comma: comma)
+        raw(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { raw(UInt8(ascii: ",")) }
+            string(v)
+        }
+        raw(UInt8(ascii: "]"))
+        comma = true
+    }
+
+    fileprivate mutating func records<T: WireEncodable>(_ key: StaticString, _ values: [T]) {
+        self.key(key, comma: true)
+        raw(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { raw(UInt8(ascii: ",")) }
+            v.write(to: &self)
+        }
+        raw(UInt8(ascii: "]"))
+    }
+}
+
+extension Event: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("eventId", eventId, &comma)
+        w.member("eventType", eventType, &comma)
+        if let eventValue {
+            w.key("eventValue", comma: comma)
+            w.number(eventValue)
+            comma = true
+        }
+        w.member("itemId", itemId, &comma)
+        w.key("sentAt", comma: comma)
+        w.number(sentAt.epochSeconds)
+        comma = true
+        w.member("properties", properties, &comma)
+        w.member("recommendationId", recommendationId, &comma)
+        w.list("impression", impression, &comma)
+        if let metricAttribution {
+            w.key("metricAttribution", comma: true)
+            w.raw("{\"eventAttributionSource\":")
+            w.string(metricAttribution.eventAttributionSource)
+            w.raw(UInt8(ascii: "}"))
+        }
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension Item: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("itemId", itemId, &comma)
+        w.member("properties", properties, &comma)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension User: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("userId", userId, &comma)
+        w.member("properties", properties, &comma)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension Action: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("actionId", actionId, &comma)
+        w.member("properties", properties, &comma)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension ActionInteraction: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("actionId", actionId, &comma)
+        w.member("userId", userId, &comma)
+        w.member("sessionId", sessionId, &comma)
+        w.key("timestamp", comma: true)
+        w.number(timestamp.epochSeconds)
+        w.member("eventType", eventType, &comma)
+        w.member("eventId", eventId, &comma)
+        w.member("recommendationId", recommendationId, &comma)
+        w.list("impression", impression, &comma)
+        w.member("properties", properties, &comma)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension PutEventsRequest: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("trackingId", trackingId, &comma)
+        w.member("userId", userId, &comma)
+        w.member("sessionId", sessionId, &comma)
+        w.records("eventList", eventList)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension PutItemsRequest: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("datasetArn", datasetArn, &comma)
+        w.records("items", items)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension PutUsersRequest: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("datasetArn", datasetArn, &comma)
+        w.records("users", users)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension PutActionsRequest: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("datasetArn", datasetArn, &comma)
+        w.records("actions", actions)
+        w.raw(UInt8(ascii: "}"))
+    }
+}
+
+extension PutActionInteractionsRequest: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        w.member("trackingId", trackingId, &comma)
+        w.records("actionInteractions", actionInteractions)
+        w.raw(UInt8(ascii: "}"))
+    }
+}

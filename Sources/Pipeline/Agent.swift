@@ -1,0 +1,232 @@
+import AWSSigV4
+import Checkpoints
+import Foundation
+import Logging
+import PersonalizeClient
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// How a command invocation wants the agent to run.
+public struct RunOptions: Sendable {
+    public var once = false
+    public var dryRun = false
+    public var waitLock = false
+    public init(once: Bool = false, dryRun: Bool = false, waitLock: Bool = false) {
+        self.once = once
+        self.dryRun = dryRun
+        self.waitLock = waitLock
+    }
+}
+
+/// The process exit codes, documented in the README.
+public enum ExitStatus: Int32, Sendable {
+    /// Every record read was acknowledged by the service (or skipped by `unmatched: skip`).
+    case delivered = 0
+    /// An unexpected internal error.
+    case internalError = 1
+    /// The configuration, the credentials, or a service answer such as AccessDenied or ResourceNotFound that only
+    /// a change of configuration fixes.
+    case configuration = 2
+    /// Finished, but some records were dead-lettered.
+    case deadLettered = 3
+    /// Stopped before everything was delivered (signal, deadline, service unavailable); the rest is sent next time.
+    case incomplete = 4
+    /// Another agent holds the state directory's lock.
+    case locked = 5
+}
+
+public struct RunReport: Sendable {
+    public var outcome: Engine.Outcome
+    public var stats: RunStats
+    public var seconds: Double
+
+    public var exitStatus: ExitStatus {
+        switch outcome {
+        case .fatal: .configuration
+        case .interrupted: .incomplete
+        case .completed: stats.deadLetteredTotal > 0 ? .deadLettered : .delivered
+        }
+    }
+}
+
+/// An error that stops start-up, with the exit status it maps to.
+public struct StartupError: Error, CustomStringConvertible {
+    public var status: ExitStatus
+    public var message: String
+    public var description: String { message }
+}
+
+/// Builds the parts from the configuration and runs the engine under a service group that turns SIGTERM and SIGINT
+/// into a graceful stop.
+public enum Agent {
+    public static func run(
+        config: AgentConfig, options: RunOptions, environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) async throws -> RunReport {
+        let started = ContinuousClock.now
+        let sender: any BatchSender
+        var client: PersonalizeEventsClient?
+        if options.dryRun {
+            sender = DryRunSender()
+        } else {
+            let c = try makeClient(config: config, environment: environment, logger: logger)
+            do {
+                let keyId = try await c.checkCredentials()
+                logger.info("credentials found", metadata: ["aws.access_key_id": "\(keyId)", "endpoint": "\(c.configuration.endpoint)"])
+            } catch {
+                try? await c.shutdown()
+                throw StartupError(status: .configuration, message: "\(error)")
+            }
+            client = c
+            sender = ClientBatchSender(client: c)
+        }
+        let store = DiskCheckpointStore(directory: config.state.directory)
+        var lock: StateLock?
+        var deadLetterPath: String?
+        if !options.dryRun {
+            do {
+                try AtomicFile.makeDirectory(config.state.directory)
+                lock = try StateLock.acquire(directory: config.state.directory, wait: options.waitLock)
+            } catch {
+                try? await client?.shutdown()
+                throw StartupError(status: error.isLocked ? .locked : .configuration, message: "\(error)")
+            }
+            if StateDirectory.isOnTmpfs(config.state.directory) {
+                logger.warning(
+                    "state.directory is on tmpfs: checkpoints vanish at reboot and every file would be sent again; choose a directory on disk",
+                    metadata: ["state.directory": "\(config.state.directory)"])
+            }
+            deadLetterPath = config.deadLetter.path
+        }
+        let service = EngineService(
+            config: config,
+            options: Engine.Options(
+                once: options.once, readOnly: options.dryRun,
+                maxConcurrentRequests: options.dryRun ? 1 : config.aws.maxConcurrentRequests),
+            sender: sender, store: store, deadLetterPath: deadLetterPath, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await client?.shutdown()
+            throw error
+        }
+        try? await client?.shutdown()
+        withExtendedLifetime(lock) {}
+        guard let (outcome, stats) = service.result else {
+            throw StartupError(status: .internalError, message: service.startError ?? "the engine did not run")
+        }
+        return RunReport(outcome: outcome, stats: stats, seconds: Self.seconds(ContinuousClock.now - started))
+    }
+
+    static func makeClient(config: AgentConfig, environment: [String: String], logger: Logger) throws -> PersonalizeEventsClient {
+        let shared: AWSSharedConfig
+        do {
+            shared = try AWSSharedConfig.load(environment: environment)
+        } catch {
+            throw StartupError(status: .configuration, message: "cannot read the AWS config files: \(error)")
+        }
+        let region: String
+        do {
+            region = try RegionResolver.resolve(
+                configured: config.aws.region, environment: environment, sharedConfig: shared, profile: config.aws.profile)
+        } catch {
+            throw StartupError(status: .configuration, message: "aws.region: \(error)")
+        }
+        let profileName = config.aws.profile ?? environment["AWS_PROFILE"] ?? "default"
+        let endpoint: Endpoint
+        do {
+            endpoint = try EndpointResolver.resolve(
+                configured: config.aws.endpoint, region: region, environment: environment,
+                profileEndpoint: shared.serviceSetting(profile: profileName, service: "personalize_events", key: "endpoint_url")
+                    ?? shared.profile(profileName)?["endpoint_url"])
+        } catch {
+            throw StartupError(status: .configuration, message: "\(error)")
+        }
+        let credentials: any CredentialProvider =
+            config.aws.profile != nil
+            ? ProfileCredentialProvider(profile: config.aws.profile, environment: environment)
+            : CredentialProviderChain([
+                EnvironmentCredentialProvider(environment: environment),
+                ProfileCredentialProvider(profile: nil, environment: environment),
+            ])
+        let retry = RetryPolicy(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds)
+        let timeout = Duration.milliseconds(Int64(config.aws.requestTimeoutSeconds * 1000))
+        var transportOptions = AsyncHTTPTransport.Options()
+        transportOptions.maxConnectionsPerHost = config.aws.maxConcurrentRequests
+        return PersonalizeEventsClient(
+            configuration: .init(
+                endpoint: endpoint, region: region, retry: retry, requestTimeout: timeout,
+                userAgent: "personalize-tail/\(Version.current)"),
+            credentials: credentials, transport: AsyncHTTPTransport(options: transportOptions), logger: logger)
+    }
+}
+
+extension Agent {
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+public enum Version {
+    public static let current = "0.1.0"
+}
+
+/// Runs one engine as a service: graceful shutdown asks it to stop reading and drain; a second SIGTERM/SIGINT
+/// during that drain abandons in-flight requests at once (their records are re-sent next time).
+final class EngineService: Service, Sendable {
+    let config: AgentConfig
+    let options: Engine.Options
+    let sender: any BatchSender
+    let store: any CheckpointStore
+    let deadLetterPath: String?
+    let logger: Logger
+    private let state = Mutex<(result: (Engine.Outcome, RunStats)?, error: String?)>((nil, nil))
+
+    init(config: AgentConfig, options: Engine.Options, sender: any BatchSender, store: any CheckpointStore,
+         deadLetterPath: String?, logger: Logger) {
+        self.config = config
+        self.options = options
+        self.sender = sender
+        self.store = store
+        self.deadLetterPath = deadLetterPath
+        self.logger = logger
+    }
+
+    var result: (Engine.Outcome, RunStats)? { state.withLock { $0.result } }
+    var startError: String? { state.withLock { $0.error } }
+
+    func run() async throws {
+        let engine: Engine
+        do {
+            engine = try Engine(
+                config: config, options: options, sender: sender, store: store,
+                deadLetters: deadLetterPath.map(DeadLetterWriter.init(path:)), logger: logger)
+        } catch {
+            state.withLock { $0.error = "\(error)" }
+            return
+        }
+        let control = engine.control
+        let outcome = await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var count = 0
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    count += 1
+                    if count >= 2 { control.stopNow() }
+                }
+            }
+            let outcome = await withGracefulShutdownHandler {
+                await engine.run()
+            } onGracefulShutdown: {
+                control.requestStop()
+            }
+            group.cancelAll()
+            return outcome
+        }
+        let stats = engine.statistics
+        state.withLock { $0.result = (outcome, stats) }
+    }
+}

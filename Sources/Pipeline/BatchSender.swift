@@ -1,0 +1,89 @@
+import Foundation
+import PersonalizeClient
+import PersonalizeModel
+import Synchronization
+
+/// What became of each record of a batch.
+public enum RecordFate: Sendable, Equatable {
+    case acknowledged
+    /// The service refused this record (after the batch was narrowed down to it).
+    case rejected(String)
+    /// The configured retry budget ran out.
+    case exhausted(String)
+    /// No answer (shutdown or a fatal error elsewhere): the record stays unresolved and is read again next time.
+    case unresolved
+}
+
+public struct BatchResult: Sendable {
+    public var fates: [RecordFate]
+    public var requests = 0
+    public var retries = 0
+    public var throttles = 0
+    /// Set when the service gave an answer that must stop the agent.
+    public var fatal: String?
+}
+
+/// Delivers one batch. Separate from the engine so that dry runs and tests can stand in for the service.
+public protocol BatchSender: Sendable {
+    func send(_ batch: Batch) async -> BatchResult
+}
+
+/// Sends through the Personalize client. A batch the service rejects as invalid is split in halves, recursively,
+/// until the offending records are alone: the others are delivered, the offenders dead-lettered with the
+/// service's own message.
+public struct ClientBatchSender: BatchSender {
+    public let client: PersonalizeEventsClient
+
+    public init(client: PersonalizeEventsClient) {
+        self.client = client
+    }
+
+    public func send(_ batch: Batch) async -> BatchResult {
+        var result = BatchResult(fates: Array(repeating: .unresolved, count: batch.records.count))
+        await deliver(batch.key, batch.records, range: 0..<batch.records.count, into: &result)
+        return result
+    }
+
+    private func deliver(_ key: BatchKey, _ records: [PendingRecord], range: Range<Int>, into result: inout BatchResult) async {
+        guard result.fatal == nil, !range.isEmpty else { return }
+        let body = RequestBody(key: key, records: records[range].map(\.record))
+        let answer = await client.send(body)
+        result.requests += answer.attempts
+        result.retries += max(0, answer.attempts - 1)
+        result.throttles += answer.throttles
+        switch answer.outcome {
+        case .accepted:
+            for i in range { result.fates[i] = .acknowledged }
+        case .rejected(let error):
+            if range.count == 1 {
+                result.fates[range.lowerBound] = .rejected(error.description)
+            } else {
+                let middle = range.lowerBound + range.count / 2
+                await deliver(key, records, range: range.lowerBound..<middle, into: &result)
+                await deliver(key, records, range: middle..<range.upperBound, into: &result)
+            }
+        case .exhausted(let reason):
+            for i in range { result.fates[i] = .exhausted(reason) }
+        case .fatal(let message):
+            result.fatal = message
+        case .cancelled:
+            break
+        }
+    }
+}
+
+/// `--dry-run`: writes each request body to standard output (one JSON object per line, with its operation) and
+/// treats it as acknowledged. Nothing is signed or sent.
+public final class DryRunSender: BatchSender {
+    private let output = Mutex<FileHandle>(FileHandle.standardOutput)
+
+    public init() {}
+
+    public func send(_ batch: Batch) async -> BatchResult {
+        var line = Array("{\"operation\":\"\(batch.key.operation.rawValue)\",\"path\":\"\(batch.key.operation.path)\",\"body\":".utf8)
+        line.append(contentsOf: RequestBody(key: batch.key, records: batch.records.map(\.record)).body)
+        line.append(contentsOf: "}\n".utf8)
+        output.withLock { $0.write(Data(line)) }
+        return BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)
+    }
+}

@@ -1,0 +1,67 @@
+import JSON
+import Mapping
+
+/// Everything `config.json` says, decoded once and checked at start-up.
+public struct AgentConfig: Sendable {
+    public var aws: AWSSettings
+    public var state: StateSettings
+    public var deadLetter: DeadLetterSettings
+    public var sources: [SourceConfig]
+    public var mappings: MappingSet
+    public var unmatched: UnmatchedPolicy { mappings.unmatched }
+    public var batching: BatchingSettings
+    public var follow: FollowSettings
+    /// The directory relative paths in the file are resolved against (the config file's own directory).
+    public var baseDirectory: String
+}
+
+public struct AWSSettings: Sendable {
+    /// `nil`: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's `region`.
+    public var region: String?
+    /// `nil`: `AWS_ENDPOINT_URL_PERSONALIZE_EVENTS`, `AWS_ENDPOINT_URL`, then the regional endpoint.
+    public var endpoint: String?
+    /// `nil`: `AWS_PROFILE`, then `default`.
+    public var profile: String?
+    /// Attempts per request including the first; 0 = retry retryable errors forever.
+    public var maxAttempts: Int = 0
+    /// Stop retrying one request after this many seconds; then its records are dead-lettered.
+    public var retryDeadlineSeconds: Double?
+    public var requestTimeoutSeconds: Double = 30
+    public var maxConcurrentRequests: Int = 32
+}
+
+public struct StateSettings: Sendable {
+    public var directory: String
+    /// How often checkpoints are written while running.
+    public var flushIntervalMillis: Int = 1000
+}
+
+public struct DeadLetterSettings: Sendable {
+    public var path: String
+}
+
+public struct SourceConfig: Sendable {
+    public enum Format: String, Sendable { case auto, jsonl, gzip }
+
+    public var name: String
+    public var paths: [String]
+    public var exclude: [String]
+    public var format: Format
+    public var maxLineBytes: Int
+}
+
+public struct BatchingSettings: Sendable {
+    /// How long a partial batch may wait for more records before it is sent.
+    public var maxWaitMillis: Int = 100
+    /// Records read but not yet resolved (batched or in flight) before reading pauses: the memory bound.
+    public var maxPendingRecords: Int = 20_000
+}
+
+public struct FollowSettings: Sendable {
+    /// How often followed files are checked for new data when no change notification arrives.
+    public var pollIntervalMillis: Int = 250
+    /// How often the globs are expanded again to find new files.
+    public var rescanIntervalMillis: Int = 2000
+    /// How long `run` waits for in-flight requests at shutdown before giving up on them (they are re-sent later).
+    public var shutdownTimeoutSeconds: Double = 30
+}

@@ -1,0 +1,193 @@
+import Checkpoints
+import Foundation
+import JSON
+import Logging
+import Mapping
+import PersonalizeModel
+import Tailing
+
+extension Engine {
+    /// Turns one framed line into records (or a dead letter), and registers it with the stream's ledger.
+    func handleLine(_ stream: Stream, _ event: LineEvent) {
+        switch event {
+        case .line(let bytes, let offset, let end):
+            stats.linesRead += 1
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                stats.emptyLines += 1
+                stream.ledger.open(end: end, records: 0)
+                return
+            }
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(bytes)
+            } catch {
+                let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
+                deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
+                           offset: offset, mapping: nil, line: Array(bytes))
+                stream.ledger.open(end: end, records: 0)
+                return
+            }
+            let context = RecordContext(
+                sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
+            let results = mapper.apply(value, context: context)
+            if results.isEmpty {
+                if config.unmatched == .deadLetter {
+                    deadLetter(.unmatched, "no mapping matched this record", stream, offset: offset, mapping: nil, line: Array(bytes))
+                } else {
+                    stats.skipped += 1
+                }
+                stream.ledger.open(end: end, records: 0)
+                return
+            }
+            var records: [(String, Record)] = []
+            var raw: [UInt8]?
+            for result in results {
+                switch result {
+                case .record(let mapping, let record):
+                    records.append((mapping, record))
+                case .failure(let mapping, let failure):
+                    let kind: DeadLetterKind = failure.kind == .limit ? .limitExceeded : .mappingFailed
+                    if raw == nil { raw = Array(bytes) }
+                    deadLetter(kind, failure.description, stream, offset: offset, mapping: mapping, line: raw!)
+                }
+            }
+            let sequence = stream.ledger.open(end: end, records: records.count)
+            guard !records.isEmpty else { return }
+            if raw == nil { raw = Array(bytes) }
+            let t = now
+            for (mapping, record) in records {
+                stats.recordsMapped += 1
+                unresolvedRecords += 1
+                batcher.add(
+                    PendingRecord(record: record, mapping: mapping, stream: stream.id, sequence: sequence, offset: offset, line: raw!),
+                    now: t)
+            }
+        case .tooLong(let sample, let length, let offset, let end):
+            stats.linesRead += 1
+            var letter = DeadLetter(
+                kind: .lineTooLong, reason: "line is \(length) bytes, the limit is \(stream.source.maxLineBytes) (sources[].maxLineBytes)",
+                source: stream.source.name, path: stream.path, offset: offset, mapping: nil, line: sample)
+            letter.lineTruncated = true
+            letter.lineLength = length
+            record(letter)
+            stream.ledger.open(end: end, records: 0)
+        case .corrupt(let message, let offset, let compressedOffset):
+            deadLetter(.corruptGzip, "gzip data damaged at compressed byte \(compressedOffset): \(message); "
+                       + "lines after it cannot be read", stream, offset: offset, mapping: nil, line: [])
+            table.update(stream.entry) { $0.damagedAt = compressedOffset }
+            logger.error("damaged gzip file; read what could be decoded", metadata: [
+                "file.path": "\(stream.path)", "file.compressed_offset": "\(compressedOffset)",
+            ])
+        }
+    }
+
+    func deadLetter(
+        _ kind: DeadLetterKind, _ reason: String, _ stream: Stream, offset: UInt64, mapping: String?, line: [UInt8]
+    ) {
+        record(DeadLetter(kind: kind, reason: reason, source: stream.source.name, path: stream.path, offset: offset,
+                          mapping: mapping, line: line))
+    }
+
+    func record(_ letter: DeadLetter) {
+        stats.deadLettered[letter.kind.rawValue, default: 0] += 1
+        if let deadLetters {
+            deadLetters.append(letter)
+        } else {
+            logger.info("dry run: would dead-letter", metadata: [
+                "file.path": "\(letter.path)", "file.offset": "\(letter.offset)", "kind": "\(letter.kind.rawValue)",
+                "reason": "\(letter.reason)",
+            ])
+        }
+    }
+
+    /// Applies the answer for one batch: acknowledged records resolve their lines; refused ones are dead-lettered
+    /// (which resolves them too); unanswered ones stay unresolved and hold their file's checkpoint back.
+    func complete(_ batch: Batch, _ result: BatchResult) {
+        stats.requests += result.requests
+        stats.retries += result.retries
+        stats.throttles += result.throttles
+        if let message = result.fatal, fatal == nil {
+            fatal = message
+        }
+        for (i, pending) in batch.records.enumerated() {
+            let fate = i < result.fates.count ? result.fates[i] : .unresolved
+            switch fate {
+            case .acknowledged:
+                stats.recordsSent += 1
+            case .rejected(let message):
+                recordFailure(.rejectedByService, "rejected by the service: \(message)", pending)
+            case .exhausted(let message):
+                recordFailure(.retriesExhausted, message, pending)
+            case .unresolved:
+                stats.unresolved += 1
+                continue
+            }
+            unresolvedRecords -= 1
+            streams[pending.stream]?.ledger.resolve(pending.sequence)
+        }
+    }
+
+    private func recordFailure(_ kind: DeadLetterKind, _ reason: String, _ pending: PendingRecord) {
+        let stream = streams[pending.stream]
+        record(DeadLetter(
+            kind: kind, reason: reason, source: stream?.source.name ?? "", path: stream?.path ?? "",
+            offset: pending.offset, mapping: pending.mapping, line: pending.line))
+    }
+
+    /// Writes checkpoints (at most every `flushIntervalMillis`, or now with `force`), after making dead letters
+    /// durable: a checkpoint never moves past a dead letter that is not on disk.
+    func saveCheckpoints(force: Bool) {
+        let t = now
+        guard force || t - lastSave >= Int64(config.state.flushIntervalMillis) else { return }
+        lastSave = t
+        for stream in streams.values {
+            let offset = stream.ledger.safeOffset
+            let path = stream.path
+            guard let c = table.entries[stream.entry] else { continue }
+            var size = c.size
+            if let s = stream.reader?.currentSize() { size = s }
+            if c.offset != offset || c.path != path || c.size != size {
+                table.update(stream.entry) {
+                    $0.offset = offset
+                    $0.path = path
+                    $0.size = size
+                    $0.updatedAt = wallMillis()
+                }
+            }
+            growFingerprint(stream)
+        }
+        guard table.dirty, let store, !options.readOnly else { return }
+        do {
+            try deadLetters?.sync()
+            try store.save(table.all)
+            table.dirty = false
+            if stateFailure != nil {
+                logger.notice("state can be written again; resuming")
+                stateFailure = nil
+            }
+        } catch {
+            stateFailure = "\(error)"
+            if t - stateFailureLogged > 10_000 {
+                stateFailureLogged = t
+                logger.critical("cannot write state; holding position and reading nothing more until it can", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// A short file's fingerprint grows with it, up to the full length.
+    private func growFingerprint(_ stream: Stream) {
+        guard !stream.fingerprint.isComplete, !stream.detached, let size = stream.reader?.currentSize() ?? Optional(stream.size),
+            size > UInt64(stream.fingerprint.length) || stream.compressed
+        else { return }
+        guard let head = try? Fingerprint.readHead(path: stream.path, count: Fingerprint.fullLength),
+            head.count > stream.fingerprint.length, stream.fingerprint.matches(prefixOf: head),
+            let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode
+        else { return }
+        let grown = Fingerprint.of(head)
+        stream.fingerprint = grown
+        table.update(stream.entry) {
+            $0.fingerprint = grown.hash
+            $0.fingerprintLength = grown.length
+        }
+    }
+}

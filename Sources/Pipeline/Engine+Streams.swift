@@ -1,0 +1,273 @@
+import Checkpoints
+import Foundation
+import Gzip
+import JSON
+import Logging
+import Tailing
+
+extension Engine {
+    /// Expands the globs and starts a stream for every file not being read yet. Renamed files keep their stream;
+    /// files whose path now leads elsewhere are detached (read to the end, then let go).
+    func scan() {
+        var found: [(path: String, source: SourceConfig, stat: FileStat)] = []
+        var seen = Set<String>()
+        for source in config.sources {
+            for pattern in source.paths {
+                for path in Glob(pattern).expand() where !seen.contains(path) && !isExcluded(path, source) {
+                    guard let st = FileStat.of(path: path), st.isRegularFile else { continue }
+                    seen.insert(path)
+                    found.append((path, source, st))
+                }
+            }
+        }
+        found.sort { $0.path.compare($1.path, options: .numeric) == .orderedAscending }
+        var live: [FileKey: Stream] = [:]
+        for stream in streams.values where !stream.detached {
+            live[FileKey(device: stream.device, inode: stream.inode)] = stream
+        }
+        for (path, source, st) in found {
+            if let stream = live[FileKey(device: st.device, inode: st.inode)] {
+                if stream.path != path {
+                    logger.info("file renamed; still reading it", metadata: ["file.from": "\(stream.path)", "file.path": "\(path)"])
+                    stream.path = path
+                }
+                continue
+            }
+            if let known = settled[path], known == st { continue }
+            openStream(path: path, source: source, stat: st)
+        }
+        for stream in streams.values where !stream.detached {
+            if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode { continue }
+            stream.detached = true
+            stream.lastGrowth = now
+            logger.info("file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
+        }
+    }
+
+    struct FileKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    private func isExcluded(_ path: String, _ source: SourceConfig) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return source.exclude.contains { pattern in
+            pattern.contains("/") ? Glob(pattern).matches(path) : Glob(pattern).matches(name)
+        }
+    }
+
+    private func openStream(path: String, source: SourceConfig, stat st: FileStat) {
+        let head: [UInt8]
+        do {
+            head = try Fingerprint.readHead(path: path, count: Fingerprint.fullLength)
+            unreadable.remove(path)
+        } catch {
+            if unreadable.insert(path).inserted {
+                logger.error("cannot read file; will retry at the next scan", metadata: ["file.path": "\(path)", "error": "\(error.message)"])
+            }
+            return
+        }
+        guard !head.isEmpty else { return }  // empty: nothing to read yet
+        let fingerprint = Fingerprint.of(head)
+        let magic = GzipFormat.hasGzipMagic(Fingerprint.rawPrefix(path: path))
+        let compressed = source.format == .gzip || (source.format == .auto && magic)
+        var offset: UInt64 = 0
+        let entry: Int
+        switch table.match(head: head, fingerprint: fingerprint, stat: st) {
+        case .copyOfLive(let id):
+            if announcedCopies.insert(path).inserted {
+                logger.info("file is a copy of one being read; not sent again", metadata: [
+                    "file.path": "\(path)", "file.original": "\(table.entries[id]?.path ?? "?")",
+                ])
+            }
+            return
+        case .resume(let id):
+            let c = table.entries[id]!
+            offset = c.offset
+            if c.finished && c.compressed && compressed && c.size == st.size {
+                settled[path] = st
+                table.update(id) { $0.path = path }
+                return
+            }
+            if !compressed && st.size < offset {
+                logger.warning("file is shorter than its checkpoint; reading it from the start", metadata: ["file.path": "\(path)"])
+                offset = 0
+            }
+            table.update(id) {
+                $0.path = path
+                $0.device = st.device
+                $0.inode = st.inode
+                $0.offset = offset
+                $0.compressed = compressed
+                $0.finished = false
+                if fingerprint.length > $0.fingerprintLength {
+                    $0.fingerprint = fingerprint.hash
+                    $0.fingerprintLength = fingerprint.length
+                }
+            }
+            entry = id
+        case .new:
+            entry = table.insert(FileCheckpoint(
+                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device, inode: st.inode,
+                path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: wallMillis()))
+        }
+        let id = nextStreamId
+        nextStreamId += 1
+        let stream = Stream(
+            id: id, source: source, path: path, fingerprint: fingerprint, stat: st, compressed: compressed,
+            entry: entry, startOffset: offset, now: now)
+        table.attached[entry] = id
+        streams[id] = stream
+        order.append(id)
+        stats.filesOpened += 1
+        logger.info("following file", metadata: [
+            "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)", "source": "\(source.name)",
+        ])
+    }
+
+    func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Reads from streams with input until about `budget` bytes were consumed. Catch-up runs read files one after
+    /// another in name order (so events reach the service roughly in time order); followers take turns.
+    func readSome(budget: Int) -> Bool {
+        var remaining = budget
+        var progressed = false
+        var visited = 0
+        let count = order.count
+        while remaining > 0, visited < count, unresolvedRecords < config.batching.maxPendingRecords {
+            let index = options.once ? visited : (cursor + visited) % count
+            visited += 1
+            guard let stream = streams[order[index]], stream.hasInput, !stream.exhausted else { continue }
+            let before = remaining
+            readStream(stream, budget: &remaining)
+            if remaining < before { progressed = true }
+            if options.once, remaining <= 0 { break }
+        }
+        if !options.once, count > 0 { cursor = (cursor + 1) % count }
+        return progressed
+    }
+
+    private func readStream(_ stream: Stream, budget: inout Int) {
+        if stream.reader == nil {
+            do {
+                let reader = try LogFileReader(
+                    path: stream.path, startOffset: stream.ledger.safeOffset, maxLineBytes: stream.source.maxLineBytes)
+                guard reader.openedStat.device == stream.device, reader.openedStat.inode == stream.inode else {
+                    stream.detached = true
+                    stream.exhausted = true
+                    return
+                }
+                stream.reader = reader
+            } catch {
+                logger.error("cannot open file", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
+                stream.hasInput = false
+                return
+            }
+        }
+        guard let reader = stream.reader else { return }
+        let consumedBefore = reader.bytesConsumed
+        let status: LogFileReader.Status
+        do {
+            status = try reader.read(budget: min(budget, 256 * 1024)) { event in handleLine(stream, event) }
+        } catch {
+            logger.error("read failed; will retry", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
+            stream.hasInput = false
+            return
+        }
+        let consumed = Int(reader.bytesConsumed - consumedBefore)
+        budget -= max(consumed, 1)
+        stats.bytesRead += UInt64(consumed)
+        if consumed > 0 { stream.lastGrowth = now }
+        switch status {
+        case .more:
+            stream.hasInput = true
+        case .caughtUp:
+            stream.hasInput = false
+            stream.caughtUp = true
+            if options.once { finish(stream) }
+        case .finished:
+            stream.exhausted = true
+            stream.reader = nil
+            table.update(stream.entry) {
+                $0.finished = true
+                $0.size = FileStat.of(path: stream.path)?.size ?? $0.size
+            }
+            logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
+        case .truncated:
+            logger.warning("file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
+            stream.detached = true
+            stream.exhausted = true
+            stream.reader = nil
+            lastScan = -1_000_000
+        }
+    }
+
+    /// Declares a stream's input complete: a truncated gzip stream is reported, and an unterminated last line is
+    /// taken if it is a complete JSON document (a half-written line never parses, so it waits for its newline).
+    func finish(_ stream: Stream) {
+        guard let reader = stream.reader else { return }
+        let partial = reader.peekPartial()
+        let take = reader.isCompressed || (!partial.isEmpty && (try? JSONParser.parse(partial)) != nil)
+        reader.finish(includePartial: take) { event in handleLine(stream, event) }
+        if reader.isCompressed {
+            table.update(stream.entry) {
+                $0.finished = true
+                $0.size = reader.currentSize() ?? $0.size
+            }
+        }
+        stream.exhausted = true
+        stream.reader = nil
+    }
+
+    /// Follow mode: notices growth of followed files, and lets go of rotated files once they are drained.
+    func refreshFollowedStreams() {
+        guard !options.once else { return }
+        for stream in streams.values where !stream.exhausted {
+            if let reader = stream.reader, let size = reader.currentSize() {
+                if reader.isCompressed || size != reader.bytesConsumed { stream.hasInput = true }
+            } else {
+                stream.hasInput = true
+            }
+            if stream.detached, !stream.hasInput, now - stream.lastGrowth > rotationGraceMillis {
+                finish(stream)
+                logger.info("finished rotated file", metadata: ["file.path": "\(stream.path)"])
+            }
+        }
+    }
+
+    var rotationGraceMillis: Int64 { max(2000, Int64(config.follow.pollIntervalMillis) * 4) }
+
+    /// In a catch-up run: every stream was read to its end.
+    func allInputConsumed() -> Bool {
+        streams.values.allSatisfy { $0.exhausted }
+    }
+
+    /// Lets go of streams with nothing left to read and nothing unresolved.
+    func retireStreams() {
+        for stream in streams.values where stream.isDone {
+            let offset = stream.ledger.safeOffset
+            table.update(stream.entry) {
+                $0.offset = offset
+                $0.updatedAt = wallMillis()
+            }
+            table.attached[stream.entry] = nil
+            if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode,
+                stream.compressed || options.once
+            {
+                settled[stream.path] = st
+            }
+            streams[stream.id] = nil
+            order.removeAll { $0 == stream.id }
+        }
+        if cursor >= order.count { cursor = 0 }
+    }
+}
+
+extension Fingerprint {
+    /// The first two bytes of a file as stored (not decompressed), for the gzip magic check.
+    static func rawPrefix(path: String) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        return Array((try? handle.read(upToCount: 2)) ?? Data())
+    }
+}

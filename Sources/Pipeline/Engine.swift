@@ -1,0 +1,229 @@
+import Checkpoints
+import Foundation
+import JSON
+import Logging
+import Mapping
+import PersonalizeModel
+import Tailing
+
+/// The heart of the agent: reads files, maps lines, batches records, dispatches batches and moves checkpoints.
+///
+/// All of its decisions run on one task, in one loop, so none of its state needs a lock; requests run as child
+/// tasks and report back through the mailbox. Memory is bounded by `maxPendingRecords`: when that many records are
+/// unresolved, reading pauses until answers come back (back-pressure; nothing is dropped).
+public final class Engine {
+    public struct Options: Sendable {
+        /// Catch-up: read everything there is, deliver it, save, and return.
+        public var once: Bool = false
+        /// Do not write checkpoints or dead letters (dry runs).
+        public var readOnly: Bool = false
+        public var maxConcurrentRequests: Int = 32
+        public init(once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32) {
+            self.once = once
+            self.readOnly = readOnly
+            self.maxConcurrentRequests = maxConcurrentRequests
+        }
+    }
+
+    /// How a run ended.
+    public enum Outcome: Sendable, Equatable {
+        /// Everything read was resolved (acknowledged or dead-lettered).
+        case completed
+        /// Stopped on request (signal, deadline) with some records unresolved; they are read again next time.
+        case interrupted
+        /// The service or the environment said something that must stop the agent.
+        case fatal(String)
+    }
+
+    enum Message: Sendable {
+        case completed(Batch, BatchResult)
+        case wake
+        case stop
+        case stopNow
+    }
+
+    let config: AgentConfig
+    let options: Options
+    let sender: any BatchSender
+    let store: (any CheckpointStore)?
+    let deadLetters: DeadLetterWriter?
+    var logger: Logger
+    let mailbox = Mailbox<Message>()
+    let mapper: Mapper
+    let clock = ContinuousClock()
+    let epoch: ContinuousClock.Instant
+
+    var table: CheckpointTable
+    var streams: [Int: Stream] = [:]
+    var nextStreamId = 0
+    var batcher: Batcher
+    var stats = RunStats()
+    var inFlight = 0
+    var unresolvedRecords = 0
+    var stopping = false
+    var fatal: String?
+    var lastScan: Int64 = -1_000_000
+    var lastSave: Int64 = 0
+    var nextDue: Int64?
+    var announcedCopies = Set<String>()
+    /// Files known to hold nothing new while their stat stays the same (finished archives).
+    var settled: [String: FileStat] = [:]
+    /// Files that could not be read, reported once each.
+    var unreadable = Set<String>()
+    /// Stream ids in the order they were found (name order within a scan).
+    var order: [Int] = []
+    var cursor = 0
+    var stateFailureLogged: Int64 = -1_000_000
+    var stateFailure: String?
+
+    public init(
+        config: AgentConfig, options: Options, sender: any BatchSender, store: (any CheckpointStore)?,
+        deadLetters: DeadLetterWriter?, logger: Logger
+    ) throws {
+        self.config = config
+        self.options = options
+        self.sender = sender
+        self.store = store
+        self.deadLetters = deadLetters
+        self.logger = logger
+        self.mapper = Mapper(mappings: config.mappings)
+        self.epoch = clock.now
+        self.batcher = Batcher(maxWaitMillis: options.once ? 1_000_000_000 : config.batching.maxWaitMillis)
+        self.table = CheckpointTable(try store?.load() ?? [])
+    }
+
+    /// Milliseconds since the engine started, on a monotonic clock.
+    var now: Int64 {
+        let d = clock.now - epoch
+        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// A handle other tasks (signal handlers, file watchers) use to reach the engine.
+    public var control: EngineControl { EngineControl(mailbox: mailbox) }
+
+    public var statistics: RunStats { stats }
+
+    /// Runs until the input is exhausted (`once`), or until ``requestStop()``.
+    public func run() async -> Outcome {
+        logger.info("starting", metadata: [
+            "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
+            "checkpoints": "\(table.entries.count)",
+        ])
+        let outcome: Outcome = await withDiscardingTaskGroup { group in
+            await loop(group: &group)
+        }
+        saveCheckpoints(force: true)
+        for stream in streams.values { stream.reader = nil }
+        return outcome
+    }
+
+    private func loop(group: inout DiscardingTaskGroup) async -> Outcome {
+        var shutdownDeadline: Int64?
+        while true {
+            for message in mailbox.drain() { handle(message, shutdownDeadline: &shutdownDeadline) }
+            if let fatal {
+                group.cancelAll()
+                return .fatal(fatal)
+            }
+            if Task.isCancelled, !stopping {
+                stopping = true
+                shutdownDeadline = now
+            }
+            let t = now
+            if !stopping && (t - lastScan >= Int64(config.follow.rescanIntervalMillis) || lastScan < 0) {
+                scan()
+                lastScan = t
+            }
+            var progressed = false
+            if !stopping && stateFailure == nil && unresolvedRecords < config.batching.maxPendingRecords {
+                progressed = readSome(budget: 1 << 20)
+            }
+            if let due = nextDue, t >= due { nextDue = batcher.flushDue(now: t) }
+            let inputDone = stopping || (options.once && allInputConsumed())
+            if inputDone || unresolvedRecords >= config.batching.maxPendingRecords {
+                if batcher.readyCount == 0 && inFlight < options.maxConcurrentRequests {
+                    if inputDone { batcher.flushDue(now: t, all: true) } else { batcher.flushOldest(options.maxConcurrentRequests) }
+                }
+            }
+            while inFlight < options.maxConcurrentRequests, let batch = batcher.takeReady() {
+                launch(batch, group: &group)
+                progressed = true
+            }
+            if nextDue == nil, batcher.openBatchCount > 0 { nextDue = t + batcher.maxWaitMillis }
+            retireStreams()
+            saveCheckpoints(force: false)
+            if inputDone && inFlight == 0 && batcher.count == 0 {
+                return unresolvedRecords == 0 ? .completed : .interrupted
+            }
+            if let deadline = shutdownDeadline, t >= deadline {
+                logger.warning("shutdown timeout reached; unanswered requests are re-sent next time", metadata: ["in_flight": "\(inFlight)"])
+                group.cancelAll()
+                shutdownDeadline = nil
+            }
+            if !progressed {
+                var wakeAt = t + Int64(options.once ? 1000 : config.follow.pollIntervalMillis)
+                if let due = nextDue { wakeAt = min(wakeAt, due) }
+                if let deadline = shutdownDeadline { wakeAt = min(wakeAt, deadline) }
+                if stateFailure != nil { wakeAt = min(wakeAt, t + 1000) }
+                if options.once && !allInputConsumed() && unresolvedRecords < config.batching.maxPendingRecords {
+                    wakeAt = t + 50
+                }
+                let delay = max(0, wakeAt - now)
+                await mailbox.wait(until: clock.now.advanced(by: .milliseconds(delay)))
+                refreshFollowedStreams()
+            }
+        }
+    }
+
+    private func handle(_ message: Message, shutdownDeadline: inout Int64?) {
+        switch message {
+        case .completed(let batch, let result):
+            inFlight -= 1
+            complete(batch, result)
+        case .wake:
+            for stream in streams.values { stream.hasInput = true }
+        case .stop:
+            if !stopping {
+                stopping = true
+                logger.info("stopping: no more reading; delivering what is in hand", metadata: [
+                    "in_flight": "\(inFlight)", "pending_records": "\(unresolvedRecords)",
+                ])
+                shutdownDeadline = now + Int64(config.follow.shutdownTimeoutSeconds * 1000)
+            }
+        case .stopNow:
+            stopping = true
+            shutdownDeadline = now
+            logger.warning("second signal: abandoning in-flight requests; they are re-sent next time")
+        }
+    }
+
+    private func launch(_ batch: Batch, group: inout DiscardingTaskGroup) {
+        inFlight += 1
+        let sender = self.sender
+        let mailbox = self.mailbox
+        group.addTask {
+            let result = await sender.send(batch)
+            mailbox.post(.completed(batch, result))
+        }
+    }
+}
+
+/// Reaches a running ``Engine`` from other tasks.
+public struct EngineControl: Sendable {
+    let mailbox: Mailbox<Engine.Message>
+
+    /// Stop reading, deliver what is in hand (within the shutdown timeout), save checkpoints and return.
+    public func requestStop() {
+        mailbox.post(.stop)
+    }
+
+    /// Abandon in-flight requests now, save what is resolved and return.
+    public func stopNow() {
+        mailbox.post(.stopNow)
+    }
+
+    /// Look for new data now (a change notification arrived).
+    public func wake() {
+        mailbox.post(.wake)
+    }
+}

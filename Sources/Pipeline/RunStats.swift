@@ -1,0 +1,28 @@
+/// Counters of one run, for the closing summary, the report and the metrics.
+public struct RunStats: Sendable, Equatable {
+    public var filesOpened = 0
+    public var linesRead = 0
+    public var emptyLines = 0
+    public var bytesRead: UInt64 = 0
+    public var recordsMapped = 0
+    public var recordsSent = 0
+    public var skipped = 0
+    public var deadLettered: [String: Int] = [:]
+    public var requests = 0
+    public var retries = 0
+    public var throttles = 0
+    public var unresolved = 0
+
+    public init() {}
+
+    public var deadLetteredTotal: Int { deadLettered.values.reduce(0, +) }
+
+    /// One line for the end of a catch-up run.
+    public var summaryLine: String {
+        let reasons = deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return "files=\(filesOpened) read=\(linesRead) sent=\(recordsSent) dead_lettered=\(deadLetteredTotal)"
+            + (reasons.isEmpty ? "" : " (\(reasons))")
+            + " skipped=\(skipped) requests=\(requests) retries=\(retries) throttles=\(throttles)"
+            + (unresolved > 0 ? " unresolved=\(unresolved)" : "")
+    }
+}

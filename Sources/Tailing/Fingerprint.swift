@@ -1,0 +1,81 @@
+import Crypto
+import Gzip
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file's identity by content: a hash of its first bytes, computed on the *decompressed* stream.
+///
+/// A file shorter than ``fullLength`` is fingerprinted over what it has (`length` says how much), so short files are
+/// read at once; as the file grows its fingerprint grows too, and ``matches(prefixOf:)`` checks that a longer file
+/// still starts with the bytes an earlier, shorter fingerprint saw. A rotated copy that was gzipped afterwards has
+/// the same fingerprint as the plain file it came from, which is how it is recognised as already read.
+public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible {
+    public static let fullLength = 1024
+
+    /// Hex SHA-256 (first 16 bytes) of the first `length` bytes.
+    public var hash: String
+    public var length: Int
+
+    public init(hash: String, length: Int) {
+        self.hash = hash
+        self.length = length
+    }
+
+    public var isComplete: Bool { length >= Self.fullLength }
+    public var description: String { "\(hash.prefix(12))/\(length)" }
+
+    public static func of(_ bytes: some Collection<UInt8>) -> Fingerprint {
+        let digest = SHA256.hash(data: Array(bytes))
+        var hex = ""
+        hex.reserveCapacity(32)
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in digest.prefix(16) {
+            hex.unicodeScalars.append(UnicodeScalar(digits[Int(byte >> 4)]))
+            hex.unicodeScalars.append(UnicodeScalar(digits[Int(byte & 0xF)]))
+        }
+        return Fingerprint(hash: hex, length: bytes.count)
+    }
+
+    /// The fingerprint of the file at `path` (up to ``fullLength`` decompressed bytes); `nil` for an empty file.
+    public static func of(path: String) throws(TailingError) -> Fingerprint? {
+        let head = try readHead(path: path, count: fullLength)
+        return head.isEmpty ? nil : of(head)
+    }
+
+    /// Whether `head` (the first bytes of a file) starts with the bytes this fingerprint was made from.
+    public func matches(prefixOf head: [UInt8]) -> Bool {
+        head.count >= length && Self.of(head.prefix(length)).hash == hash
+    }
+
+    /// The first `count` decompressed bytes of a file (fewer if it is shorter, or if a gzip stream is cut early).
+    public static func readHead(path: String, count: Int) throws(TailingError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(path, "open it") }
+        defer { close(fd) }
+        var raw = [UInt8](repeating: 0, count: 64 * 1024)
+        var position: off_t = 0
+        var n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+        guard n > 0 else { return [] }
+        if !(n >= 2 && GzipFormat.hasGzipMagic(raw.prefix(2))) {
+            return Array(raw.prefix(min(n, count)))
+        }
+        let inflater = GzipInflater()
+        var out: [UInt8] = []
+        while n > 0, out.count < count {
+            position += off_t(n)
+            let chunk = Array(raw[0..<n])
+            do throws(GzipError) {
+                try inflater.inflate(chunk, into: &out)
+            } catch {
+                break
+            }
+            if out.count >= count { break }
+            n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+        }
+        return Array(out.prefix(count))
+    }
+}

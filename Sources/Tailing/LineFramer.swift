@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One framed line, or the reason a stretch of the stream is not one.
+///
+/// `bytes` is borrowed from the framer's buffer: it is valid only during the callback that receives it, which lets
+/// the reader hand out lines without copying them.
+public enum LineEvent {
+    /// A complete line without its `\n` (a trailing `\r` is kept; JSON treats it as whitespace).
+    case line(bytes: UnsafeRawBufferPointer, offset: UInt64, end: UInt64)
+    /// A line longer than the limit: skipped, with its first bytes kept for the dead-letter file.
+    case tooLong(sample: [UInt8], length: UInt64, offset: UInt64, end: UInt64)
+    /// The stream is damaged at `offset` (decompressed) and cannot be read past it.
+    case corrupt(message: String, offset: UInt64, compressedOffset: UInt64)
+
+    /// The stream offset just past this event; a checkpoint may move there once the event is resolved.
+    public var end: UInt64 {
+        switch self {
+        case .line(_, _, let end), .tooLong(_, _, _, let end): end
+        case .corrupt(_, let offset, _): offset
+        }
+    }
+
+    public var offset: UInt64 {
+        switch self {
+        case .line(_, let offset, _), .tooLong(_, _, let offset, _), .corrupt(_, let offset, _): offset
+        }
+    }
+}
+
+/// Splits a byte stream into lines, holding back an incomplete last line and skipping over-long ones.
+///
+/// Memory stays bounded by `maxLineBytes` plus one read: an over-long line is never accumulated, only counted.
+public struct LineFramer {
+    public let maxLineBytes: Int
+    public static let sampleBytes = 1024
+
+    private var buffer: [UInt8] = []
+    private var head = 0
+    /// Stream offset of `buffer[head]`.
+    public private(set) var offset: UInt64
+    /// While skipping an over-long line: where it started, its first bytes and how long it is so far.
+    private var skipping: (start: UInt64, sample: [UInt8])?
+
+    public init(startOffset: UInt64, maxLineBytes: Int) {
+        self.offset = startOffset
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Bytes held that do not yet end in a newline.
+    public var pendingCount: Int { buffer.count - head }
+    public var isSkipping: Bool { skipping != nil }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if head > 0, head >= buffer.count / 2 {
+            buffer.removeSubrange(0..<head)
+            head = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Emits every complete line now in the buffer. Returns the number of events emitted.
+    @discardableResult
+    public mutating func frame(_ body: (LineEvent) -> Void) -> Int {
+        var emitted = 0
+        buffer.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            while head < raw.count {
+                let remaining = raw.count - head
+                guard let hit = memchr(base + head, 0x0A, remaining) else { break }
+                let length = base.distance(to: UnsafeRawPointer(hit)) - head
+                let lineEnd = offset + UInt64(length) + 1
+                if let skip = skipping {
+                    body(.tooLong(sample: skip.sample, length: lineEnd - 1 - skip.start, offset: skip.start, end: lineEnd))
+                    skipping = nil
+                } else if length > maxLineBytes {
+                    let sample = Array(UnsafeRawBufferPointer(start: base + head, count: min(length, Self.sampleBytes)))
+                    body(.tooLong(sample: sample, length: UInt64(length), offset: offset, end: lineEnd))
+                } else {
+                    body(.line(bytes: UnsafeRawBufferPointer(start: base + head, count: length), offset: offset, end: lineEnd))
+                }
+                emitted += 1
+                head += length + 1
+                offset = lineEnd
+            }
+        }
+        // An unterminated stretch longer than the limit: stop buffering it, remember where it began.
+        let pending = buffer.count - head
+        if pending > maxLineBytes || (skipping != nil && pending > 0) {
+            if skipping == nil {
+                skipping = (offset, Array(buffer[head..<(head + min(pending, Self.sampleBytes))]))
+            }
+            offset += UInt64(pending)
+            buffer.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return emitted
+    }
+
+    /// Hands out the unterminated rest as a final line (catch-up runs, at the end of a finished file).
+    public mutating func takePartial(_ body: (LineEvent) -> Void) {
+        if let skip = skipping {
+            let end = offset + UInt64(buffer.count - head)
+            body(.tooLong(sample: skip.sample, length: end - skip.start, offset: skip.start, end: end))
+            skipping = nil
+            offset = end
+        } else if head < buffer.count {
+            let length = buffer.count - head
+            buffer.withUnsafeBytes { raw in
+                body(.line(bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset, end: offset + UInt64(length)))
+            }
+            offset += UInt64(length)
+        }
+        buffer.removeAll(keepingCapacity: true)
+        head = 0
+    }
+
+    /// The unterminated rest, without consuming it.
+    public func peekPartial() -> [UInt8] {
+        Array(buffer[head...])
+    }
+}

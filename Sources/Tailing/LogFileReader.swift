@@ -1,0 +1,171 @@
+import Gzip
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads lines from one log file, plain or gzip (detected by its magic bytes), from a given offset.
+///
+/// Offsets are positions in the *decompressed* stream, so a checkpoint inside a `.gz` means the same thing as one in
+/// a plain file, and a rotated file that was compressed afterwards can be matched with what was read of it before.
+/// Resuming a `.gz` decompresses from the start and discards up to the offset: gzip has no random access.
+public final class LogFileReader {
+    public enum Status: Sendable, Equatable {
+        /// The read budget ran out; more input is available now.
+        case more
+        /// Everything complete has been read; the file may still grow.
+        case caughtUp
+        /// A gzip stream ended (or is damaged): nothing more will come from this file.
+        case finished
+        /// A plain file is now shorter than what was read: it was truncated (or copied and truncated).
+        case truncated
+    }
+
+    public let path: String
+    public let isCompressed: Bool
+    public let descriptor: Int32
+    /// The identity of the open file (it keeps it even after the path is renamed or deleted).
+    public let openedStat: FileStat
+
+    private var framer: LineFramer
+    private var inflater: GzipInflater?
+    /// Compressed (file) position of the next read.
+    private var filePosition: UInt64 = 0
+    /// Decompressed bytes still to discard before `startOffset` (gzip resume).
+    private var skipRemaining: UInt64 = 0
+    private var readBuffer: [UInt8]
+    private var inflated: [UInt8] = []
+    private var done = false
+
+    /// Offset just past the last complete line handed out.
+    public var offset: UInt64 { framer.offset }
+    /// Bytes read but not yet part of a complete line.
+    public var pendingCount: Int { framer.pendingCount }
+    /// Bytes of the file (compressed, for gzip) read so far.
+    public var bytesConsumed: UInt64 { filePosition }
+
+    public init(path: String, startOffset: UInt64, maxLineBytes: Int, readSize: Int = 256 * 1024) throws(TailingError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(path, "open it") }
+        guard let st = FileStat.of(descriptor: fd) else {
+            let error = TailingError.system(path, "examine it")
+            close(fd)
+            throw error
+        }
+        descriptor = fd
+        openedStat = st
+        readBuffer = [UInt8](repeating: 0, count: readSize)
+        var magic: [UInt8] = [0, 0]
+        let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
+        isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
+        if isCompressed {
+            inflater = GzipInflater()
+            skipRemaining = startOffset
+            framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)
+        } else {
+            filePosition = startOffset
+            framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)
+        }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Reads up to about `budget` bytes of the file and emits the complete lines found.
+    public func read(budget: Int, _ body: (LineEvent) -> Void) throws(TailingError) -> Status {
+        if done { return .finished }
+        var spent = 0
+        while spent < budget {
+            let n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(path, "read it")
+            }
+            if n == 0 {
+                if !isCompressed, let st = FileStat.of(descriptor: descriptor), st.size < filePosition {
+                    return .truncated
+                }
+                if let inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
+                    framer.frame(body)
+                    done = true
+                    return .finished
+                }
+                return .caughtUp
+            }
+            filePosition += UInt64(n)
+            spent += n
+            if let inflater {
+                inflated.removeAll(keepingCapacity: true)
+                if let error = inflate(inflater, count: n) {
+                    feedInflated()
+                    framer.frame(body)
+                    fail(error, body)
+                    return .finished
+                }
+                feedInflated()
+            } else {
+                readBuffer.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            }
+            framer.frame(body)
+        }
+        return .more
+    }
+
+    /// Inflates the first `count` bytes of the read buffer into `inflated`; returns the error if the data is damaged.
+    private func inflate(_ inflater: GzipInflater, count: Int) -> GzipError? {
+        var result: GzipError?
+        readBuffer.withUnsafeBytes { raw in
+            do throws(GzipError) {
+                try inflater.inflate(UnsafeRawBufferPointer(rebasing: raw[0..<count]), into: &inflated)
+            } catch {
+                result = error
+            }
+        }
+        return result
+    }
+
+    private func feedInflated() {
+        guard !inflated.isEmpty else { return }
+        if skipRemaining > 0 {
+            let drop = Int(min(skipRemaining, UInt64(inflated.count)))
+            skipRemaining -= UInt64(drop)
+            if drop == inflated.count { return }
+            inflated.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[drop...])) }
+        } else {
+            framer.append(inflated)
+        }
+    }
+
+    private func fail(_ error: GzipError, _ body: (LineEvent) -> Void) {
+        done = true
+        let at = framer.offset
+        body(.corrupt(message: error.description, offset: at, compressedOffset: error.compressedOffset))
+    }
+
+    /// Declares the end of the input (a catch-up run reached it, or a rotated file is drained): a gzip stream that
+    /// stopped inside a member is reported as truncated, and an unterminated last line is handed out when
+    /// `includePartial` says so.
+    public func finish(includePartial: Bool, _ body: (LineEvent) -> Void) {
+        if let inflater, !done {
+            do {
+                try inflater.finish()
+            } catch {
+                if skipRemaining == 0 { framer.takePartial(body) }
+                fail(error, body)
+                return
+            }
+        }
+        if includePartial { framer.takePartial(body) }
+        if isCompressed { done = true }
+    }
+
+    /// The unterminated bytes at the end of what was read, without consuming them.
+    public func peekPartial() -> [UInt8] { framer.peekPartial() }
+
+    /// The size of the open file now (compressed size for gzip).
+    public func currentSize() -> UInt64? { FileStat.of(descriptor: descriptor)?.size }
+}
