@@ -29,6 +29,16 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AWSProviders",
+            dependencies: [
+                "AWSSigV4", "JSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Domain
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
@@ -80,15 +90,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // MARK: Tests
+        .testTarget(
+            name: "AWSProvidersTests",
+            dependencies: [
+                "AWSProviders", "AWSSigV4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "CZlib"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PersonalizeModelTests", dependencies: ["PersonalizeModel", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonalizeModelTests", dependencies: ["PersonalizeModel", "JSON"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "TailingTests", dependencies: ["Tailing", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PersonalizeClientTests",

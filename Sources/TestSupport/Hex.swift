@@ -15,10 +15,6 @@ enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func sha256(_ bytes: String.UTF8View) -> String {
-        encode(SHA256.hash(data: Array(bytes)))
-    }
-
     static func value(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

@@ -60,7 +60,7 @@ struct RequestValidator {
             if list.count > max { fail("Member must have length less than or equal to \(max)") }
             for (index, element) in list.enumerated() {
                 path.append(.index(index))
-                if element is NSNull { fail("Member must not be null", null: true) } else { check(element, member) }
+                if Self.isNull(element) { fail("Member must not be null", null: true) } else { check(element, member) }
                 path.removeLast()
             }
         case .structure(let structure):
@@ -70,7 +70,7 @@ struct RequestValidator {
     }
 
     private mutating func checkStructure(_ object: [String: Any], _ structure: StructureShape) {
-        for name in structure.required where object[name] == nil || object[name] is NSNull {
+        for name in structure.required where object[name].map(Self.isNull) ?? true {
             path.append(.member(name))
             fail("Member must not be null", null: true)
             path.removeLast()
@@ -82,7 +82,7 @@ struct RequestValidator {
                 fail("Member is not part of the service model (unknown member '\(name)')")
                 continue
             }
-            if value is NSNull { continue }
+            if Self.isNull(value) { continue }
             check(value, shape)
         }
     }
@@ -117,9 +117,15 @@ struct RequestValidator {
 
     // MARK: Primitive checks
 
+    /// `value is NSNull` would bridge every Swift string, array and dictionary to Foundation first (most of
+    /// the validator's time on Linux); comparing the dynamic type does not.
+    static func isNull(_ value: Any) -> Bool {
+        ObjectIdentifier(type(of: value) as Any.Type) == ObjectIdentifier(NSNull.self)
+    }
+
     /// JSONSerialization yields NSNumber for numbers and booleans alike; booleans report objCType "c".
     static func isNumber(_ value: Any) -> Bool {
-        guard let number = value as? NSNumber, !(value is String) else { return false }
+        guard !(value is String), let number = value as? NSNumber else { return false }
         return number.objCType.pointee != CChar(UInt8(ascii: "c"))
     }
 

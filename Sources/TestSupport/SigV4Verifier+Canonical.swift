@@ -8,24 +8,35 @@ extension SigV4Verifier {
     /// list, and the hex SHA-256 of the body actually received.
     static func canonicalRequest(
         method: String, uri: String, headers: HTTPHeaders, signedHeaders: [String], body: ByteBuffer
-    ) -> String {
+    ) -> [UInt8] {
         let (path, query) = splitURI(uri)
-        var out = method
-        out += "\n"
-        out += canonicalPath(path)
-        out += "\n"
-        out += canonicalQuery(query)
-        out += "\n"
+        let newline = UInt8(ascii: "\n")
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        out += method.utf8
+        out.append(newline)
+        out += canonicalPath(path).utf8
+        out.append(newline)
+        out += canonicalQuery(query).utf8
+        out.append(newline)
         for name in signedHeaders {
-            out += name
-            out += ":"
-            out += headers[name].map(canonicalHeaderValue).joined(separator: ",")
-            out += "\n"
+            out += name.utf8
+            out.append(UInt8(ascii: ":"))
+            var first = true
+            for value in headers[name] {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                out += canonicalHeaderValue(value).utf8
+            }
+            out.append(newline)
         }
-        out += "\n"
-        out += signedHeaders.joined(separator: ";")
-        out += "\n"
-        out += body.withUnsafeReadableBytes { Hex.encode(SHA256.hash(data: $0)) }
+        out.append(newline)
+        for (index, name) in signedHeaders.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ";")) }
+            out += name.utf8
+        }
+        out.append(newline)
+        out += body.withUnsafeReadableBytes { Hex.encode(SHA256.hash(data: $0)) }.utf8
         return out
     }
 
@@ -37,6 +48,7 @@ extension SigV4Verifier {
     /// Non-S3 services encode each segment of the already-encoded path once more.
     static func canonicalPath(_ path: Substring) -> String {
         if path.isEmpty { return "/" }
+        if path.utf8.allSatisfy({ isUnreserved($0) || $0 == UInt8(ascii: "/") }) { return String(path) }
         return path.split(separator: "/", omittingEmptySubsequences: false).map { uriEncode($0.utf8) }
             .joined(separator: "/")
     }
@@ -54,6 +66,7 @@ extension SigV4Verifier {
     }
 
     static func canonicalHeaderValue(_ value: String) -> String {
+        if isCanonical(value.utf8) { return value }
         var out = ""
         var pendingSpace = false
         for scalar in value.unicodeScalars {
@@ -66,6 +79,18 @@ extension SigV4Verifier {
             }
         }
         return out
+    }
+
+    /// No leading, trailing or repeated spaces and no tabs: the common case, returned as is.
+    private static func isCanonical(_ utf8: String.UTF8View) -> Bool {
+        var previousSpace = true
+        for byte in utf8 {
+            if byte == UInt8(ascii: "\t") { return false }
+            let space = byte == UInt8(ascii: " ")
+            if space && previousSpace { return false }
+            previousSpace = space
+        }
+        return !previousSpace || utf8.isEmpty
     }
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -122,44 +147,51 @@ struct AuthorizationHeader: Sendable, Hashable {
     var signature: String
 
     static func parse(_ header: String) -> Result<AuthorizationHeader, ServiceError> {
-        let trimmed = header.drop { $0 == " " }
-        guard let space = trimmed.firstIndex(of: " ") else {
+        let bytes = Array(header.utf8)
+        var index = 0
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+        let algorithmStart = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: " ") { index += 1 }
+        let algorithm = String(decoding: bytes[algorithmStart..<index], as: UTF8.self)
+        guard index < bytes.count else {
             return .failure(.incompleteSignature("Authorization header '\(header)' has no parameters."))
         }
-        let algorithm = trimmed[..<space]
         guard algorithm == "AWS4-HMAC-SHA256" else {
             return .failure(.incompleteSignature("Unsupported AWS 'algorithm': '\(algorithm)'."))
         }
-        var parameters: [Substring: Substring] = [:]
-        for item in trimmed[space...].split(separator: ",") {
-            let pair = item.trimmingSpaces.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if pair.count == 2 { parameters[pair[0]] = pair[1] }
+        var credential: [UInt8]?
+        var signedHeaders: [UInt8]?
+        var signature: [UInt8]?
+        for item in bytes[index...].split(separator: UInt8(ascii: ",")) {
+            let trimmed = item.drop { $0 == UInt8(ascii: " ") }
+            guard let equals = trimmed.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            var value = Array(trimmed[(equals + 1)...])
+            while value.last == UInt8(ascii: " ") { value.removeLast() }
+            switch String(decoding: trimmed[..<equals], as: UTF8.self) {
+            case "Credential": credential = value
+            case "SignedHeaders": signedHeaders = value
+            case "Signature": signature = value
+            default: continue
+            }
         }
-        for name in ["Credential", "SignedHeaders", "Signature"] where parameters[Substring(name)] == nil {
+        guard let credential, let signedHeaders, let signature else {
+            let missing = credential == nil ? "Credential" : signedHeaders == nil ? "SignedHeaders" : "Signature"
             return .failure(
-                .incompleteSignature("Authorization header requires '\(name)' parameter. Authorization=\(header)"))
+                .incompleteSignature("Authorization header requires '\(missing)' parameter. Authorization=\(header)"))
         }
-        let credential = parameters["Credential"]!.split(separator: "/", omittingEmptySubsequences: false)
-        guard credential.count == 5, !credential[0].isEmpty else {
+        let scope = credential.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard scope.count == 5, !scope[0].isEmpty else {
             return .failure(
                 .incompleteSignature(
-                    "Credential '\(parameters["Credential"]!)' must be "
+                    "Credential '\(String(decoding: credential, as: UTF8.self))' must be "
                         + "<access key id>/<yyyyMMdd>/<region>/<service>/aws4_request."))
         }
+        func text(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
         return .success(
             AuthorizationHeader(
-                accessKeyId: String(credential[0]), date: String(credential[1]), region: String(credential[2]),
-                service: String(credential[3]), terminator: String(credential[4]),
-                signedHeaders: parameters["SignedHeaders"]!.split(separator: ";").map(String.init),
-                signature: String(parameters["Signature"]!)))
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return text
+                accessKeyId: text(scope[0]), date: text(scope[1]), region: text(scope[2]), service: text(scope[3]),
+                terminator: text(scope[4]),
+                signedHeaders: signedHeaders.split(separator: UInt8(ascii: ";")).map(text),
+                signature: String(decoding: signature, as: UTF8.self)))
     }
 }

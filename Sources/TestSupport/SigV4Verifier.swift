@@ -40,10 +40,11 @@ struct SigV4Verifier {
             method: method, uri: uri, headers: headers, signedHeaders: auth.signedHeaders, body: body)
         let amzDate = headers.first(name: "x-amz-date") ?? ""
         let scope = "\(auth.date)/\(auth.region)/\(auth.service)/\(auth.terminator)"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Hex.sha256(canonical.utf8))"
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Hex.encode(SHA256.hash(data: canonical)))"
         let key = signingKey(secret: secret, accessKeyId: auth.accessKeyId, auth: auth)
         let expected = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
         guard expected == auth.signature else {
+            let canonical = String(decoding: canonical, as: UTF8.self)
             return .failure(
                 .invalidSignature(
                     "The request signature we calculated does not match the signature you provided. Check your AWS "
@@ -97,7 +98,9 @@ struct SigV4Verifier {
 
     private func checkSignedHeaders(_ auth: AuthorizationHeader, headers: HTTPHeaders) -> ServiceError? {
         let names = auth.signedHeaders
-        guard names == names.map({ $0.lowercased() }).sorted(), Set(names).count == names.count else {
+        let ordered = zip(names, names.dropFirst()).allSatisfy { $0 < $1 }
+        guard ordered, names.allSatisfy({ !$0.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } })
+        else {
             return .invalidSignature(
                 "SignedHeaders '\(names.joined(separator: ";"))' must be lower-case, sorted and without duplicates.")
         }

@@ -102,9 +102,7 @@ extension StandInCore {
         _ operation: PersonalizeStandIn.Operation, head: HTTPRequestHead, body: ByteBuffer
     ) -> Result<[String: Any], ServiceError> {
         let contentType = head.headers.first(name: "content-type") ?? ""
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        guard mediaType.lowercased() == "application/json" || mediaType.lowercased() == "application/x-amz-json-1.1"
-        else {
+        guard Self.isJSONMediaType(contentType) else {
             return .failure(
                 .invalidInput("Content-Type must be application/json for \(operation.rawValue), not '\(contentType)'."))
         }
@@ -115,6 +113,15 @@ extension StandInCore {
         let errors = RequestValidator.violations(of: operation, object: object)
         guard errors.isEmpty else { return .failure(.invalidInput(RequestValidator.message(for: errors))) }
         return .success(object)
+    }
+
+    /// `application/json` (or the tolerated `application/x-amz-json-1.1`), parameters such as `charset` allowed.
+    static func isJSONMediaType(_ contentType: String) -> Bool {
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }[...]
+        while mediaType.first == UInt8(ascii: " ") { mediaType = mediaType.dropFirst() }
+        while mediaType.last == UInt8(ascii: " ") { mediaType = mediaType.dropLast() }
+        let lower = mediaType.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        return lower.elementsEqual("application/json".utf8) || lower.elementsEqual("application/x-amz-json-1.1".utf8)
     }
 
     private static func rejection(
