@@ -122,7 +122,7 @@ public enum Agent {
         return RunReport(outcome: outcome, stats: stats, seconds: Self.seconds(ContinuousClock.now - started))
     }
 
-    static func makeClient(config: AgentConfig, environment: [String: String], logger: Logger) throws -> PersonalizeEventsClient {
+    public static func makeClient(config: AgentConfig, environment: [String: String], logger: Logger) throws -> PersonalizeEventsClient {
         let shared: AWSSharedConfig
         do {
             shared = try AWSSharedConfig.load(environment: environment)

@@ -21,6 +21,14 @@ public struct BatchResult: Sendable {
     public var throttles = 0
     /// Set when the service gave an answer that must stop the agent.
     public var fatal: String?
+
+    public init(fates: [RecordFate], requests: Int = 0, retries: Int = 0, throttles: Int = 0, fatal: String? = nil) {
+        self.fates = fates
+        self.requests = requests
+        self.retries = retries
+        self.throttles = throttles
+        self.fatal = fatal
+    }
 }
 
 /// Delivers one batch. Separate from the engine so that dry runs and tests can stand in for the service.

@@ -188,10 +188,6 @@ extension Engine {
         case .finished:
             stream.exhausted = true
             stream.reader = nil
-            table.update(stream.entry) {
-                $0.finished = true
-                $0.size = FileStat.of(path: stream.path)?.size ?? $0.size
-            }
             logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
         case .truncated:
             logger.warning("file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
@@ -209,12 +205,6 @@ extension Engine {
         let partial = reader.peekPartial()
         let take = reader.isCompressed || (!partial.isEmpty && (try? JSONParser.parse(partial)) != nil)
         reader.finish(includePartial: take) { event in handleLine(stream, event) }
-        if reader.isCompressed {
-            table.update(stream.entry) {
-                $0.finished = true
-                $0.size = reader.currentSize() ?? $0.size
-            }
-        }
         stream.exhausted = true
         stream.reader = nil
     }
@@ -246,9 +236,16 @@ extension Engine {
     func retireStreams() {
         for stream in streams.values where stream.isDone {
             let offset = stream.ledger.safeOffset
+            // Only now, with every line resolved, may an archive be marked as done for good.
+            let finishedArchive = stream.compressed && stream.exhausted
+            let size = FileStat.of(path: stream.path)?.size
             table.update(stream.entry) {
                 $0.offset = offset
                 $0.updatedAt = wallMillis()
+                if finishedArchive {
+                    $0.finished = true
+                    if let size { $0.size = size }
+                }
             }
             table.attached[stream.entry] = nil
             if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode,

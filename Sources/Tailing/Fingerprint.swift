@@ -59,6 +59,8 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
         var raw = [UInt8](repeating: 0, count: 64 * 1024)
         var position: off_t = 0
         var n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+        while n < 0 && errno == EINTR { n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) } }
+        guard n >= 0 else { throw .system(path, "read it") }  // EISDIR, EIO: not an empty file
         guard n > 0 else { return [] }
         if !(n >= 2 && GzipFormat.hasGzipMagic(raw.prefix(2))) {
             return Array(raw.prefix(min(n, count)))

@@ -130,7 +130,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         return results.sorted()
     }
 
-    struct FileKey: Hashable { var dev: UInt64; var ino: UInt64 }
+    /// A directory walked for one `**` of the pattern (`stage` counts the segments left), so each `**` cuts its own
+    /// loops without hiding a directory from a later `**`.
+    struct FileKey: Hashable { var dev: UInt64; var ino: UInt64; var stage: Int }
 
     private func walk(
         _ rest: ArraySlice<Segment>, directory: String, display: String?, visited: inout Set<FileKey>,
@@ -152,10 +154,12 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
                 visit(rest.dropFirst(), fs: fs, shown: shown, visited: &visited, results: &results)
             }
         case .recursive:
+            // A directory already walked for this `**` (a symbolic link back up, or a second link to it) is cut
+            // before it yields anything, so a loop neither repeats nor reports its files under a second path.
+            guard let key = Self.key(directory, stage: rest.count), visited.insert(key).inserted else { return }
             // Zero directories...
             walk(rest.dropFirst(), directory: directory, display: display, visited: &visited, results: &results)
             // ...or one more, recursively (hidden directories are skipped, as shells do).
-            guard let key = Self.key(directory), visited.insert(key).inserted else { return }
             for name in Self.list(directory) where !name.hasPrefix(".") {
                 let (fs, shown) = child(name)
                 if Self.isDirectory(fs) {
@@ -178,10 +182,10 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func key(_ path: String) -> FileKey? {
+    static func key(_ path: String, stage: Int) -> FileKey? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        return FileKey(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
+        return FileKey(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), stage: stage)
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -71,13 +71,14 @@ public struct LineFramer {
     public mutating func frame(_ body: (LineEvent) -> Void) -> Int {
         var emitted = 0
         buffer.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
+            guard let base = raw.baseAddress else { return }  // nil for an empty array that never had storage
             while head < raw.count {
                 let remaining = raw.count - head
                 guard let hit = memchr(base + head, 0x0A, remaining) else { break }
                 let length = base.distance(to: UnsafeRawPointer(hit)) - head
                 let lineEnd = offset + UInt64(length) + 1
-                if let skip = skipping {
+                if var skip = skipping {
+                    skip.sample.topUp(from: UnsafeRawBufferPointer(start: base + head, count: length))
                     body(.tooLong(sample: skip.sample, length: lineEnd - 1 - skip.start, offset: skip.start, end: lineEnd))
                     skipping = nil
                 } else if length > maxLineBytes {
@@ -96,6 +97,9 @@ public struct LineFramer {
         if pending > maxLineBytes || (skipping != nil && pending > 0) {
             if skipping == nil {
                 skipping = (offset, Array(buffer[head..<(head + min(pending, Self.sampleBytes))]))
+            } else if skipping!.sample.count < Self.sampleBytes {
+                // The line began in an earlier append (a limit below `sampleBytes`): keep filling its sample.
+                buffer.withUnsafeBytes { skipping!.sample.topUp(from: UnsafeRawBufferPointer(rebasing: $0[head...])) }
             }
             offset += UInt64(pending)
             buffer.removeAll(keepingCapacity: true)
@@ -106,7 +110,8 @@ public struct LineFramer {
 
     /// Hands out the unterminated rest as a final line (catch-up runs, at the end of a finished file).
     public mutating func takePartial(_ body: (LineEvent) -> Void) {
-        if let skip = skipping {
+        if var skip = skipping {
+            buffer.withUnsafeBytes { skip.sample.topUp(from: UnsafeRawBufferPointer(rebasing: $0[head...])) }
             let end = offset + UInt64(buffer.count - head)
             body(.tooLong(sample: skip.sample, length: end - skip.start, offset: skip.start, end: end))
             skipping = nil
@@ -125,5 +130,13 @@ public struct LineFramer {
     /// The unterminated rest, without consuming it.
     public func peekPartial() -> [UInt8] {
         Array(buffer[head...])
+    }
+}
+
+extension [UInt8] {
+    /// Appends the first bytes of `more` until the sample holds `LineFramer.sampleBytes`.
+    fileprivate mutating func topUp(from more: UnsafeRawBufferPointer) {
+        let room = LineFramer.sampleBytes - count
+        if room > 0 { append(contentsOf: more.prefix(room)) }
     }
 }

@@ -67,7 +67,7 @@ import Testing
             "t[1].lookup.a: lookup values must be strings, found a number",
             "t[2].split: must not be empty",
             #"t[3]: unknown transform; use one of "lower", "upper", "trim", "string", "number", "{"lookup": ...}", "{"split": ...}", "{"join": ...}""#,
-            #"t[3].joinn: unknown key; did you mean \"join\"?"#,
+            #"t[3].joinn: unknown key; did you mean "join"?"#,
             #"t[4].otherwise: expected "keep", "drop" or a replacement string, found a number"#,
         ])
     }

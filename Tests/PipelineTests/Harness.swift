@@ -1,0 +1,42 @@
+import Foundation
+import JSON
+import Logging
+import Pipeline
+import TestSupport
+
+/// Builds configurations and environments for runs against a local stand-in.
+enum Harness {
+    static let environment = [
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+        "AWS_CONFIG_FILE": "/nonexistent/config",
+        "HOME": "/nonexistent",
+    ]
+
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func config(
+        dir: TemporaryDirectory, endpoint: String, paths: [String] = ["logs/app.log*"], mappings: String = MixedLog.mappings,
+        extra: String = ""
+    ) throws -> AgentConfig {
+        let text = """
+            {
+              "aws": {"region": "us-east-1", "endpoint": "\(endpoint)", "maxConcurrentRequests": 8},
+              "state": {"directory": "state"},
+              "sources": [{"name": "app", "paths": \(JSONValue.array(paths.map { .string($0) }).serialized), "maxLineBytes": \(MixedLog.maxLineBytes)}],
+              "mappings": \(mappings)\(extra.isEmpty ? "" : ",\n" + extra)
+            }
+            """
+        try dir.write("config.json", text)
+        return try AgentConfig.load(path: dir.file("config.json"))
+    }
+
+    /// The dead-letter file's entries.
+    static func deadLetters(_ dir: TemporaryDirectory) throws -> [[String: Any]] {
+        guard let text = try? dir.read("state/dead-letter.jsonl") else { return [] }
+        return try text.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+}
