@@ -71,7 +71,8 @@ public enum StateDirectory {
             guard fields.count >= 3 else { continue }
             let point = String(fields[1]).replacingOctalEscapes()
             let matches = point == "/" || full == point || full.hasPrefix(point + "/")
-            if matches, point.count > best.length { best = (point.count, String(fields[2])) }
+            // `>=`: a later line for the same mount point is a mount on top of the earlier one, and hides it.
+            if matches, point.count >= best.length { best = (point.count, String(fields[2])) }
         }
         return best.type == "tmpfs" || best.type == "ramfs"
     }
