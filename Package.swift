@@ -117,7 +117,10 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PersonalizeClientTests",
-            dependencies: ["PersonalizeClient", "AWSSigV4", "PersonalizeModel", "TestSupport"],
+            dependencies: [
+                "PersonalizeClient", "AWSSigV4", "PersonalizeModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -29,7 +29,7 @@ public final class FileWatcher: Sendable {
         #if os(Linux)
         guard let core = Core(minimumInterval: minimumInterval, onChange: onChange) else { return nil }
         self.core = core
-        core.update(directories)
+        _ = core.update(directories)
         guard core.start() else { return nil }
         #else
         return nil
@@ -92,8 +92,9 @@ extension FileWatcher {
         }
 
         private let inotify: Int32
-        /// An eventfd that `stop()` writes to, to wake the thread out of `poll`.
+        /// A pipe that `stop()` writes to, to wake the thread out of `poll` (it is never read: once readable, it stays so).
         private let wakeup: Int32
+        private let wakeupWriter: Int32
         private let minimumInterval: Duration
         private let onChange: @Sendable () -> Void
         private let state = Mutex(State())
@@ -101,13 +102,15 @@ extension FileWatcher {
         init?(minimumInterval: Duration, onChange: @escaping @Sendable () -> Void) {
             let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
             guard fd >= 0 else { return nil }
-            let wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-            guard wake >= 0 else {
+            var pipe: [Int32] = [-1, -1]
+            guard Glibc.pipe(&pipe) == 0 else {
                 close(fd)
                 return nil
             }
+            for end in pipe { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
             inotify = fd
-            wakeup = wake
+            wakeup = pipe[0]
+            wakeupWriter = pipe[1]
             self.minimumInterval = minimumInterval
             self.onChange = onChange
         }
@@ -115,6 +118,7 @@ extension FileWatcher {
         deinit {
             close(inotify)
             close(wakeup)
+            close(wakeupWriter)
         }
 
         var watched: [String] { state.withLock { $0.byPath.keys.sorted() } }
@@ -161,8 +165,8 @@ extension FileWatcher {
                 return state.thread
             }
             guard let thread else { return }
-            var one: UInt64 = 1
-            _ = write(wakeup, &one, MemoryLayout<UInt64>.size)
+            var one: UInt8 = 1
+            _ = write(wakeupWriter, &one, 1)
             if pthread_equal(thread, pthread_self()) != 0 {
                 pthread_detach(thread)  // stop() from inside onChange: the loop ends when the callback returns
             } else {
