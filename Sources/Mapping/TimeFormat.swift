@@ -39,9 +39,8 @@ struct TimeFormat: Sendable {
         case "epochMicros": kind = .epoch(.micros)
         case "epochNanos": kind = .epoch(.nanos)
         case let pattern:
-            // A custom pattern has a year or an hour field and some punctuation; anything else is a misspelt name.
-            let fields = ["yy", "HH", "hh", "mm"].contains { pattern.contains($0) }
-            if fields && pattern.contains(where: { !$0.isLetter && !$0.isNumber }) {
+            // A custom pattern has a year, hour or minute field; anything else is a misspelt format name.
+            if ["yy", "HH", "hh", "mm"].contains(where: { pattern.contains($0) }) {
                 kind = .pattern(CustomTimePattern(pattern: pattern, zone: zone ?? TimeZone(identifier: "UTC")!))
             } else {
                 let names = names.map { "\"\($0)\"" }.joined(separator: ", ")

@@ -203,6 +203,6 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names
+        return names.sorted()  // readdir order varies; sorted, the path kept for a directory linked twice is stable
     }
 }

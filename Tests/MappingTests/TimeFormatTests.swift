@@ -77,6 +77,7 @@ import Testing
     @Test func customPatterns() {
         #expect(Self.read(#""15/Jan/2024:13:34:56 +0100""#, format: "dd/MMM/yyyy:HH:mm:ss Z") == Self.t0)
         #expect(Self.read(#""2024-01-15 12:34:56""#, format: "yyyy-MM-dd HH:mm:ss") == Self.t0)
+        #expect(Self.read(#""20240115123456""#, format: "yyyyMMddHHmmss") == Self.t0)
         #expect(Self.read(#""2024-01-15 13:34:56""#, format: "yyyy-MM-dd HH:mm:ss", zone: "Europe/Berlin") == Self.t0)
         #expect(Self.read(#""15/Foo/2024:13:34:56 +0100""#, format: "dd/MMM/yyyy:HH:mm:ss Z") == nil)
         #expect(Self.read("1705322096", format: "yyyy-MM-dd HH:mm:ss") == nil)

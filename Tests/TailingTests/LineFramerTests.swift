@@ -18,6 +18,19 @@ enum Framed: Equatable, CustomStringConvertible {
         }
     }
 
+    var offset: UInt64 {
+        switch self {
+        case .line(_, let offset, _), .tooLong(_, _, let offset, _), .corrupt(let offset, _): offset
+        }
+    }
+
+    var end: UInt64 {
+        switch self {
+        case .line(_, _, let end), .tooLong(_, _, _, let end): end
+        case .corrupt(let offset, _): offset
+        }
+    }
+
     var description: String {
         switch self {
         case .line(let s, let o, let e): "line(\(s.debugDescription) \(o)..<\(e))"

@@ -1,0 +1,242 @@
+import Foundation
+import Gzip
+import Testing
+import Tailing
+
+extension LogFileReader {
+    /// Reads until the status is not `.more`; returns the events and the final status.
+    func drain(budget: Int = 1 << 20) throws -> (events: [Framed], status: Status) {
+        var events: [Framed] = []
+        while true {
+            let status = try read(budget: budget) { events.append(Framed($0)) }
+            if status != .more { return (events, status) }
+        }
+    }
+
+    func finishing(includePartial: Bool) -> [Framed] {
+        var events: [Framed] = []
+        finish(includePartial: includePartial) { events.append(Framed($0)) }
+        return events
+    }
+}
+
+/// The events a correct reader emits for `lines` (each followed by `\n`) from `start`.
+func expectedLines(_ lines: [String], from start: UInt64 = 0) -> [Framed] {
+    var at: UInt64 = 0
+    var out: [Framed] = []
+    for line in lines {
+        let end = at + UInt64(line.utf8.count) + 1
+        if at >= start { out.append(.line(line, offset: at, end: end)) }
+        at = end
+    }
+    return out
+}
+
+func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined().utf8) }
+
+@Suite struct LogFileReaderTests {
+    // MARK: Plain files
+
+    @Test func plainFromAnOffset() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", "l1\nl2\nl3\n")
+        let reader = try LogFileReader(path: path, startOffset: 3, maxLineBytes: 100)
+        #expect(!reader.isCompressed)
+        let (events, status) = try reader.drain()
+        #expect(events == [.line("l2", offset: 3, end: 6), .line("l3", offset: 6, end: 9)])
+        #expect(status == .caughtUp)
+        #expect(reader.offset == 9)
+        #expect(try reader.drain().events.isEmpty)
+    }
+
+    @Test func smallBudgetsReportMore() throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(100)
+        let path = try dir.write("app.log", text(lines))
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 64)
+        var events: [Framed] = []
+        var statuses: [LogFileReader.Status] = []
+        while statuses.last != .caughtUp {
+            statuses.append(try reader.read(budget: 64) { events.append(Framed($0)) })
+        }
+        #expect(statuses.dropLast().allSatisfy { $0 == .more })
+        #expect(statuses.count > 10)
+        #expect(events == expectedLines(lines))
+    }
+
+    @Test func appendedDataAfterCaughtUp() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", "a\n")
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 100)
+        #expect(try reader.drain() == ([.line("a", offset: 0, end: 2)], .caughtUp))
+        try append(path, "b\npart")
+        #expect(try reader.drain() == ([.line("b", offset: 2, end: 4)], .caughtUp))
+        #expect(reader.pendingCount == 4)
+        #expect(reader.peekPartial() == Array("part".utf8))
+        try append(path, "ial\n")
+        #expect(try reader.drain() == ([.line("partial", offset: 4, end: 12)], .caughtUp))
+    }
+
+    @Test func finishHandsOutThePartialLastLineOnlyWhenAsked() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", "a\nlast")
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 100)
+        #expect(try reader.drain().events == [.line("a", offset: 0, end: 2)])
+        #expect(reader.finishing(includePartial: false).isEmpty)
+        #expect(reader.finishing(includePartial: true) == [.line("last", offset: 2, end: 6)])
+        #expect(reader.offset == 6)
+    }
+
+    @Test func plainTruncationIsReported() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", text(sampleLines(20)))
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000)
+        #expect(try reader.drain().status == .caughtUp)
+        #expect(truncate(path, 0) == 0)  // copytruncate
+        #expect(try reader.drain().status == .truncated)
+        try append(path, "new\n")  // shorter than what was read: still truncated
+        #expect(try reader.drain().status == .truncated)
+    }
+
+    @Test func startingPastTheEndIsTruncation() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", "short\n")
+        let reader = try LogFileReader(path: path, startOffset: 100, maxLineBytes: 100)
+        #expect(try reader.drain().status == .truncated)
+    }
+
+    @Test func renamedWhileOpenKeepsReadingByDescriptor() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", "one\n")
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 100)
+        #expect(try reader.drain().events == [.line("one", offset: 0, end: 4)])
+        #expect(rename(path, path + ".1") == 0)
+        try append(path + ".1", "two\n")  // the writer still has the old file
+        try dir.write("app.log", "fresh\n")  // the rotator created a new one
+        #expect(try reader.drain() == ([.line("two", offset: 4, end: 8)], .caughtUp))
+        #expect(reader.openedStat.inode == FileStat.of(path: path + ".1")?.inode)
+        #expect(reader.openedStat.inode != FileStat.of(path: path)?.inode)
+    }
+
+    @Test func deletedWhileOpenStillReadsToTheEnd() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("app.log", "one\ntwo\n")
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 100)
+        #expect(unlink(path) == 0)
+        #expect(try reader.drain().events.count == 2)
+        #expect(reader.currentSize() == 8)
+    }
+
+    @Test func overLongLineInAFileIsSkippedWithItsPosition() throws {
+        let dir = try TemporaryDirectory()
+        let long = String(repeating: "z", count: 5_000)
+        let path = try dir.write("app.log", "a\n\(long)\nb\n")
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 700)
+        #expect(try reader.drain().events == [
+            .line("a", offset: 0, end: 2),
+            .tooLong(sample: Array(long.utf8.prefix(1_024)), length: 5_000, offset: 2, end: 5_003),
+            .line("b", offset: 5_003, end: 5_005),
+        ])
+    }
+
+    @Test func missingFileThrowsWithThePath() throws {
+        let dir = try TemporaryDirectory()
+        #expect {
+            try LogFileReader(path: dir.url("missing.log"), startOffset: 0, maxLineBytes: 100)
+        } throws: { error in
+            (error as? TailingError)?.path == dir.url("missing.log") && (error as? TailingError)?.errno == ENOENT
+        }
+    }
+
+    // MARK: gzip
+
+    @Test func gzipIsDetectedByContentAndReadToItsEnd() throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(2_000)
+        let path = try dir.write("app.log.1", Gzip.compress(text(lines)))  // no .gz suffix on purpose
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 4_096)
+        #expect(reader.isCompressed)
+        let (events, status) = try reader.drain(budget: 4_096)
+        #expect(events == expectedLines(lines))
+        #expect(status == .finished)
+        #expect(try reader.drain().status == .finished)
+        #expect(reader.finishing(includePartial: true).isEmpty)
+    }
+
+    @Test(arguments: [1, 777, 1_000])
+    func gzipResumesFromADecompressedOffsetMidFile(lineIndex: Int) throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(2_000)
+        let start = expectedLines(lines)[lineIndex]
+        let path = try dir.write("app.gz", Gzip.compress(text(lines)))
+        let reader = try LogFileReader(path: path, startOffset: start.offset, maxLineBytes: 1_000, readSize: 1_000)
+        let (events, status) = try reader.drain(budget: 10_000)
+        #expect(events == expectedLines(lines, from: start.offset))
+        #expect(status == .finished)
+    }
+
+    @Test func multiMemberGzipWithALineAcrossTheBoundary() throws {
+        let dir = try TemporaryDirectory()
+        let first = Gzip.compress(Array("a\nb".utf8))
+        let second = Gzip.compress(Array("c\nd\n".utf8))
+        let padding = [UInt8](repeating: 0, count: 16)
+        let path = try dir.write("multi.gz", first + second + padding)
+        for readSize in [1, 7, 4_096] {
+            let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 100, readSize: readSize)
+            let (events, status) = try reader.drain()
+            #expect(events == [.line("a", offset: 0, end: 2), .line("bc", offset: 2, end: 5), .line("d", offset: 5, end: 7)])
+            #expect(status == .finished)
+        }
+        // Resuming inside the second member.
+        let reader = try LogFileReader(path: path, startOffset: 5, maxLineBytes: 100)
+        #expect(try reader.drain() == ([.line("d", offset: 5, end: 7)], .finished))
+    }
+
+    @Test func truncatedGzipIsCaughtUpUntilFinishReportsItCorrupt() throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(3_000)
+        let full = Gzip.compress(text(lines))
+        let cut = Array(full.prefix(full.count / 2))
+        let path = try dir.write("cut.gz", cut)
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000)
+        let (events, status) = try reader.drain()
+        #expect(status == .caughtUp)  // it may still be being written
+        #expect(!events.isEmpty)
+        #expect(events == Array(expectedLines(lines).prefix(events.count)))
+
+        let final = reader.finishing(includePartial: false)
+        guard case .corrupt(let offset, let compressedOffset)? = final.last else {
+            Issue.record("no corrupt event: \(final)")
+            return
+        }
+        #expect(compressedOffset == UInt64(cut.count))
+        #expect(offset == (final.dropLast().last ?? events.last)?.end ?? 0)
+        #expect(offset > 0)
+        #expect(try reader.drain().status == .finished)
+    }
+
+    @Test func corruptGzipMidStreamStopsWithACorruptEvent() throws {
+        let dir = try TemporaryDirectory()
+        // Lines of noise (hex) barely compress, so damage in the middle is met in the middle.
+        let lines = (0..<2_000).map { i in noise(count: 40, seed: UInt64(i + 1)).map { String($0, radix: 16) }.joined() }
+        var gz = Gzip.compress(text(lines))
+        let damage = gz.count / 2
+        for i in damage..<(damage + 64) { gz[i] ^= 0x5A }
+        let path = try dir.write("bad.gz", gz)
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 4_096)
+        let (events, status) = try reader.drain(budget: 4_096)
+        #expect(status == .finished)
+        guard case .corrupt(let offset, let compressedOffset)? = events.last else {
+            Issue.record("no corrupt event at the end: \(events.suffix(2))")
+            return
+        }
+        #expect(compressedOffset >= UInt64(damage))
+        #expect(compressedOffset < UInt64(gz.count))
+        let good = events.dropLast()
+        #expect(good.count > 100)
+        #expect(Array(good.prefix(100)) == Array(expectedLines(lines).prefix(100)))
+        #expect(offset == good.last?.end)
+        #expect(try reader.drain().status == .finished)
+        #expect(reader.finishing(includePartial: true).isEmpty)
+    }
+}
