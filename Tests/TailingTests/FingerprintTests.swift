@@ -1,6 +1,6 @@
 import Gzip
-import Testing
 import Tailing
+import Testing
 
 @Suite struct FingerprintTests {
     @Test func emptyFileHasNone() throws {

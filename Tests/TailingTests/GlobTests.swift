@@ -1,5 +1,5 @@
-import Testing
 import Tailing
+import Testing
 
 @Suite struct GlobTests {
     static let table: [(pattern: String, path: String, matches: Bool)] = [
@@ -87,9 +87,10 @@ import Tailing
 
     @Test func recursiveExpansionSkipsHiddenDirectories() throws {
         let dir = try tree()
-        #expect(Glob(dir.url("root/**/*.log")).expand() == [
-            dir.url("root/a.log"), dir.url("root/sub/c.log"), dir.url("root/sub/deeper/d.log"),
-        ])
+        #expect(
+            Glob(dir.url("root/**/*.log")).expand() == [
+                dir.url("root/a.log"), dir.url("root/sub/c.log"), dir.url("root/sub/deeper/d.log"),
+            ])
         #expect(Glob(dir.url("root/**/d.log")).expand() == [dir.url("root/sub/deeper/d.log")])
         #expect(Glob(dir.url("root/*/*/*.log")).expand() == [dir.url("root/sub/deeper/d.log")])
         #expect(Glob(dir.url("root/**/deeper/**/*.log")).expand() == [dir.url("root/sub/deeper/d.log")])
@@ -119,10 +120,12 @@ import Tailing
         try dir.symlink("root/linked", to: dir.url("elsewhere/real"))
         try dir.symlink("root/alias.log", to: dir.url("elsewhere/real/f.log"))
         try dir.symlink("root/dangling.log", to: dir.url("elsewhere/missing.log"))
-        #expect(Glob(dir.url("root/**/*.log")).expand() == [
-            dir.url("root/a.log"), dir.url("root/alias.log"), dir.url("root/linked/f.log"), dir.url("root/sub/c.log"),
-            dir.url("root/sub/deeper/d.log"),
-        ])
+        #expect(
+            Glob(dir.url("root/**/*.log")).expand() == [
+                dir.url("root/a.log"), dir.url("root/alias.log"), dir.url("root/linked/f.log"),
+                dir.url("root/sub/c.log"),
+                dir.url("root/sub/deeper/d.log"),
+            ])
         #expect(Glob(dir.url("root/linked/*.log")).expand() == [dir.url("root/linked/f.log")])
     }
 

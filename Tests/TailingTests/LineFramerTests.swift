@@ -1,5 +1,5 @@
-import Testing
 import Tailing
+import Testing
 
 /// A copy of a `LineEvent` that outlives the callback (the real one borrows the framer's buffer).
 enum Framed: Equatable, CustomStringConvertible {
@@ -81,20 +81,25 @@ extension LineFramer {
 
     @Test func offsetsCountFromTheStartOffset() {
         var framer = LineFramer(startOffset: 1_000, maxLineBytes: 100)
-        #expect(framer.feed("x\nyy\n") == [.line("x", offset: 1_000, end: 1_002), .line("yy", offset: 1_002, end: 1_005)])
+        #expect(
+            framer.feed("x\nyy\n") == [.line("x", offset: 1_000, end: 1_002), .line("yy", offset: 1_002, end: 1_005)])
     }
 
     @Test func crlfKeepsTheCarriageReturn() {
         var framer = LineFramer(startOffset: 0, maxLineBytes: 100)
-        #expect(framer.feed("{\"a\":1}\r\n\r\n") == [.line("{\"a\":1}\r", offset: 0, end: 9), .line("\r", offset: 9, end: 11)])
+        #expect(
+            framer.feed("{\"a\":1}\r\n\r\n") == [
+                .line("{\"a\":1}\r", offset: 0, end: 9), .line("\r", offset: 9, end: 11),
+            ])
     }
 
     @Test func emptyLinesAreLines() {
         var framer = LineFramer(startOffset: 0, maxLineBytes: 100)
-        #expect(framer.feed("\n\na\n\n") == [
-            .line("", offset: 0, end: 1), .line("", offset: 1, end: 2), .line("a", offset: 2, end: 4),
-            .line("", offset: 4, end: 5),
-        ])
+        #expect(
+            framer.feed("\n\na\n\n") == [
+                .line("", offset: 0, end: 1), .line("", offset: 1, end: 2), .line("a", offset: 2, end: 4),
+                .line("", offset: 4, end: 5),
+            ])
     }
 
     @Test func partialLineIsHeldBackUntilItsNewline() {
@@ -111,21 +116,23 @@ extension LineFramer {
         var framer = LineFramer(startOffset: 0, maxLineBytes: 5)
         #expect(framer.feed("12345") == [])
         #expect(!framer.isSkipping)
-        #expect(framer.feed("\n123456\n") == [
-            .line("12345", offset: 0, end: 6),
-            .tooLong(sample: Array("123456".utf8), length: 6, offset: 6, end: 13),
-        ])
+        #expect(
+            framer.feed("\n123456\n") == [
+                .line("12345", offset: 0, end: 6),
+                .tooLong(sample: Array("123456".utf8), length: 6, offset: 6, end: 13),
+            ])
     }
 
     @Test func overLongLineInOneChunk() {
         var framer = LineFramer(startOffset: 10, maxLineBytes: 2_000)
         let long = [UInt8](repeating: UInt8(ascii: "x"), count: 3_000) + Array("tail".utf8)
         let events = framer.feed(Array("ok\n".utf8) + long + Array("\nnext\n".utf8))
-        #expect(events == [
-            .line("ok", offset: 10, end: 13),
-            .tooLong(sample: Array(long.prefix(LineFramer.sampleBytes)), length: 3_004, offset: 13, end: 3_018),
-            .line("next", offset: 3_018, end: 3_023),
-        ])
+        #expect(
+            events == [
+                .line("ok", offset: 10, end: 13),
+                .tooLong(sample: Array(long.prefix(LineFramer.sampleBytes)), length: 3_004, offset: 13, end: 3_018),
+                .line("next", offset: 3_018, end: 3_023),
+            ])
         #expect(framer.offset == 3_023)
     }
 
@@ -142,10 +149,11 @@ extension LineFramer {
         #expect(framer.isSkipping)
         line += Array("end".utf8)
         let events = framer.feed(Array("end\nafter\n".utf8))
-        #expect(events == [
-            .tooLong(sample: Array(line.prefix(LineFramer.sampleBytes)), length: 3_003, offset: 6, end: 3_010),
-            .line("after", offset: 3_010, end: 3_016),
-        ])
+        #expect(
+            events == [
+                .tooLong(sample: Array(line.prefix(LineFramer.sampleBytes)), length: 3_003, offset: 6, end: 3_010),
+                .line("after", offset: 3_010, end: 3_016),
+            ])
         #expect(!framer.isSkipping)
     }
 
@@ -153,9 +161,10 @@ extension LineFramer {
         var framer = LineFramer(startOffset: 0, maxLineBytes: 10)
         #expect(framer.feed("0123456789AB").isEmpty)  // starts skipping with a 12-byte sample
         #expect(framer.feed("CDEF").isEmpty)
-        #expect(framer.feed("G\n") == [
-            .tooLong(sample: Array("0123456789ABCDEFG".utf8), length: 17, offset: 0, end: 18)
-        ])
+        #expect(
+            framer.feed("G\n") == [
+                .tooLong(sample: Array("0123456789ABCDEFG".utf8), length: 17, offset: 0, end: 18)
+            ])
     }
 
     @Test func takePartialHandsOutTheRest() {

@@ -1,7 +1,7 @@
 import Foundation
 import Gzip
-import Testing
 import Tailing
+import Testing
 
 extension LogFileReader {
     /// Reads until the status is not `.more`; returns the events and the final status.
@@ -132,11 +132,12 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         let long = String(repeating: "z", count: 5_000)
         let path = try dir.write("app.log", "a\n\(long)\nb\n")
         let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 700)
-        #expect(try reader.drain().events == [
-            .line("a", offset: 0, end: 2),
-            .tooLong(sample: Array(long.utf8.prefix(1_024)), length: 5_000, offset: 2, end: 5_003),
-            .line("b", offset: 5_003, end: 5_005),
-        ])
+        #expect(
+            try reader.drain().events == [
+                .line("a", offset: 0, end: 2),
+                .tooLong(sample: Array(long.utf8.prefix(1_024)), length: 5_000, offset: 2, end: 5_003),
+                .line("b", offset: 5_003, end: 5_005),
+            ])
     }
 
     @Test func missingFileThrowsWithThePath() throws {
@@ -184,7 +185,10 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         for readSize in [1, 7, 4_096] {
             let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 100, readSize: readSize)
             let (events, status) = try reader.drain()
-            #expect(events == [.line("a", offset: 0, end: 2), .line("bc", offset: 2, end: 5), .line("d", offset: 5, end: 7)])
+            #expect(
+                events == [
+                    .line("a", offset: 0, end: 2), .line("bc", offset: 2, end: 5), .line("d", offset: 5, end: 7),
+                ])
             #expect(status == .finished)
         }
         // Resuming inside the second member.
@@ -218,7 +222,8 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
     @Test func corruptGzipMidStreamStopsWithACorruptEvent() throws {
         let dir = try TemporaryDirectory()
         // Lines of noise (hex) barely compress, so damage in the middle is met in the middle.
-        let lines = (0..<2_000).map { i in noise(count: 40, seed: UInt64(i + 1)).map { String($0, radix: 16) }.joined() }
+        let lines = (0..<2_000).map { i in noise(count: 40, seed: UInt64(i + 1)).map { String($0, radix: 16) }.joined()
+        }
         var gz = Gzip.compress(text(lines))
         let damage = gz.count / 2
         for i in damage..<(damage + 64) { gz[i] ^= 0x5A }
