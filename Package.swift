@@ -72,12 +72,18 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline",
+                "Pipeline", "BulkExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BulkExport",
+            dependencies: ["JSON", "PersonalizeModel", "Mapping", "Tailing"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "personalize-standin", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         // MARK: Test support
         .target(
             name: "TestSupport",
@@ -102,6 +108,10 @@ let package = Package(
         //     swiftSettings: swiftSettings
         // ),
         // AWSPROVIDERS_TESTS_END
+        .testTarget(
+            name: "BulkExportTests", dependencies: ["BulkExport", "Mapping", "PersonalizeModel", "JSON", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "CZlib"], swiftSettings: swiftSettings),
         .testTarget(

@@ -152,7 +152,8 @@ public final class FileWatcher: Sendable {
                             continue
                         }
                         state.byPath[directory] = wd
-                        state.byDescriptor[wd, default: []].insert(directory)  // two spellings of one directory share a wd
+                        // Two spellings of one directory (a symbolic link) share a wd.
+                        state.byDescriptor[wd, default: []].insert(directory)
                     }
                     return failed
                 }
