@@ -62,7 +62,9 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "AWSSigV4", "Tailing", "Checkpoints",
+                "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "AWSSigV4", "AWSProviders", "Tailing",
+                "Checkpoints",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -96,18 +98,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // MARK: Tests
-        // AWSPROVIDERS_TESTS_START
-        // .testTarget(
-        //     name: "AWSProvidersTests",
-        //     dependencies: [
-        //         "AWSProviders", "AWSSigV4",
-        //         .product(name: "NIOCore", package: "swift-nio"),
-        //         .product(name: "NIOPosix", package: "swift-nio"),
-        //         .product(name: "NIOHTTP1", package: "swift-nio"),
-        //     ],
-        //     swiftSettings: swiftSettings
-        // ),
-        // AWSPROVIDERS_TESTS_END
+        .testTarget(
+            name: "AWSProvidersTests",
+            dependencies: [
+                "AWSProviders", "AWSSigV4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BulkExportTests", dependencies: ["BulkExport", "Mapping", "PersonalizeModel", "JSON", "TestSupport"],
             swiftSettings: swiftSettings

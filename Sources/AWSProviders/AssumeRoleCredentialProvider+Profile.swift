@@ -43,7 +43,8 @@ extension AssumeRoleCredentialProvider {
             let path = visited + [profile]
             guard let sourceValues = config.profile(source) else {
                 throw CredentialProviderError.invalidConfiguration(
-                    name, "source_profile '\(source)' does not exist in \(config.configFilePath) or "
+                    name,
+                    "source_profile '\(source)' does not exist in \(config.configFilePath) or "
                         + config.credentialsFilePath)
             }
             let hasStaticKeys = nonEmpty(sourceValues["aws_access_key_id"]) != nil

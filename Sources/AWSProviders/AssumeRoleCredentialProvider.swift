@@ -19,7 +19,8 @@ public struct AssumeRoleCredentialProvider: CredentialProvider {
         public var externalId: String?
         public var durationSeconds: Int?
 
-        public init(roleArn: String, sessionName: String? = nil, externalId: String? = nil, durationSeconds: Int? = nil) {
+        public init(roleArn: String, sessionName: String? = nil, externalId: String? = nil, durationSeconds: Int? = nil)
+        {
             self.roleArn = roleArn
             self.sessionName = sessionName
             self.externalId = externalId

@@ -22,7 +22,8 @@ public actor RefreshingCredentialProvider: CredentialProvider {
     private var noBackgroundRefreshBefore: Date?
 
     public init(
-        wrapping base: any CredentialProvider, policy: RefreshPolicy = RefreshPolicy(), retryInterval: TimeInterval = 30,
+        wrapping base: any CredentialProvider, policy: RefreshPolicy = RefreshPolicy(),
+        retryInterval: TimeInterval = 30,
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.base = base
@@ -62,7 +63,7 @@ public actor RefreshingCredentialProvider: CredentialProvider {
 
     /// Forgets the cached credentials, so the next call fetches new ones: for an `ExpiredToken`
     /// answer, which means the credentials died earlier than they said.
-    public func invalidate() {
+    public func invalidate() async {
         cached = nil
         noBackgroundRefreshBefore = nil
     }
@@ -74,10 +75,10 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         let task = Task<AWSCredentials, any Error> {
             do {
                 let fresh = try await base.credentials()
-                self.finish(.success(fresh))
+                self.finish(.success(fresh), background: background)
                 return fresh
             } catch {
-                self.finish(.failure(error))
+                self.finish(.failure(error), background: background)
                 throw error
             }
         }
@@ -88,7 +89,7 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         return task
     }
 
-    private func finish(_ result: Result<AWSCredentials, any Error>) {
+    private func finish(_ result: Result<AWSCredentials, any Error>, background: Bool) {
         inFlight = nil
         switch result {
         case .success(let fresh):
@@ -102,8 +103,10 @@ public actor RefreshingCredentialProvider: CredentialProvider {
                 ])
         case .failure(let error):
             noBackgroundRefreshBefore = now().addingTimeInterval(retryInterval)
+            // A foreground failure reaches the caller as an error; only a background one needs a log line.
+            guard background else { return }
             logger.warning(
-                "credential refresh failed",
+                "background credential refresh failed; still using the cached credentials",
                 metadata: ["aws.credentials.provider": "\(base.providerName)", "error": "\(error)"])
         }
     }

@@ -11,10 +11,14 @@ public protocol CredentialProvider: Sendable {
 
     /// A short name for error messages ("environment", "profile default", ...).
     var providerName: String { get }
+
+    /// Forgets cached credentials, so the next call fetches fresh ones (after the service refused them).
+    func invalidate() async
 }
 
 extension CredentialProvider {
     public var providerName: String { String(describing: Self.self) }
+    public func invalidate() async {}
 }
 
 /// Fixed credentials, for tests and for configurations that pass keys explicitly.

@@ -22,8 +22,9 @@ final class CredentialCache: Sendable {
         return fresh
     }
 
-    func invalidate() {
+    func invalidate() async {
         state.withLock { $0 = nil }
+        await provider.invalidate()
     }
 
     private func needsRefresh(_ credentials: AWSCredentials, now: Date) -> Bool {

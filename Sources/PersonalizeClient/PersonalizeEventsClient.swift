@@ -100,7 +100,7 @@ public final class PersonalizeEventsClient: Sendable {
                     return Result(outcome: .rejected(error), attempts: attempt, throttles: throttles)
                 case .expiredCredentials where !refreshedCredentials:
                     refreshedCredentials = true
-                    credentials.invalidate()
+                    await credentials.invalidate()
                     logger.warning("credentials were refused, fetching fresh ones", metadata: ["error.code": "\(error.code)"])
                     continue
                 case .expiredCredentials, .fatal:

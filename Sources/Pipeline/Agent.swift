@@ -1,4 +1,6 @@
+import AWSProviders
 import AWSSigV4
+import AsyncHTTPClient
 import Checkpoints
 import Foundation
 import Logging
@@ -146,13 +148,10 @@ public enum Agent {
         } catch {
             throw StartupError(status: .configuration, message: "\(error)")
         }
-        let credentials: any CredentialProvider =
-            config.aws.profile != nil
-            ? ProfileCredentialProvider(profile: config.aws.profile, environment: environment)
-            : CredentialProviderChain([
-                EnvironmentCredentialProvider(environment: environment),
-                ProfileCredentialProvider(profile: nil, environment: environment),
-            ])
+        // The SDKs' chain: environment, profile (keys, credential_process, role_arn, web identity), web identity
+        // from the environment, container endpoint, EC2 instance metadata; refreshed before expiry.
+        let credentials = DefaultCredentialChain.make(
+            profile: config.aws.profile, environment: environment, httpClient: HTTPClient.shared, logger: logger)
         let retry = RetryPolicy(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds)
         let timeout = Duration.milliseconds(Int64(config.aws.requestTimeoutSeconds * 1000))
         var transportOptions = AsyncHTTPTransport.Options()

@@ -36,12 +36,21 @@ extension Engine {
             if let known = settled[path], known == st { continue }
             openStream(path: path, source: source, stat: st)
         }
+        if let watcher {
+            let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
+            watcher.update(directories: Array(directories) + watchDirectories())
+        }
         for stream in streams.values where !stream.detached {
             if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode { continue }
             stream.detached = true
             stream.lastGrowth = now
             logger.info("file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
         }
+    }
+
+    /// The literal directories the globs start from (inotify watches them for new files).
+    func watchDirectories() -> [String] {
+        Array(Set(config.sources.flatMap { $0.paths.map { Glob($0).baseDirectory } }))
     }
 
     struct FileKey: Hashable {

@@ -75,6 +75,7 @@ public final class Engine {
     var cursor = 0
     var stateFailureLogged: Int64 = -1_000_000
     var stateFailure: String?
+    var watcher: FileWatcher?
 
     public init(
         config: AgentConfig, options: Options, sender: any BatchSender, store: (any CheckpointStore)?,
@@ -109,9 +110,18 @@ public final class Engine {
             "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
             "checkpoints": "\(table.entries.count)",
         ])
+        if !options.once {
+            let control = self.control
+            watcher = FileWatcher(directories: watchDirectories()) { control.wake() }
+            if watcher == nil {
+                logger.notice("no inotify here; polling every \(config.follow.pollIntervalMillis) ms")
+            }
+        }
         let outcome: Outcome = await withDiscardingTaskGroup { group in
             await loop(group: &group)
         }
+        watcher?.stop()
+        watcher = nil
         saveCheckpoints(force: true)
         for stream in streams.values { stream.reader = nil }
         return outcome
@@ -182,6 +192,8 @@ public final class Engine {
             complete(batch, result)
         case .wake:
             for stream in streams.values { stream.hasInput = true }
+            // A change may be a new file: look soon, but not on every append.
+            lastScan = min(lastScan, now - Int64(config.follow.rescanIntervalMillis) + 200)
         case .stop:
             if !stopping {
                 stopping = true

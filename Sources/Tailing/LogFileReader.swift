@@ -62,6 +62,8 @@ public final class LogFileReader {
         let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
         isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
         if isCompressed {
+            // Small compressed reads bound what one inflate call can produce (deflate expands up to ~1000x).
+            readBuffer = [UInt8](repeating: 0, count: min(readSize, 32 * 1024))
             inflater = GzipInflater()
             skipRemaining = startOffset
             framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)

@@ -43,13 +43,15 @@ final class LocalHTTPServer: Sendable {
     var requests: [RecordedRequest] { recorded.withLock { $0 } }
     var hits: Int { recorded.withLock { $0.count } }
 
-    private init(port: Int, channel: any Channel, recorded: Mutex<[RecordedRequest]>) {
+    private init(port: Int, channel: any Channel) {
         self.port = port
         self.channel = channel
-        self.recorded = recorded
+        self.recorded = Mutex([])
     }
 
-    static func start(_ handler: @escaping @Sendable (RecordedRequest) -> CannedResponse) async throws -> LocalHTTPServer {
+    static func start(_ handler: @escaping @Sendable (RecordedRequest) -> CannedResponse) async throws
+        -> LocalHTTPServer
+    {
         let log = Log()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -60,7 +62,7 @@ final class LocalHTTPServer: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let server = LocalHTTPServer(port: channel.localAddress!.port!, channel: channel, recorded: Mutex([]))
+        let server = LocalHTTPServer(port: channel.localAddress!.port!, channel: channel)
         log.server.withLock { $0 = server }
         return server
     }
@@ -99,7 +101,8 @@ final class LocalHTTPServer: Sendable {
                 body += String(buffer: buffer)
             case .end:
                 guard let head else { return }
-                let request = RecordedRequest(method: "\(head.method)", uri: head.uri, headers: head.headers, body: body)
+                let request = RecordedRequest(
+                    method: "\(head.method)", uri: head.uri, headers: head.headers, body: body)
                 log.server.withLock { $0?.record(request) }
                 let response = handler(request)
                 if response.delay > .zero {

@@ -125,3 +125,9 @@ func errorText(_ body: () async throws -> Void) async -> String? {
         return "\(error)"
     }
 }
+
+/// Passes a client to helpers without capturing it in an escaping closure.
+struct HTTPClientBox: Sendable {
+    let client: HTTPClient
+    init(_ client: HTTPClient) { self.client = client }
+}

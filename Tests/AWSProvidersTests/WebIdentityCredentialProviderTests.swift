@@ -67,7 +67,8 @@ import Testing
     @Test func stsErrorIsReportedWithoutTheToken() async throws {
         let files = TempFiles()
         let tokenFile = files.write("jwt", "eyJ-secret-jwt")
-        let answer = CannedResponse(status: 400, body: Fixtures.stsError("InvalidIdentityToken", "Token &amp; issuer invalid"))
+        let answer = CannedResponse(
+            status: 400, body: Fixtures.stsError("InvalidIdentityToken", "Token &amp; issuer invalid"))
         try await withServer({ _ in answer }) { server in
             try await withHTTPClient { client in
                 let provider = WebIdentityCredentialProvider(

@@ -1,0 +1,108 @@
+import ArgumentParser
+import BulkExport
+import Foundation
+import Pipeline
+import PersonalizeModel
+
+/// `personalize-tail export --format csv --output DIR`: the history as Personalize bulk-import CSV files.
+struct Export: AsyncParsableCommand {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case csv
+    }
+
+    static let configuration = CommandConfiguration(
+        abstract: "Write the logs' records as Amazon Personalize bulk-import CSV files (for a dataset import job).",
+        discussion: """
+            Reads every file the configured sources name (plain or gzip), maps each line with the configured \
+            mappings and writes interactions-NNNNN.csv, items-NNNNN.csv, users-NNNNN.csv, actions-NNNNN.csv and \
+            action_interactions-NNNNN.csv into --output, each with a header row and split below --max-file-bytes, \
+            plus rejected.jsonl (lines and records that cannot be rows, with their path and offset) and \
+            manifest.json. Sends nothing, needs no AWS credentials and never touches the agent's checkpoints. \
+            Exit codes: 0 everything read was exported (or skipped as unmatched); 2 configuration or output error; \
+            3 finished, but some lines or records were rejected.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Output format; only csv (the Personalize bulk-import CSV).")
+    var format: Format = .csv
+
+    @Option(name: .shortAndLong, help: "Directory for the CSV files, rejected.jsonl and manifest.json (created; must hold no earlier export).")
+    var output: String
+
+    @Option(help: "Interactions at or after this time only: ISO 8601 (2024-01-15, 2024-01-15T12:00:00Z) or epoch seconds.")
+    var since: String?
+
+    @Option(help: "Interactions before this time only: ISO 8601 or epoch seconds.")
+    var until: String?
+
+    @Option(help: "Largest CSV file in bytes, header included (default 1000000000: one file fits an INCREMENTAL import).")
+    var maxFileBytes: Int = ExportOptions.defaultMaxFileBytes
+
+    @Option(
+        parsing: .singleValue,
+        help: "A metadata column of the interactions file (repeatable, at most 5): NUMBER_OF_RATINGS or numberOfRatings. Default: every event property.")
+    var interactionMetadata: [String] = []
+
+    @Flag(help: "Also export the unterminated last line of plain files (by default left to the live agent).")
+    var includeUnterminatedLines = false
+
+    func validate() throws {
+        if maxFileBytes < 1024 { throw ValidationError("--max-file-bytes must be at least 1024") }
+        if let since, ExportTime.parse(since) == nil {
+            throw ValidationError("--since \(since): expected ISO 8601 (2024-01-15T12:00:00Z) or epoch seconds")
+        }
+        if let until, ExportTime.parse(until) == nil {
+            throw ValidationError("--until \(until): expected ISO 8601 (2024-01-15T12:00:00Z) or epoch seconds")
+        }
+        if let s = since.flatMap(ExportTime.parse), let u = until.flatMap(ExportTime.parse), u <= s {
+            throw ValidationError("--until must be later than --since")
+        }
+        if interactionMetadata.count > 5 {
+            throw ValidationError("--interaction-metadata: an Interactions dataset takes at most 5 metadata columns")
+        }
+    }
+
+    func run() async throws {
+        let config: AgentConfig
+        do {
+            config = try AgentConfig.load(path: common.config)
+        } catch {
+            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.configuration.rawValue)
+        }
+        let inputs = ExportInput.expand(config.sources.map {
+            (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
+        })
+        let options = ExportOptions(
+            outputDirectory: output, maxFileBytes: maxFileBytes, since: since.flatMap(ExportTime.parse),
+            until: until.flatMap(ExportTime.parse),
+            interactionMetadata: interactionMetadata.isEmpty ? nil : interactionMetadata,
+            includeUnterminatedLines: includeUnterminatedLines)
+        let started = Date()
+        let manifest: ExportManifest
+        do {
+            manifest = try CSVExporter(mappings: config.mappings, inputs: inputs, options: options).run()
+        } catch {
+            FileHandle.standardError.write(Data("personalize-tail: export failed: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.configuration.rawValue)
+        }
+        for warning in manifest.warnings {
+            FileHandle.standardError.write(Data("personalize-tail: warning: \(warning)\n".utf8))
+        }
+        for file in manifest.files {
+            print("\(output)/\(file.name)\t\(file.rows) rows\t\(file.bytes) bytes")
+        }
+        let rows = manifest.counts.rows.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let rejected = manifest.counts.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            .joined(separator: ",")
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        FileHandle.standardError.write(Data("""
+            personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
+            unmatched=\(manifest.counts.unmatched) outside_time_range=\(manifest.counts.outsideTimeRange) \
+            rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))") seconds=\(seconds)
+
+            """.utf8))
+        if manifest.rejectedTotal > 0 { throw ExitCode(ExitStatus.deadLettered.rawValue) }
+    }
+}
