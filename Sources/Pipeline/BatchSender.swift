@@ -19,6 +19,9 @@ public struct BatchResult: Sendable {
     public var requests = 0
     public var retries = 0
     public var throttles = 0
+    /// Requests the service accepted, and requests it refused as invalid (while narrowing a batch).
+    public var accepted = 0
+    public var rejected = 0
     /// Set when the service gave an answer that must stop the agent.
     public var fatal: String?
 
@@ -61,8 +64,10 @@ public struct ClientBatchSender: BatchSender {
         result.throttles += answer.throttles
         switch answer.outcome {
         case .accepted:
+            result.accepted += 1
             for i in range { result.fates[i] = .acknowledged }
         case .rejected(let error):
+            result.rejected += 1
             if range.count == 1 {
                 result.fates[range.lowerBound] = .rejected(error.description)
             } else {
@@ -92,6 +97,8 @@ public final class DryRunSender: BatchSender {
         line.append(contentsOf: RequestBody(key: batch.key, records: batch.records.map(\.record)).body)
         line.append(contentsOf: "}\n".utf8)
         output.withLock { $0.write(Data(line)) }
-        return BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)
+        var result = BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)
+        result.accepted = 1
+        return result
     }
 }

@@ -106,6 +106,19 @@ extension Engine {
         stats.requests += result.requests
         stats.retries += result.retries
         stats.throttles += result.throttles
+        let operation = batch.key.operation.rawValue
+        requestsByOutcome[operation, default: [:]]["accepted", default: 0] += result.accepted
+        requestsByOutcome[operation, default: [:]]["rejected", default: 0] += result.rejected
+        requestsByOutcome[operation, default: [:]]["throttled", default: 0] += result.throttles
+        requestsByOutcome[operation, default: [:]]["failed", default: 0] += max(0, result.retries - result.throttles)
+        batchSizes[min(batch.records.count, 10)] += 1
+        let wall = Double(wallMillis()) / 1000
+        if result.accepted > 0 {
+            lastDeliveryTime = wall
+            failingSince = nil
+        } else if result.retries > 0 || result.fatal != nil {
+            failingSince = failingSince ?? wall
+        }
         if let message = result.fatal, fatal == nil {
             fatal = message
         }
@@ -188,6 +201,35 @@ extension Engine {
         table.update(stream.entry) {
             $0.fingerprint = grown.hash
             $0.fingerprintLength = grown.length
+        }
+    }
+}
+
+extension Engine {
+    /// Publishes a snapshot for `/metrics`, `/health` and progress, at most four times a second.
+    func publishMetrics(force: Bool, stopping: Bool = false, fatal: String? = nil) {
+        guard let metrics else { return }
+        let t = now
+        guard force || t - lastPublish >= 250 else { return }
+        lastPublish = t
+        let files = streams.values.sorted { $0.id < $1.id }.map { stream in
+            MetricsSnapshot.FileState(
+                path: stream.path, source: stream.source.name, offset: stream.ledger.safeOffset,
+                bytesRead: stream.reader?.bytesConsumed ?? stream.size, size: stream.reader?.currentSize() ?? stream.size,
+                compressed: stream.compressed)
+        }
+        let pending = unresolvedRecords
+        metrics.update { m in
+            m.stats = stats
+            m.pendingRecords = pending
+            m.inFlightRequests = inFlight
+            m.requestsByOutcome = requestsByOutcome
+            m.batchSizes = batchSizes
+            m.files = files
+            m.lastDeliveryTime = lastDeliveryTime
+            m.failingSince = failingSince
+            m.stopping = m.stopping || stopping || self.stopping
+            if let fatal { m.fatal = fatal }
         }
     }
 }

@@ -47,6 +47,7 @@ public final class Engine {
     let sender: any BatchSender
     let store: (any CheckpointStore)?
     let deadLetters: DeadLetterWriter?
+    let metrics: MetricsBox?
     var logger: Logger
     let mailbox = Mailbox<Message>()
     let mapper: Mapper
@@ -76,11 +77,17 @@ public final class Engine {
     var stateFailureLogged: Int64 = -1_000_000
     var stateFailure: String?
     var watcher: FileWatcher?
+    var lastPublish: Int64 = -1_000_000
+    var requestsByOutcome: [String: [String: Int]] = [:]
+    var batchSizes = [Int](repeating: 0, count: 11)
+    var lastDeliveryTime: Double?
+    var failingSince: Double?
 
     public init(
         config: AgentConfig, options: Options, sender: any BatchSender, store: (any CheckpointStore)?,
-        deadLetters: DeadLetterWriter?, logger: Logger
+        deadLetters: DeadLetterWriter?, metrics: MetricsBox? = nil, logger: Logger
     ) throws {
+        self.metrics = metrics
         self.config = config
         self.options = options
         self.sender = sender
@@ -123,6 +130,7 @@ public final class Engine {
         watcher?.stop()
         watcher = nil
         saveCheckpoints(force: true)
+        publishMetrics(force: true, stopping: true, fatal: fatal)
         for stream in streams.values { stream.reader = nil }
         return outcome
     }
@@ -162,6 +170,7 @@ public final class Engine {
             if nextDue == nil, batcher.openBatchCount > 0 { nextDue = t + batcher.maxWaitMillis }
             retireStreams()
             saveCheckpoints(force: false)
+            publishMetrics(force: false)
             if inputDone && inFlight == 0 && batcher.count == 0 {
                 return unresolvedRecords == 0 ? .completed : .interrupted
             }

@@ -63,11 +63,21 @@ extension AgentConfig {
             follow.shutdownTimeoutSeconds = f.double("shutdownTimeoutSeconds", min: 0) ?? follow.shutdownTimeoutSeconds
             f.finish()
         }
+        var metrics = MetricsSettings()
+        if let m = root.object("metrics") {
+            metrics.listen = m.string("listen")
+            if let listen = metrics.listen, listen.split(separator: ":").last.flatMap({ Int($0) }) == nil {
+                reader.report(m.path("listen"), "must be host:port, such as 127.0.0.1:9464 or 0.0.0.0:9464")
+            }
+            metrics.textfile = m.string("textfile").map { resolve($0, base: baseDirectory) }
+            metrics.unhealthyAfterSeconds = m.double("unhealthyAfterSeconds", min: 1) ?? metrics.unhealthyAfterSeconds
+            m.finish()
+        }
         root.finish(["$schema", "comment"])
         try reader.throwIfIssues()
         return AgentConfig(
             aws: aws, state: state, deadLetter: DeadLetterSettings(path: deadLetterPath), sources: sources,
-            mappings: mappings, batching: batching, follow: follow, baseDirectory: baseDirectory)
+            mappings: mappings, batching: batching, follow: follow, metrics: metrics, baseDirectory: baseDirectory)
     }
 
     static func resolve(_ path: String, base: String) -> String {

@@ -11,6 +11,7 @@ public struct AgentConfig: Sendable {
     public var unmatched: UnmatchedPolicy { mappings.unmatched }
     public var batching: BatchingSettings
     public var follow: FollowSettings
+    public var metrics: MetricsSettings
     /// The directory relative paths in the file are resolved against (the config file's own directory).
     public var baseDirectory: String
 }
@@ -64,4 +65,13 @@ public struct FollowSettings: Sendable {
     public var rescanIntervalMillis: Int = 2000
     /// How long `run` waits for in-flight requests at shutdown before giving up on them (they are re-sent later).
     public var shutdownTimeoutSeconds: Double = 30
+}
+
+public struct MetricsSettings: Sendable {
+    /// `host:port` of the Prometheus `/metrics` and `/health` endpoint; `nil` = off.
+    public var listen: String?
+    /// A file written in the node-exporter textfile format (at exit, and every `flushIntervalMillis` while running).
+    public var textfile: String?
+    /// `/health` turns unhealthy when delivery has been failing for this long.
+    public var unhealthyAfterSeconds: Double = 300
 }
