@@ -1,0 +1,70 @@
+import Checkpoints
+import Foundation
+import Pipeline
+import PersonalizeClient
+import Synchronization
+import TestSupport
+
+/// An engine following files in the background, as `run` does, stoppable from the test.
+final class FollowRun: Sendable {
+    final class ControlBox: Sendable {
+        let value = Mutex<EngineControl?>(nil)
+        func withLock<T>(_ body: (inout EngineControl?) -> T) -> T { value.withLock { body(&$0) } }
+    }
+
+    private let control = ControlBox()
+    private let task: Task<(Engine.Outcome, RunStats), any Error>
+
+    init(config: AgentConfig) {
+        let box = control
+        task = Task {
+            let client = try Agent.makeClient(config: config, environment: Harness.environment, logger: Harness.quiet)
+            try AtomicFile.makeDirectory(config.state.directory)
+            let engine = try Engine(
+                config: config, options: Engine.Options(once: false, maxConcurrentRequests: 8),
+                sender: ClientBatchSender(client: client), store: DiskCheckpointStore(directory: config.state.directory),
+                deadLetters: DeadLetterWriter(path: config.deadLetter.path), logger: Harness.quiet)
+            box.withLock { $0 = engine.control }
+            let outcome = await engine.run()
+            let stats = engine.statistics
+            try await client.shutdown()
+            return (outcome, stats)
+        }
+    }
+
+    /// Stops reading, waits for the drain, and returns how the run ended.
+    func stop() async throws -> (Engine.Outcome, RunStats) {
+        while control.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        control.withLock { $0 }?.requestStop()
+        return try await task.value
+    }
+}
+
+extension PersonalizeStandIn {
+    /// Waits until `count` records were accepted (or the timeout passes); returns whether they were.
+    func waitForRecords(_ count: Int, timeout: Duration = .seconds(20)) async -> Bool {
+        await waitUntil(timeout: timeout) { $0.acceptedRecords >= count }
+    }
+}
+
+/// Lines of events with unique ids, for rotation tests.
+struct EventLines {
+    var next = 0
+    var prefix: String
+
+    init(prefix: String = "e") {
+        self.prefix = prefix
+    }
+
+    /// `count` lines (each ~120 bytes, so a few dozen exceed the 1 KiB fingerprint).
+    mutating func make(_ count: Int) -> String {
+        var text = ""
+        for _ in 0..<count {
+            text += #"{"ts":1763900000,"kind":"event","id":"\#(prefix)-\#(next)","user":"u-\#(next % 7)","session":"s","action":"view","item":"i-\#(next)"}"# + "\n"
+            next += 1
+        }
+        return text
+    }
+
+    var ids: Set<String> { Set((0..<next).map { "\(prefix)-\($0)" }) }
+}
