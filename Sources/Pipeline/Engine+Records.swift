@@ -44,6 +44,10 @@ extension Engine {
             for result in results {
                 switch result {
                 case .record(let mapping, let record):
+                    if let time = record.time, !inTimeRange(time) {
+                        stats.outsideTimeRange += 1
+                        continue
+                    }
                     records.append((mapping, record))
                 case .failure(let mapping, let failure):
                     let kind: DeadLetterKind = failure.kind == .limit ? .limitExceeded : .mappingFailed
@@ -79,6 +83,12 @@ extension Engine {
                 "file.path": "\(stream.path)", "file.compressed_offset": "\(compressedOffset)",
             ])
         }
+    }
+
+    func inTimeRange(_ time: Timestamp) -> Bool {
+        if let since = options.since, time < since { return false }
+        if let until = options.until, time >= until { return false }
+        return true
     }
 
     func deadLetter(
@@ -226,6 +236,7 @@ extension Engine {
             m.requestsByOutcome = requestsByOutcome
             m.batchSizes = batchSizes
             m.files = files
+            m.currentFile = currentFile
             m.lastDeliveryTime = lastDeliveryTime
             m.failingSince = failingSince
             m.stopping = m.stopping || stopping || self.stopping

@@ -3,6 +3,7 @@ import Foundation
 import Gzip
 import JSON
 import Logging
+import Mapping
 import Tailing
 
 extension Engine {
@@ -25,6 +26,7 @@ extension Engine {
         for stream in streams.values where !stream.detached {
             live[FileKey(device: stream.device, inode: stream.inode)] = stream
         }
+        let firstNew = nextStreamId
         for (path, source, st) in found {
             if let stream = live[FileKey(device: st.device, inode: st.inode)] {
                 if stream.path != path {
@@ -36,6 +38,7 @@ extension Engine {
             if let known = settled[path], known == st { continue }
             openStream(path: path, source: source, stat: st)
         }
+        if options.once, nextStreamId > firstNew { orderByFirstRecordTime(from: firstNew) }
         if let watcher {
             let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
             watcher.update(directories: Array(directories) + watchDirectories())
@@ -46,6 +49,35 @@ extension Engine {
             stream.lastGrowth = now
             logger.info("file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
         }
+    }
+
+    /// Catch-up runs read files one after another; ordering them by the time of their first record (else by name)
+    /// sends a backfill of rotated archives (`app.log.3.gz`, `app.log.2.gz`, ...) roughly in time order.
+    func orderByFirstRecordTime(from firstNew: Int) {
+        let peek = Mapper(mappings: config.mappings)
+        var times: [Int: Int64] = [:]
+        for id in order where id >= firstNew {
+            guard let head = firstLines[id], let stream = streams[id],
+                let newline = head.firstIndex(of: 0x0A),
+                let value = try? JSONParser.parse(head[..<newline])
+            else { continue }
+            let context = RecordContext(sourceName: stream.source.name, path: stream.path, fingerprint: "", offset: 0)
+            for case .record(_, let record) in peek.apply(value, context: context) {
+                if let time = record.time { times[id] = time.epochMilliseconds; break }
+            }
+        }
+        firstLines.removeAll()
+        let earlier = order.filter { $0 < firstNew }
+        let new = order.filter { $0 >= firstNew }  // already in natural name order
+        let sorted = new.enumerated().sorted { a, b in
+            switch (times[a.element], times[b.element]) {
+            case let (x?, y?) where x != y: return x < y
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.offset < b.offset
+            }
+        }.map(\.element)
+        order = earlier + sorted
     }
 
     /// The literal directories the globs start from (inotify watches them for new files).
@@ -129,6 +161,8 @@ extension Engine {
         streams[id] = stream
         order.append(id)
         stats.filesOpened += 1
+        stats.bytesPlanned += compressed ? st.size : st.size - min(st.size, offset)
+        if options.once { firstLines[id] = head }
         logger.info("following file", metadata: [
             "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)", "source": "\(source.name)",
         ])
@@ -174,6 +208,7 @@ extension Engine {
             }
         }
         guard let reader = stream.reader else { return }
+        currentFile = stream.path
         let consumedBefore = reader.bytesConsumed
         let status: LogFileReader.Status
         do {

@@ -18,10 +18,22 @@ public final class Engine {
         /// Do not write checkpoints or dead letters (dry runs).
         public var readOnly: Bool = false
         public var maxConcurrentRequests: Int = 32
-        public init(once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32) {
+        /// Only records whose mapped time is at or after `since` and before `until` are sent (records without a
+        /// time, such as items and users, always are).
+        public var since: Timestamp?
+        public var until: Timestamp?
+        /// Stop reading after this many seconds, deliver what was read, save, and return (resumed next time).
+        public var maxDurationSeconds: Double?
+        public init(
+            once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32, since: Timestamp? = nil,
+            until: Timestamp? = nil, maxDurationSeconds: Double? = nil
+        ) {
             self.once = once
             self.readOnly = readOnly
             self.maxConcurrentRequests = maxConcurrentRequests
+            self.since = since
+            self.until = until
+            self.maxDurationSeconds = maxDurationSeconds
         }
     }
 
@@ -77,6 +89,11 @@ public final class Engine {
     var stateFailureLogged: Int64 = -1_000_000
     var stateFailure: String?
     var watcher: FileWatcher?
+    /// A catch-up run stopped before reading all its input (signal, --max-duration): it did not complete.
+    var stoppedEarly = false
+    /// Catch-up runs: the first bytes of each new file, to order files by the time of their first record.
+    var firstLines: [Int: [UInt8]] = [:]
+    var currentFile: String?
     var lastPublish: Int64 = -1_000_000
     var requestsByOutcome: [String: [String: Int]] = [:]
     var batchSizes = [Int](repeating: 0, count: 11)
@@ -148,17 +165,25 @@ public final class Engine {
                 shutdownDeadline = now
             }
             let t = now
+            if let limit = options.maxDurationSeconds, !stopping, Double(t) >= limit * 1000 {
+                stopping = true
+                stoppedEarly = options.once && !allInputConsumed()
+                shutdownDeadline = t + Int64(config.follow.shutdownTimeoutSeconds * 1000)
+                logger.notice("--max-duration reached; delivering what was read, the rest is read next time")
+            }
             if !stopping && (t - lastScan >= Int64(config.follow.rescanIntervalMillis) || lastScan < 0) {
                 scan()
                 lastScan = t
             }
             var progressed = false
-            if !stopping && stateFailure == nil && unresolvedRecords < config.batching.maxPendingRecords {
+            var backlogged = isBacklogged()
+            if !stopping && stateFailure == nil && !backlogged {
                 progressed = readSome(budget: 1 << 20)
+                backlogged = isBacklogged()
             }
             if let due = nextDue, t >= due { nextDue = batcher.flushDue(now: t) }
             let inputDone = stopping || (options.once && allInputConsumed())
-            if inputDone || unresolvedRecords >= config.batching.maxPendingRecords {
+            if inputDone || backlogged {
                 if batcher.readyCount == 0 && inFlight < options.maxConcurrentRequests {
                     if inputDone { batcher.flushDue(now: t, all: true) } else { batcher.flushOldest(options.maxConcurrentRequests) }
                 }
@@ -172,7 +197,7 @@ public final class Engine {
             saveCheckpoints(force: false)
             publishMetrics(force: false)
             if inputDone && inFlight == 0 && batcher.count == 0 {
-                return unresolvedRecords == 0 ? .completed : .interrupted
+                return unresolvedRecords == 0 && !stoppedEarly ? .completed : .interrupted
             }
             if let deadline = shutdownDeadline, t >= deadline {
                 logger.warning("shutdown timeout reached; unanswered requests are re-sent next time", metadata: ["in_flight": "\(inFlight)"])
@@ -184,7 +209,7 @@ public final class Engine {
                 if let due = nextDue { wakeAt = min(wakeAt, due) }
                 if let deadline = shutdownDeadline { wakeAt = min(wakeAt, deadline) }
                 if stateFailure != nil { wakeAt = min(wakeAt, t + 1000) }
-                if options.once && !allInputConsumed() && unresolvedRecords < config.batching.maxPendingRecords {
+                if options.once && !allInputConsumed() && !backlogged {
                     wakeAt = t + 50
                 }
                 let delay = max(0, wakeAt - now)
@@ -192,6 +217,19 @@ public final class Engine {
                 refreshFollowedStreams()
             }
         }
+    }
+
+    /// Reading pauses when too many records are unresolved (memory), or when the resolved lines waiting behind an
+    /// unresolved one are too many: those would be sent again after a crash, so their number is bounded too.
+    func isBacklogged() -> Bool {
+        let cap = config.batching.maxPendingRecords
+        if unresolvedRecords >= cap { return true }
+        var open = 0
+        for stream in streams.values {
+            open += stream.ledger.openCount
+            if open >= cap { return true }
+        }
+        return false
     }
 
     private func handle(_ message: Message, shutdownDeadline: inout Int64?) {
@@ -206,12 +244,14 @@ public final class Engine {
         case .stop:
             if !stopping {
                 stopping = true
+                stoppedEarly = options.once && !allInputConsumed()
                 logger.info("stopping: no more reading; delivering what is in hand", metadata: [
                     "in_flight": "\(inFlight)", "pending_records": "\(unresolvedRecords)",
                 ])
                 shutdownDeadline = now + Int64(config.follow.shutdownTimeoutSeconds * 1000)
             }
         case .stopNow:
+            if !stopping { stoppedEarly = options.once && !allInputConsumed() }
             stopping = true
             shutdownDeadline = now
             logger.warning("second signal: abandoning in-flight requests; they are re-sent next time")

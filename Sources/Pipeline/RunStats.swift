@@ -7,6 +7,10 @@ public struct RunStats: Sendable, Equatable {
     public var recordsMapped = 0
     public var recordsSent = 0
     public var skipped = 0
+    /// Records left out by `--since` / `--until`.
+    public var outsideTimeRange = 0
+    /// Bytes the catch-up run found to read when it started (for progress and ETA).
+    public var bytesPlanned: UInt64 = 0
     public var deadLettered: [String: Int] = [:]
     public var requests = 0
     public var retries = 0
@@ -22,7 +26,8 @@ public struct RunStats: Sendable, Equatable {
         let reasons = deadLettered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return "files=\(filesOpened) read=\(linesRead) sent=\(recordsSent) dead_lettered=\(deadLetteredTotal)"
             + (reasons.isEmpty ? "" : " (\(reasons))")
-            + " skipped=\(skipped) requests=\(requests) retries=\(retries) throttles=\(throttles)"
+            + " skipped=\(skipped)" + (outsideTimeRange > 0 ? " outside_time_range=\(outsideTimeRange)" : "")
+            + " requests=\(requests) retries=\(retries) throttles=\(throttles)"
             + (unresolved > 0 ? " unresolved=\(unresolved)" : "")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSON
 import Logging
+import BulkExport
 import Pipeline
 
 struct Run: AsyncParsableCommand {
@@ -24,6 +25,34 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "If another agent holds the state directory, wait for it instead of exiting with code 5.")
     var waitLock = false
 
+    @Option(help: "Send only records whose mapped time is at or after this (ISO 8601 or epoch seconds).")
+    var since: String?
+
+    @Option(help: "Send only records whose mapped time is before this (ISO 8601 or epoch seconds).")
+    var until: String?
+
+    @Option(help: "Stop reading after this long (seconds, or with a unit: 90s, 30m, 2h); the rest is read next time.")
+    var maxDuration: String?
+
+    @Option(help: "Write the catch-up summary to this file as JSON (for cron wrappers).")
+    var report: String?
+
+    @Flag(inversion: .prefixedNo, help: "Show catch-up progress on stderr (a bar on a terminal, a line every 10 s otherwise).")
+    var progress = true
+
+    func validate() throws {
+        if let since, ExportTime.parse(since) == nil { throw ValidationError("--since \(since): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
+        if let until, ExportTime.parse(until) == nil { throw ValidationError("--until \(until): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
+        if let maxDuration, Self.seconds(maxDuration) == nil { throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h") }
+    }
+
+    static func seconds(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value > 0 { return value * factor }
+        if let value = Double(text), value > 0 { return value }
+        return nil
+    }
+
     func run() async throws {
         let logger = common.bootstrapLogging()
         let config: AgentConfig
@@ -33,11 +62,18 @@ struct Run: AsyncParsableCommand {
             FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
+        let control = AgentControl()
+        let options = RunOptions(
+            once: once, dryRun: dryRun, waitLock: waitLock, control: control, since: since.flatMap(ExportTime.parse),
+            until: until.flatMap(ExportTime.parse), maxDurationSeconds: maxDuration.flatMap(Self.seconds))
+        let progressTask = once && progress ? Task { await ProgressReporter(control: control).run() } : nil
         let report: RunReport
         do {
-            report = try await Agent.run(
-                config: config, options: RunOptions(once: once, dryRun: dryRun, waitLock: waitLock), logger: logger)
+            report = try await Agent.run(config: config, options: options, logger: logger)
+            progressTask?.cancel()
+            await progressTask?.value
         } catch let error as StartupError {
+            progressTask?.cancel()
             FileHandle.standardError.write(Data("personalize-tail: \(error.message)\n".utf8))
             throw ExitCode(error.status.rawValue)
         }
@@ -46,7 +82,15 @@ struct Run: AsyncParsableCommand {
         }
         if once || dryRun {
             let seconds = String(format: "%.1f", report.seconds)
-            FileHandle.standardError.write(Data("personalize-tail: summary \(report.stats.summaryLine) seconds=\(seconds)\(dryRun ? " (dry run)" : "")\n".utf8))
+            var text = "personalize-tail: summary \(report.stats.summaryLine) seconds=\(seconds)\(dryRun ? " (dry run)" : "")\n"
+            if once && isatty(STDERR_FILENO) == 1 { text += RunReportOutput.table(report) + "\n" }
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        if let path = self.report {
+            let text = RunReportOutput.json(report, dryRun: dryRun).serialized + "\n"
+            if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
+                logger.error("cannot write --report file", metadata: ["path": "\(path)"])
+            }
         }
         let status = report.exitStatus
         if status != .delivered { throw ExitCode(status.rawValue) }

@@ -1,0 +1,95 @@
+import Checkpoints
+import Foundation
+import Gzip
+import Pipeline
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kill -9` of the real binary at random moments, with rotations in between, checked against a model of what was
+/// written: nothing is lost, and duplicates stay within what could have been in flight.
+@Suite(.serialized) struct CrashTests {
+    static let binary: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        return root + "/.build/debug/personalize-tail"
+    }()
+
+    static func runChild(config: String, killAfter: Duration?) async throws -> Int32? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--once", "--config", config, "--log-level", "error"]
+        process.environment = Harness.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        if let killAfter {
+            try await Task.sleep(for: killAfter)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+        }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    func killNineAtRandomMomentsLosesNothing() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(responseDelayMillis: 2))
+        let log = MixedLog(count: 12_000, seed: 11)
+        try log.write(to: dir)
+        var expected = log.eventIds.union(log.itemIds).union(log.userIds)
+        var extra = EventLines(prefix: "live")
+        let config = try Harness.config(
+            dir: dir, endpoint: standIn.endpoint,
+            extra: #""batching": {"maxPendingRecords": 400}, "state": {"directory": "state", "flushIntervalMillis": 50}"#
+                .replacingOccurrences(of: #", "state": {"directory": "state", "flushIntervalMillis": 50}"#, with: ""))
+        _ = config
+        // The harness config has its own "state"; rewrite the file with a faster flush for more kill points.
+        var text = try dir.read("config.json")
+        text = text.replacingOccurrences(of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 50}"#)
+        try dir.write("config.json", text)
+
+        var rng = SplitMix(seed: 5)
+        var kills = 0
+        for round in 0..<12 {
+            let delay = Duration.milliseconds(Int64(40 + rng.next() % 400))
+            if try await Self.runChild(config: dir.file("config.json"), killAfter: delay) == nil { kills += 1 }
+            // The checkpoint file is always whole.
+            if FileManager.default.fileExists(atPath: dir.file("state/checkpoints.json")) {
+                #expect(throws: Never.self) { _ = try DiskCheckpointStore(directory: dir.file("state")).load() }
+            }
+            // Meanwhile the application keeps logging and rotating.
+            try dir.append("logs/app.log", extra.make(100))
+            if round == 5 {
+                try FileManager.default.moveItem(atPath: dir.file("logs/app.log"), toPath: dir.file("logs/app.log.2"))
+                try dir.write("logs/app.log", extra.make(50))
+            }
+        }
+        expected.formUnion(extra.ids)
+        let status = try await Self.runChild(config: dir.file("config.json"), killAfter: nil)
+        #expect(status == 3)  // finished; the mixed log has dead letters
+
+        let ids = standIn.acceptedRecords().map(\.id)
+        let missing = expected.subtracting(ids)
+        #expect(missing.isEmpty, "\(missing.count) missing after \(kills) kills, e.g. \(missing.sorted().prefix(5))")
+        #expect(Set(ids).subtracting(expected).isEmpty)
+        let duplicates = ids.count - Set(ids).count
+        // Per kill: at most the pending bound (unresolved records, and resolved lines behind an unresolved one),
+        // plus what was acknowledged since the last checkpoint write (50 ms here).
+        #expect(duplicates <= kills * 2 * 400, "\(duplicates) duplicates after \(kills) kills")
+        // Every bad line is in the dead-letter file (some twice, if a kill came before their checkpoint).
+        var byKind: [String: Int] = [:]
+        for letter in try Harness.deadLetters(dir) { byKind[letter["kind"] as! String, default: 0] += 1 }
+        for (kind, count) in log.bad { #expect(byKind[kind, default: 0] >= count, "\(kind)") }
+        try await standIn.shutdown()
+    }
+}
