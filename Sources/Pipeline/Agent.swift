@@ -5,6 +5,7 @@ import Checkpoints
 import Foundation
 import Logging
 import PersonalizeClient
+import PersonalizeModel
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -14,10 +15,24 @@ public struct RunOptions: Sendable {
     public var once = false
     public var dryRun = false
     public var waitLock = false
-    public init(once: Bool = false, dryRun: Bool = false, waitLock: Bool = false) {
+    /// A handle to stop the run, watch its metrics and learn the metrics port (embedding, tests).
+    public var control: AgentControl?
+    /// `--since` / `--until`: only records whose mapped time falls in [since, until) are sent.
+    public var since: Timestamp?
+    public var until: Timestamp?
+    /// `--max-duration`: stop reading after this many seconds; the rest is read next time.
+    public var maxDurationSeconds: Double?
+    public init(
+        once: Bool = false, dryRun: Bool = false, waitLock: Bool = false, control: AgentControl? = nil,
+        since: Timestamp? = nil, until: Timestamp? = nil, maxDurationSeconds: Double? = nil
+    ) {
         self.once = once
         self.dryRun = dryRun
         self.waitLock = waitLock
+        self.control = control
+        self.since = since
+        self.until = until
+        self.maxDurationSeconds = maxDurationSeconds
     }
 }
 
@@ -42,6 +57,10 @@ public struct RunReport: Sendable {
     public var outcome: Engine.Outcome
     public var stats: RunStats
     public var seconds: Double
+    /// The final metrics (what `/metrics` and the textfile showed last).
+    public var metrics: MetricsSnapshot
+    /// The port the metrics endpoint was bound to, when `metrics.listen` was set.
+    public var metricsPort: Int?
 
     public var exitStatus: ExitStatus {
         switch outcome {
@@ -67,6 +86,7 @@ public enum Agent {
         logger: Logger
     ) async throws -> RunReport {
         let started = ContinuousClock.now
+        let metrics = options.control?.metrics ?? MetricsBox()
         let sender: any BatchSender
         var client: PersonalizeEventsClient?
         if options.dryRun {
@@ -83,6 +103,8 @@ public enum Agent {
             client = c
             sender = ClientBatchSender(client: c)
         }
+        // Configured and able to sign (a dry run signs nothing).
+        metrics.update { $0.ready = true }
         let store = DiskCheckpointStore(directory: config.state.directory)
         var lock: StateLock?
         var deadLetterPath: String?
@@ -101,27 +123,63 @@ public enum Agent {
             }
             deadLetterPath = config.deadLetter.path
         }
+        var server: MetricsServer?
+        if let listen = config.metrics.listen {
+            do {
+                server = try await MetricsServer.bind(
+                    listen: listen, metrics: metrics, unhealthyAfterSeconds: config.metrics.unhealthyAfterSeconds,
+                    logger: logger)
+            } catch {
+                try? await client?.shutdown()
+                throw error
+            }
+            options.control?.setMetricsPort(server!.port)
+        }
+        let textfile = config.metrics.textfile.map(TextfileWriter.init(path:))
         let service = EngineService(
             config: config,
             options: Engine.Options(
                 once: options.once, readOnly: options.dryRun,
-                maxConcurrentRequests: options.dryRun ? 1 : config.aws.maxConcurrentRequests),
-            sender: sender, store: store, deadLetterPath: deadLetterPath, logger: logger)
+                maxConcurrentRequests: options.dryRun ? 1 : config.aws.maxConcurrentRequests,
+                since: options.since, until: options.until, maxDurationSeconds: options.maxDurationSeconds),
+            sender: sender, store: store, deadLetterPath: deadLetterPath, metrics: metrics, control: options.control,
+            logger: logger)
+        // Shut down in reverse order: the engine first (it drains), then the metrics endpoint, which keeps
+        // answering during the drain.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let server { services.append(.init(service: server)) }
+        if let textfile {
+            services.append(.init(service: TextfileService(
+                writer: textfile, metrics: metrics,
+                interval: .milliseconds(max(100, config.state.flushIntervalMillis)), logger: logger)))
+        }
+        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
+            await server?.close()
             try? await client?.shutdown()
             throw error
         }
+        await server?.close()
         try? await client?.shutdown()
         withExtendedLifetime(lock) {}
         guard let (outcome, stats) = service.result else {
             throw StartupError(status: .internalError, message: service.startError ?? "the engine did not run")
         }
-        return RunReport(outcome: outcome, stats: stats, seconds: Self.seconds(ContinuousClock.now - started))
+        let final = metrics.snapshot
+        if let textfile {
+            do {
+                try textfile.write(final)
+            } catch {
+                logger.error("cannot write the metrics textfile", metadata: ["error": "\(error)"])
+            }
+        }
+        return RunReport(
+            outcome: outcome, stats: stats, seconds: Self.seconds(ContinuousClock.now - started), metrics: final,
+            metricsPort: server?.port)
     }
 
     public static func makeClient(config: AgentConfig, environment: [String: String], logger: Logger) throws -> PersonalizeEventsClient {
@@ -182,12 +240,16 @@ final class EngineService: Service, Sendable {
     let sender: any BatchSender
     let store: any CheckpointStore
     let deadLetterPath: String?
+    let metrics: MetricsBox?
+    let control: AgentControl?
     let logger: Logger
     private let state = Mutex<(result: (Engine.Outcome, RunStats)?, error: String?)>((nil, nil))
 
     init(config: AgentConfig, options: Engine.Options, sender: any BatchSender, store: any CheckpointStore,
-         deadLetterPath: String?, logger: Logger) {
+         deadLetterPath: String?, metrics: MetricsBox? = nil, control: AgentControl? = nil, logger: Logger) {
         self.config = config
+        self.metrics = metrics
+        self.control = control
         self.options = options
         self.sender = sender
         self.store = store
@@ -203,12 +265,13 @@ final class EngineService: Service, Sendable {
         do {
             engine = try Engine(
                 config: config, options: options, sender: sender, store: store,
-                deadLetters: deadLetterPath.map(DeadLetterWriter.init(path:)), logger: logger)
+                deadLetters: deadLetterPath.map(DeadLetterWriter.init(path:)), metrics: metrics, logger: logger)
         } catch {
             state.withLock { $0.error = "\(error)" }
             return
         }
         let control = engine.control
+        self.control?.attach(control)
         let outcome = await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 var count = 0

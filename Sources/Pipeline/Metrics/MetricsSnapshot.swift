@@ -27,6 +27,8 @@ public struct MetricsSnapshot: Sendable {
     /// Histogram of records per request (index = batch size 1...10).
     public var batchSizes = [Int](repeating: 0, count: 11)
     public var files: [FileState] = []
+    /// The file being read most recently (progress display).
+    public var currentFile: String?
     /// Seconds since the Unix epoch of the last acknowledged request; nil before the first.
     public var lastDeliveryTime: Double?
     /// Seconds since the Unix epoch when delivery started failing (a retryable error with no success since).

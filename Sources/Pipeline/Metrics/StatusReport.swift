@@ -1,0 +1,132 @@
+import Checkpoints
+import Foundation
+import JSON
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
+}
+
+/// What `personalize-tail status` shows: each checkpointed file with its offset, its size now, how far behind the
+/// agent is, and when its checkpoint last moved; and the dead-letter file.
+///
+/// Reads `checkpoints.json` without taking the lock: the agent replaces that file atomically, so a read always sees
+/// one whole version, and a running agent is never disturbed.
+public struct StatusReport: Sendable {
+    public struct FileRow: Sendable, Equatable {
+        /// Where the file was last seen.
+        public var path: String
+        public var offset: UInt64
+        /// The size now when the file at `path` is still the checkpointed one; else the size last recorded.
+        public var size: UInt64
+        public var compressed: Bool
+        /// Bytes not delivered yet (plain files at their path); nil when that cannot be told from sizes.
+        public var behind: UInt64?
+        /// `behind` as shown: a byte count, or for gzip `done` / `partial` / `damaged at N`, or `gone`, `replaced`
+        /// (another file now has the path), `truncated`.
+        public var behindText: String
+        /// Epoch milliseconds of the last checkpoint change.
+        public var updatedAt: Int64
+    }
+
+    public struct DeadLetterFile: Sendable, Equatable {
+        public var path: String
+        public var exists: Bool
+        public var size: UInt64
+        public var lines: Int
+    }
+
+    public var checkpointsPath: String
+    public var files: [FileRow]
+    public var deadLetter: DeadLetterFile
+    /// Epoch milliseconds when the report was made ("ago" is relative to it).
+    public var now: Int64
+
+    /// Reads the state directory. Throws when `checkpoints.json` is unreadable or corrupt.
+    public static func read(stateDirectory: String, deadLetterPath: String, now: Date = Date()) throws -> StatusReport {
+        let store = DiskCheckpointStore(directory: stateDirectory)
+        let checkpoints = try store.load()
+        let rows = checkpoints.sorted { $0.path == $1.path ? $0.updatedAt > $1.updatedAt : $0.path < $1.path }
+            .map { row(for: $0, current: FileIdentity.of($0.path)) }
+        return StatusReport(
+            checkpointsPath: store.path, files: rows, deadLetter: deadLetterFile(deadLetterPath),
+            now: Int64(now.timeIntervalSince1970 * 1000))
+    }
+
+    /// One row, from a checkpoint and what is at its path now.
+    static func row(for c: FileCheckpoint, current: FileIdentity?) -> FileRow {
+        var size = c.size
+        var behind: UInt64?
+        let text: String
+        if let current, current.device == c.device, current.inode == c.inode {
+            size = current.size
+            if c.compressed {
+                if let damaged = c.damagedAt {
+                    text = "damaged at \(damaged)"
+                } else if c.finished && current.size == c.size {
+                    text = "done"
+                } else {
+                    text = "partial"
+                }
+            } else if current.size < c.offset {
+                text = "truncated"
+            } else {
+                behind = current.size - c.offset
+                text = String(current.size - c.offset)
+            }
+        } else if c.compressed, c.finished || c.damagedAt != nil {
+            // A finished archive that moved or was removed: nothing left to do with it.
+            text = c.damagedAt.map { "damaged at \($0)" } ?? "done"
+        } else {
+            text = current == nil ? "gone" : "replaced"
+        }
+        return FileRow(
+            path: c.path, offset: c.offset, size: size, compressed: c.compressed, behind: behind, behindText: text,
+            updatedAt: c.updatedAt)
+    }
+
+    static func deadLetterFile(_ path: String) -> DeadLetterFile {
+        guard let identity = FileIdentity.of(path) else {
+            return DeadLetterFile(path: path, exists: false, size: 0, lines: 0)
+        }
+        return DeadLetterFile(path: path, exists: true, size: identity.size, lines: countLines(path))
+    }
+
+    /// Newlines in the file, read in chunks (the file may be large).
+    static func countLines(_ path: String) -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var count = 0
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            for i in 0..<n where chunk[i] == UInt8(ascii: "\n") { count += 1 }
+        }
+        return count
+    }
+}
+
+/// Device, inode and size of a path (following symbolic links), or nil when it cannot be stat'ed.
+struct FileIdentity: Sendable, Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: UInt64
+
+    static func of(_ path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: UInt64(max(0, st.st_size)))
+    }
+}

@@ -1,0 +1,104 @@
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, buffer, count)
+    #else
+    Darwin.write(fd, buffer, count)
+    #endif
+}
+
+/// Writes the metrics to `metrics.textfile` for node-exporter's textfile collector: the way catch-up runs (cron
+/// jobs) report, since nothing scrapes a process that has exited.
+///
+/// Each write replaces the file atomically (write `<file>.tmp`, rename), so the collector never reads half a file;
+/// the temporary name does not end in `.prom`, so the collector ignores it. Mode 0644: metrics hold no secrets.
+public struct TextfileWriter: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Renders `snapshot` and replaces the file with it.
+    public func write(_ snapshot: MetricsSnapshot) throws {
+        try write(text: PrometheusText.render(snapshot))
+    }
+
+    public func write(text: String) throws {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.failure("cannot create \(tmp)") }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = Self.failure("cannot write \(tmp)")
+                close(fd)
+                unlink(tmp)
+                throw error
+            }
+            written += n
+        }
+        fchmod(fd, 0o644)
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let error = Self.failure("cannot replace \(path)")
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    static func failure(_ what: String) -> StartupError {
+        let reason = String(cString: strerror(errno))
+        return StartupError(
+            status: .configuration,
+            message: "metrics.textfile: \(what): \(reason); check that the directory exists and is writable")
+    }
+}
+
+/// Rewrites the textfile every `interval` while the agent runs (the agent writes it once more at the end, from the
+/// final snapshot).
+final class TextfileService: Service, Sendable {
+    let writer: TextfileWriter
+    let metrics: MetricsBox
+    let interval: Duration
+    let logger: Logger
+
+    init(writer: TextfileWriter, metrics: MetricsBox, interval: Duration, logger: Logger) {
+        self.writer = writer
+        self.metrics = metrics
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let writer = self.writer
+        let metrics = self.metrics
+        let interval = self.interval
+        let logger = self.logger
+        try? await cancelWhenGracefulShutdown {
+            var failing = false
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                do {
+                    try writer.write(metrics.snapshot)
+                    failing = false
+                } catch {
+                    // Once per failure streak: the file is a side channel, not worth stopping delivery for.
+                    if !failing { logger.warning("cannot write the metrics textfile", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+            }
+        }
+    }
+}
