@@ -146,7 +146,7 @@ sink_ticks() { # user+system clock ticks of the sink process so far
         awk '{ print $14 + $15 }' "/proc/$SINK_PID/stat"
     else echo 0; fi
 }
-trap 'stop_sink; [ -n "${AGENT_PID:-}" ] && kill -TERM $AGENT_PID 2>/dev/null; true' EXIT
+trap 'stop_sink; [ -n "${AGENT_PID:-}" ] && kill -TERM $(pgrep -P $AGENT_PID) $AGENT_PID 2>/dev/null; true' EXIT
 
 # ---- one measured catch-up run -------------------------------------------------------------------------------
 # measure SCENARIO SINK RUN PATHS [prefix command words...]  (prefix e.g. "taskset -c 0"; DRY=1 for --dry-run)
@@ -189,7 +189,7 @@ live_latency() {
     python3 "$BENCH/lib.py" render "$BENCH/config.json" "$dir/config.json" "$SINK_URL" "$dir/state" \
         "$dir/logs/*.jsonl" "$CONCURRENCY"
     $TIME -f '%e %U %S %M' -o "$dir/time" "$REL/personalize-tail" run --config "$dir/config.json" \
-        2> "$dir/stderr" &
+        > /dev/null 2> "$dir/stderr" &
     AGENT_PID=$!
     sleep 2
     local load; load=$(cut -d' ' -f1 /proc/loadavg)
@@ -197,7 +197,10 @@ live_latency() {
     for _ in $(seq 100); do
         [ "$(wc -l < "$dir/latency.log")" -ge "$sent" ] && break; sleep 0.1
     done
-    kill -TERM $AGENT_PID; wait $AGENT_PID || true; AGENT_PID=
+    # AGENT_PID is /usr/bin/time's; signal the agent itself (time's child) so time still reports.
+    local agent; agent=$(pgrep -P "$AGENT_PID" || true)
+    [ -n "$agent" ] && kill -TERM "$agent"
+    wait "$AGENT_PID" || true; AGENT_PID=
     stop_sink
     python3 "$BENCH/lib.py" latency "$dir/latency.log" "$dir/latency.json" "$sent"
     cat "$dir/latency.json" >> "$OUT/latency-standin-${LIVE_RATE}per-s.jsonl"; echo >> "$OUT/latency-standin-${LIVE_RATE}per-s.jsonl"

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Foundation
 
 /// One HTTP exchange, without any AWS knowledge: the seam tests and benchmarks replace.
 public protocol HTTPTransport: Sendable {
@@ -35,26 +37,108 @@ public struct HTTPResponseParts: Sendable {
 }
 
 /// async-http-client with a pooled, kept-alive set of connections.
+///
+/// ``init(endpoint:options:)`` also applies a custom CA bundle and an HTTP proxy (chosen for the endpoint's host,
+/// since async-http-client applies one proxy to a whole client); ``init(options:)`` uses neither.
 public final class AsyncHTTPTransport: HTTPTransport {
     private let client: HTTPClient
+    /// The proxy requests go through (`nil`: direct).
+    public let proxy: ProxyServer?
 
     public struct Options: Sendable {
         public var connectTimeout: Duration = .seconds(10)
         public var maxConnectionsPerHost: Int = 16
         public var idleTimeout: Duration = .seconds(60)
+        /// A PEM file of CA certificates trusted in addition to the system's (`AWS_CA_BUNDLE`, `aws.caBundle`).
+        public var caBundlePath: String?
+        /// `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`.
+        public var proxy: ProxySettings = .none
         public init() {}
+
+        /// The options the environment asks for: `AWS_CA_BUNDLE` (unless `caBundle` is configured) and the proxy
+        /// variables. Timeouts and pool size keep their defaults.
+        public static func fromEnvironment(_ environment: [String: String], caBundle: String? = nil) -> Options {
+            var options = Options()
+            options.caBundlePath = caBundle ?? environment["AWS_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
+            options.proxy = ProxySettings.fromEnvironment(environment)
+            return options
+        }
     }
 
+    /// Without CA bundle or proxy (both are ignored here; use ``init(endpoint:options:)``).
     public init(options: Options = .init()) {
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(options, tls: nil, proxy: nil))
+        proxy = nil
+    }
+
+    /// For requests to `endpoint`: trusts `options.caBundlePath` besides the system roots, and goes through the
+    /// proxy the environment names for that endpoint's scheme unless `NO_PROXY` matches its host.
+    public init(endpoint: Endpoint, options: Options) throws(ClientError) {
+        var tls: TLSConfiguration?
+        if let path = options.caBundlePath {
+            let roots = try Self.loadCABundle(path)
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.additionalTrustRoots = [.certificates(roots)]
+            tls = configuration
+        }
+        let proxy = try options.proxy.proxy(for: endpoint)
+        var ahcProxy: HTTPClient.Configuration.Proxy?
+        if let proxy {
+            ahcProxy = .server(
+                host: proxy.host, port: proxy.port,
+                authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+        }
+        client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: Self.configuration(options, tls: tls, proxy: ahcProxy))
+        self.proxy = proxy
+    }
+
+    private static func configuration(
+        _ options: Options, tls: TLSConfiguration?, proxy: HTTPClient.Configuration.Proxy?
+    ) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .nanoseconds(Int64(options.connectTimeout.components.seconds) * 1_000_000_000))
+        configuration.timeout = .init(connect: .nanoseconds(options.connectTimeout.nanoseconds))
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(Int64(options.idleTimeout.components.seconds)),
+            idleTimeout: .nanoseconds(options.idleTimeout.nanoseconds),
             concurrentHTTP1ConnectionsPerHostSoftLimit: options.maxConnectionsPerHost)
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        if let tls { configuration.tlsConfiguration = tls }
+        configuration.proxy = proxy
+        return configuration
+    }
+
+    /// Checks a CA bundle as ``init(endpoint:options:)`` would (for `validate`); returns how many certificates it holds.
+    @discardableResult
+    public static func checkCABundle(_ path: String) throws(ClientError) -> Int {
+        try loadCABundle(path).count
+    }
+
+    /// Reads the CA certificates of a PEM bundle, with an error that names the file and the fix.
+    static func loadCABundle(_ path: String) throws(ClientError) -> [NIOSSLCertificate] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .configuration("CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) does not exist")
+        }
+        guard !isDirectory.boolValue else {
+            throw .configuration("CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) is a directory; name a PEM file")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .configuration("CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) cannot be read by this user")
+        }
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw .configuration(
+                "CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) is not a PEM certificate bundle: \(error)")
+        }
+        guard !certificates.isEmpty else {
+            throw .configuration(
+                "CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+        }
+        return certificates
     }
 
     public func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
@@ -62,8 +146,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
         r.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { r.headers.add(name: name, value: value) }
         r.body = .bytes(ByteBuffer(bytes: request.body))
-        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        let response = try await client.execute(r, timeout: .nanoseconds(nanos))
+        let response = try await client.execute(r, timeout: .nanoseconds(timeout.nanoseconds))
         var body = try await response.body.collect(upTo: 1 << 20)
         let bytes = body.readBytes(length: body.readableBytes) ?? []
         return HTTPResponseParts(
@@ -72,5 +155,11 @@ public final class AsyncHTTPTransport: HTTPTransport {
 
     public func shutdown() async throws {
         try await client.shutdown()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

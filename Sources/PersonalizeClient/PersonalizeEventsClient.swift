@@ -14,16 +14,19 @@ public final class PersonalizeEventsClient: Sendable {
         public var retry: RetryPolicy
         public var requestTimeout: Duration
         public var userAgent: String
+        /// Client-side request rates (per operation and destination, a global cap, adaptive slow-down).
+        public var rateLimits: RateLimits
 
         public init(
             endpoint: Endpoint, region: String, retry: RetryPolicy = .init(), requestTimeout: Duration = .seconds(30),
-            userAgent: String = "personalize-tail"
+            userAgent: String = "personalize-tail", rateLimits: RateLimits = .serviceQuotas
         ) {
             self.endpoint = endpoint
             self.region = region
             self.retry = retry
             self.requestTimeout = requestTimeout
             self.userAgent = userAgent
+            self.rateLimits = rateLimits
         }
     }
 
@@ -51,6 +54,8 @@ public final class PersonalizeEventsClient: Sendable {
     private let credentials: CredentialCache
     private let signer: SigV4Signer
     private let logger: Logger
+    /// The client-side rate limiter every attempt (first tries and retries) goes through.
+    public let rateLimiter: RateLimiter
 
     public init(
         configuration: Configuration, credentials: any CredentialProvider, transport: any HTTPTransport,
@@ -61,6 +66,12 @@ public final class PersonalizeEventsClient: Sendable {
         self.credentials = CredentialCache(provider: credentials)
         self.signer = SigV4Signer(service: "personalize", region: configuration.region)
         self.logger = logger
+        self.rateLimiter = RateLimiter(limits: configuration.rateLimits)
+    }
+
+    /// The rate in force now for `operation` to `destination` (requests per second; `nil` = unlimited).
+    public func currentRate(for operation: PersonalizeModel.Operation, destination: String = "") -> Double? {
+        rateLimiter.currentRate(for: operation, destination: destination)
     }
 
     public func shutdown() async throws {
@@ -72,7 +83,9 @@ public final class PersonalizeEventsClient: Sendable {
         try await credentials.current().accessKeyId
     }
 
-    public func send(_ request: RequestBody) async -> Result {
+    /// Sends `request` to `destination` (its tracking id or dataset ARN: the key of the rate limit; requests with
+    /// the default share one limit per operation).
+    public func send(_ request: RequestBody, destination: String = "") async -> Result {
         let started = ContinuousClock.now
         var attempt = 0
         var throttles = 0
@@ -82,6 +95,12 @@ public final class PersonalizeEventsClient: Sendable {
             if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt - 1, throttles: throttles) }
             let retryReason: String
             var retryAfter: Double?
+            let permit: RateLimiter.Permit
+            do {
+                permit = try await rateLimiter.acquire(request.operation, destination: destination)
+            } catch {
+                return Result(outcome: .cancelled, attempts: attempt - 1, throttles: throttles)
+            }
             do {
                 let response = try await exchange(request)
                 if (200..<300).contains(response.status) {
@@ -91,6 +110,7 @@ public final class PersonalizeEventsClient: Sendable {
                 switch ErrorClass.classify(error) {
                 case .throttling:
                     throttles += 1
+                    rateLimiter.throttled(request.operation, destination: destination, permit: permit)
                     retryReason = error.description
                     retryAfter = Self.retryAfter(response.headers)
                 case .transient:

@@ -22,10 +22,14 @@ public struct RunOptions: Sendable {
     public var until: Timestamp?
     /// `--max-duration`: stop reading after this many seconds; the rest is read next time.
     public var maxDurationSeconds: Double?
+    /// `--max-rps`: a cap on requests per second for this run (leaves quota to a live agent during a backfill).
+    public var maxRequestsPerSecond: Double?
     public init(
         once: Bool = false, dryRun: Bool = false, waitLock: Bool = false, control: AgentControl? = nil,
-        since: Timestamp? = nil, until: Timestamp? = nil, maxDurationSeconds: Double? = nil
+        since: Timestamp? = nil, until: Timestamp? = nil, maxDurationSeconds: Double? = nil,
+        maxRequestsPerSecond: Double? = nil
     ) {
+        self.maxRequestsPerSecond = maxRequestsPerSecond
         self.once = once
         self.dryRun = dryRun
         self.waitLock = waitLock
@@ -92,7 +96,9 @@ public enum Agent {
         if options.dryRun {
             sender = DryRunSender()
         } else {
-            let c = try makeClient(config: config, environment: environment, logger: logger)
+            let c = try makeClient(
+                config: config, environment: environment, logger: logger,
+                maxRequestsPerSecond: options.maxRequestsPerSecond)
             do {
                 let keyId = try await c.checkCredentials()
                 logger.info("credentials found", metadata: ["aws.access_key_id": "\(keyId)", "endpoint": "\(c.configuration.endpoint)"])
@@ -182,7 +188,9 @@ public enum Agent {
             metricsPort: server?.port)
     }
 
-    public static func makeClient(config: AgentConfig, environment: [String: String], logger: Logger) throws -> PersonalizeEventsClient {
+    public static func makeClient(
+        config: AgentConfig, environment: [String: String], logger: Logger, maxRequestsPerSecond: Double? = nil
+    ) throws -> PersonalizeEventsClient {
         let shared: AWSSharedConfig
         do {
             shared = try AWSSharedConfig.load(environment: environment)
@@ -197,12 +205,19 @@ public enum Agent {
             throw StartupError(status: .configuration, message: "aws.region: \(error)")
         }
         let profileName = config.aws.profile ?? environment["AWS_PROFILE"] ?? "default"
+        let profile = shared.profile(profileName) ?? [:]
+        func flag(_ env: String, _ key: String) -> Bool {
+            (environment[env] ?? profile[key])?.lowercased() == "true"
+        }
         let endpoint: Endpoint
         do {
             endpoint = try EndpointResolver.resolve(
                 configured: config.aws.endpoint, region: region, environment: environment,
                 profileEndpoint: shared.serviceSetting(profile: profileName, service: "personalize_events", key: "endpoint_url")
-                    ?? shared.profile(profileName)?["endpoint_url"])
+                    ?? profile["endpoint_url"],
+                options: .init(
+                    useFIPS: config.aws.useFIPS ?? flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"),
+                    useDualStack: config.aws.useDualStack ?? flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")))
         } catch {
             throw StartupError(status: .configuration, message: "\(error)")
         }
@@ -212,13 +227,27 @@ public enum Agent {
             profile: config.aws.profile, environment: environment, httpClient: HTTPClient.shared, logger: logger)
         let retry = RetryPolicy(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds)
         let timeout = Duration.milliseconds(Int64(config.aws.requestTimeoutSeconds * 1000))
-        var transportOptions = AsyncHTTPTransport.Options()
+        var transportOptions = AsyncHTTPTransport.Options.fromEnvironment(environment, caBundle: config.aws.caBundle)
         transportOptions.maxConnectionsPerHost = config.aws.maxConcurrentRequests
+        transportOptions.connectTimeout = .milliseconds(Int64(config.aws.connectTimeoutSeconds * 1000))
+        let transport: any HTTPTransport
+        do {
+            // The lean NIO transport for plain-http endpoints (local stand-ins, sidecars); async-http-client, with
+            // its proven TLS and proxy support, for https.
+            transport = try HTTPTransportFactory.make(
+                endpoint: endpoint, options: transportOptions, kind: endpoint.scheme == "http" ? .automatic : .asyncHTTPClient)
+        } catch {
+            throw StartupError(status: .configuration, message: "\(error)")
+        }
+        var limits = RateLimits.serviceQuotas
+        for (operation, rate) in config.aws.rateLimits { limits.perOperation[operation] = rate }
+        limits.maxRequestsPerSecond = maxRequestsPerSecond ?? config.aws.maxRequestsPerSecond
+        limits.adaptive = config.aws.adaptive
         return PersonalizeEventsClient(
             configuration: .init(
                 endpoint: endpoint, region: region, retry: retry, requestTimeout: timeout,
-                userAgent: "personalize-tail/\(Version.current)"),
-            credentials: credentials, transport: AsyncHTTPTransport(options: transportOptions), logger: logger)
+                userAgent: "personalize-tail/\(Version.current)", rateLimits: limits),
+            credentials: credentials, transport: transport, logger: logger)
     }
 }
 

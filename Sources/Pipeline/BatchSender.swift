@@ -58,7 +58,7 @@ public struct ClientBatchSender: BatchSender {
     private func deliver(_ key: BatchKey, _ records: [PendingRecord], range: Range<Int>, into result: inout BatchResult) async {
         guard result.fatal == nil, !range.isEmpty else { return }
         let body = RequestBody(key: key, records: records[range].map(\.record))
-        let answer = await client.send(body)
+        let answer = await client.send(body, destination: key.destination)
         result.requests += answer.attempts
         result.retries += max(0, answer.attempts - 1)
         result.throttles += answer.throttles

@@ -9,6 +9,10 @@ public struct Batcher: Sendable {
     public let maxPerCall: Int
 
     private var open: [BatchKey: (records: [PendingRecord], since: Int64)] = [:]
+    /// Open batches in creation order (entries whose batch has since been sent are skipped lazily), so that finding
+    /// the oldest or the due ones never sorts the whole table.
+    private var openOrder: [(key: BatchKey, since: Int64)] = []
+    private var openOrderHead = 0
     /// Batches ready to send, oldest first.
     public private(set) var ready: [Batch] = []
     private var readyHead = 0
@@ -40,6 +44,7 @@ public struct Batcher: Sendable {
             records.reserveCapacity(maxPerCall)
             records.append(record)
             open[key] = (records, now)
+            openOrder.append((key, now))
         }
     }
 
@@ -47,29 +52,40 @@ public struct Batcher: Sendable {
     /// Returns the earliest time an open batch will be due, if any remain.
     @discardableResult
     public mutating func flushDue(now: Int64, all: Bool = false) -> Int64? {
-        var next: Int64?
-        guard !open.isEmpty else { return nil }
-        var due: [(BatchKey, Int64)] = []
-        for (key, entry) in open {
-            if all || now - entry.since >= maxWaitMillis {
-                due.append((key, entry.since))
-            } else {
-                let at = entry.since + maxWaitMillis
-                next = min(next ?? at, at)
-            }
+        while let (key, since) = oldestOpen() {
+            if !all && now - since < maxWaitMillis { return since + maxWaitMillis }
+            sendOldest(key)
         }
-        due.sort { $0.1 < $1.1 }
-        for (key, _) in due {
-            if let entry = open.removeValue(forKey: key) { ready.append(Batch(key: key, records: entry.records)) }
-        }
-        return next
+        return nil
     }
 
     /// Sends the oldest open batches early, to make room when the pending-record bound is reached.
     public mutating func flushOldest(_ n: Int) {
-        let oldest = open.sorted { $0.value.since < $1.value.since }.prefix(n)
-        for (key, _) in oldest {
-            if let entry = open.removeValue(forKey: key) { ready.append(Batch(key: key, records: entry.records)) }
+        var sent = 0
+        while sent < n, let (key, _) = oldestOpen() {
+            sendOldest(key)
+            sent += 1
+        }
+    }
+
+    /// The oldest batch still open, skipping order entries of batches that filled up and left.
+    private mutating func oldestOpen() -> (BatchKey, Int64)? {
+        while openOrderHead < openOrder.count {
+            let entry = openOrder[openOrderHead]
+            if let batch = open[entry.key], batch.since == entry.since { return (entry.key, entry.since) }
+            openOrderHead += 1
+        }
+        openOrder.removeAll(keepingCapacity: true)
+        openOrderHead = 0
+        return nil
+    }
+
+    private mutating func sendOldest(_ key: BatchKey) {
+        openOrderHead += 1
+        if let entry = open.removeValue(forKey: key) { ready.append(Batch(key: key, records: entry.records)) }
+        if openOrderHead > 4096, openOrderHead * 2 > openOrder.count {
+            openOrder.removeFirst(openOrderHead)
+            openOrderHead = 0
         }
     }
 

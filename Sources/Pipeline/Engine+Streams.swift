@@ -192,9 +192,11 @@ extension Engine {
 
     private func readStream(_ stream: Stream, budget: inout Int) {
         if stream.reader == nil {
+            guard makeRoomForReader() else { return }
             do {
                 let reader = try LogFileReader(
-                    path: stream.path, startOffset: stream.ledger.safeOffset, maxLineBytes: stream.source.maxLineBytes)
+                    path: stream.path, startOffset: stream.resumeOffset ?? stream.ledger.safeOffset,
+                    maxLineBytes: stream.source.maxLineBytes)
                 guard reader.openedStat.device == stream.device, reader.openedStat.inode == stream.inode else {
                     stream.detached = true
                     stream.exhausted = true
@@ -253,12 +255,37 @@ extension Engine {
         stream.reader = nil
     }
 
+    /// Keeps open readers under `follow.maxOpenFiles` by closing the least recently active idle one (a plain file
+    /// whose path still leads to it, so it can be reopened). Returns false when no reader can be closed now.
+    func makeRoomForReader() -> Bool {
+        var open = 0
+        var victim: Stream?
+        for stream in streams.values {
+            guard let reader = stream.reader else { continue }
+            open += 1
+            if !stream.detached, !stream.compressed, !stream.hasInput, !reader.isSkipping,
+                victim == nil || stream.lastGrowth < victim!.lastGrowth
+            {
+                victim = stream
+            }
+        }
+        guard open >= config.follow.maxOpenFiles else { return true }
+        guard let victim, let reader = victim.reader else { return false }
+        victim.resumeOffset = reader.offset
+        victim.reader = nil
+        return true
+    }
+
     /// Follow mode: notices growth of followed files, and lets go of rotated files once they are drained.
     func refreshFollowedStreams() {
         guard !options.once else { return }
         for stream in streams.values where !stream.exhausted {
             if let reader = stream.reader, let size = reader.currentSize() {
                 if reader.isCompressed || size != reader.bytesConsumed { stream.hasInput = true }
+            } else if let resume = stream.resumeOffset, let st = FileStat.of(path: stream.path),
+                st.device == stream.device, st.inode == stream.inode
+            {
+                if st.size != resume { stream.hasInput = true }  // grew (or shrank: the reader reports truncation)
             } else {
                 stream.hasInput = true
             }

@@ -25,6 +25,9 @@ final class Stream {
     /// The reader consumed everything available last time it ran.
     var caughtUp = false
     var size: UInt64
+    /// Where reading resumes when the reader was closed to respect the open-file cap (the end of the last line
+    /// handed out; lines before it are in the ledger already).
+    var resumeOffset: UInt64?
 
     init(id: Int, source: SourceConfig, path: String, fingerprint: Fingerprint, stat: FileStat, compressed: Bool,
          entry: Int, startOffset: UInt64, now: Int64)

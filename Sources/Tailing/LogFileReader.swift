@@ -43,6 +43,8 @@ public final class LogFileReader {
     public var offset: UInt64 { framer.offset }
     /// Bytes read but not yet part of a complete line.
     public var pendingCount: Int { framer.pendingCount }
+    /// In the middle of an over-long line: `offset` is inside that line, so the reader must not be reopened there.
+    public var isSkipping: Bool { framer.isSkipping }
     /// Bytes of the file (compressed, for gzip) read so far.
     public var bytesConsumed: UInt64 { filePosition }
 

@@ -34,6 +34,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Stop reading after this long (seconds, or with a unit: 90s, 30m, 2h); the rest is read next time.")
     var maxDuration: String?
 
+    @Option(help: "Cap requests per second (all operations), to leave quota to a live agent during a backfill.")
+    var maxRps: Double?
+
     @Option(help: "Write the catch-up summary to this file as JSON (for cron wrappers).")
     var report: String?
 
@@ -43,6 +46,7 @@ struct Run: AsyncParsableCommand {
     func validate() throws {
         if let since, ExportTime.parse(since) == nil { throw ValidationError("--since \(since): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
         if let until, ExportTime.parse(until) == nil { throw ValidationError("--until \(until): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
+        if let maxRps, maxRps <= 0 { throw ValidationError("--max-rps must be a positive number of requests per second") }
         if let maxDuration, Self.seconds(maxDuration) == nil { throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h") }
     }
 
@@ -65,7 +69,8 @@ struct Run: AsyncParsableCommand {
         let control = AgentControl()
         let options = RunOptions(
             once: once, dryRun: dryRun, waitLock: waitLock, control: control, since: since.flatMap(ExportTime.parse),
-            until: until.flatMap(ExportTime.parse), maxDurationSeconds: maxDuration.flatMap(Self.seconds))
+            until: until.flatMap(ExportTime.parse), maxDurationSeconds: maxDuration.flatMap(Self.seconds),
+            maxRequestsPerSecond: maxRps)
         let progressTask = once && progress ? Task { await ProgressReporter(control: control).run() } : nil
         let report: RunReport
         do {

@@ -28,7 +28,8 @@ struct Status: AsyncParsableCommand {
         }
         let report: StatusReport
         do {
-            report = try StatusReport.read(stateDirectory: config.state.directory, deadLetterPath: config.deadLetter.path)
+            report = try StatusReport.read(
+                stateDirectory: config.state.directory, deadLetterPath: config.deadLetter.path)
         } catch {
             FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
             throw ExitCode(ExitStatus.internalError.rawValue)

@@ -22,7 +22,7 @@ enum Harness {
     ) throws -> AgentConfig {
         let text = """
             {
-              "aws": {"region": "us-east-1", "endpoint": "\(endpoint)", "maxConcurrentRequests": 8},
+              "aws": {"region": "us-east-1", "endpoint": "\(endpoint)", "maxConcurrentRequests": 8, "rateLimits": {"PutItems": 0, "PutUsers": 0, "PutActions": 0}},
               "state": {"directory": "state"},
               "sources": [{"name": "app", "paths": \(JSONValue.array(paths.map { .string($0) }).serialized), "maxLineBytes": \(MixedLog.maxLineBytes)}],
               "mappings": \(mappings)\(extra.isEmpty ? "" : ",\n" + extra)

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Mapping
+import PersonalizeModel
 
 extension AgentConfig {
     /// Reads and checks `path`. Every problem is reported at once, each with its key's JSON path.
@@ -38,7 +39,7 @@ extension AgentConfig {
         let reader = ConfigReader()
         guard let root = reader.object(document, at: "") else { throw ConfigError(issues: reader.issues) }
 
-        let aws = parseAWS(root.object("aws"))
+        let aws = parseAWS(root.object("aws"), base: baseDirectory)
         let state = parseState(root.object("state"), reader: reader, base: baseDirectory, environment: environment)
         var deadLetterPath = state.directory + "/dead-letter.jsonl"
         if let dl = root.object("deadLetter") {
@@ -61,6 +62,7 @@ extension AgentConfig {
             follow.pollIntervalMillis = f.int("pollIntervalMillis", min: 10, max: 600_000) ?? follow.pollIntervalMillis
             follow.rescanIntervalMillis = f.int("rescanIntervalMillis", min: 100, max: 3_600_000) ?? follow.rescanIntervalMillis
             follow.shutdownTimeoutSeconds = f.double("shutdownTimeoutSeconds", min: 0) ?? follow.shutdownTimeoutSeconds
+            follow.maxOpenFiles = f.int("maxOpenFiles", min: 4, max: 1_000_000) ?? follow.maxOpenFiles
             f.finish()
         }
         var metrics = MetricsSettings()
@@ -89,7 +91,7 @@ extension AgentConfig {
         return base == "." || base.isEmpty ? trimmed : base + "/" + trimmed
     }
 
-    private static func parseAWS(_ o: ConfigReader.ObjectReader?) -> AWSSettings {
+    private static func parseAWS(_ o: ConfigReader.ObjectReader?, base: String) -> AWSSettings {
         var aws = AWSSettings()
         guard let o else { return aws }
         aws.region = o.string("region")
@@ -102,6 +104,23 @@ extension AgentConfig {
         aws.retryDeadlineSeconds = o.double("retryDeadlineSeconds", min: 0)
         aws.requestTimeoutSeconds = o.double("requestTimeoutSeconds", min: 1) ?? aws.requestTimeoutSeconds
         aws.maxConcurrentRequests = o.int("maxConcurrentRequests", min: 1, max: 1024) ?? aws.maxConcurrentRequests
+        aws.connectTimeoutSeconds = o.double("connectTimeoutSeconds", min: 0.1) ?? aws.connectTimeoutSeconds
+        if let limits = o.object("rateLimits") {
+            for member in limits.object {
+                guard let operation = Operation(rawValue: member.key) else {
+                    o.reader.report(limits.path(member.key), "unknown operation; use one of \(Operation.allCases.map(\.rawValue).joined(separator: ", "))")
+                    _ = limits.value(member.key)
+                    continue
+                }
+                if let rate = limits.double(member.key, min: 0) { aws.rateLimits[operation] = rate }
+            }
+            limits.finish()
+        }
+        aws.maxRequestsPerSecond = o.double("maxRequestsPerSecond", min: 0) ?? 0
+        aws.adaptive = o.bool("adaptive") ?? true
+        aws.caBundle = o.string("caBundle").map { resolve($0, base: base) }
+        aws.useFIPS = o.bool("useFIPS")
+        aws.useDualStack = o.bool("useDualStack")
         o.finish()
         return aws
     }

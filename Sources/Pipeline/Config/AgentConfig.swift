@@ -1,5 +1,6 @@
 import JSON
 import Mapping
+import PersonalizeModel
 
 /// Everything `config.json` says, decoded once and checked at start-up.
 public struct AgentConfig: Sendable {
@@ -28,7 +29,20 @@ public struct AWSSettings: Sendable {
     /// Stop retrying one request after this many seconds; then its records are dead-lettered.
     public var retryDeadlineSeconds: Double?
     public var requestTimeoutSeconds: Double = 30
+    public var connectTimeoutSeconds: Double = 10
     public var maxConcurrentRequests: Int = 32
+    /// Requests per second per operation and destination, over the service quotas (PutEvents 1000, PutItems and
+    /// PutUsers 10, ...); 0 = unlimited.
+    public var rateLimits: [Operation: Double] = [:]
+    /// A cap on all requests per second (`--max-rps` overrides it); 0 = none.
+    public var maxRequestsPerSecond: Double = 0
+    /// Slow down when throttled and recover afterwards, as the SDKs' adaptive retry mode.
+    public var adaptive = true
+    /// A PEM file of extra trusted CAs (`AWS_CA_BUNDLE` otherwise).
+    public var caBundle: String?
+    /// FIPS / dual-stack endpoints (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`, profile settings otherwise).
+    public var useFIPS: Bool?
+    public var useDualStack: Bool?
 }
 
 public struct StateSettings: Sendable {
@@ -63,6 +77,8 @@ public struct FollowSettings: Sendable {
     public var pollIntervalMillis: Int = 250
     /// How often the globs are expanded again to find new files.
     public var rescanIntervalMillis: Int = 2000
+    /// Readers open at once; idle followed files beyond it are closed and reopened when they grow.
+    public var maxOpenFiles: Int = 512
     /// How long `run` waits for in-flight requests at shutdown before giving up on them (they are re-sent later).
     public var shutdownTimeoutSeconds: Double = 30
 }

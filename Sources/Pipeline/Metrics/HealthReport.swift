@@ -23,7 +23,9 @@ public struct HealthReport: Sendable, Equatable {
             reason = "not ready"
         } else if let since = m.failingSince, now - since >= unhealthyAfterSeconds {
             let seconds = Int((now - since).rounded(.down))
-            reason = "failing since \(DeadLetter.iso8601(Date(timeIntervalSince1970: since))) (\(seconds)s, more than \(PrometheusText.format(unhealthyAfterSeconds))s)"
+            reason =
+                "failing since \(DeadLetter.iso8601(Date(timeIntervalSince1970: since))) (\(seconds)s, "
+                + "more than \(PrometheusText.format(unhealthyAfterSeconds))s)"
         }
         self.healthy = reason == nil
         self.reason = reason
@@ -31,16 +33,28 @@ public struct HealthReport: Sendable, Equatable {
         var w = JSONWriter(capacity: 256)
         w.raw("{\"status\":")
         w.string(reason == nil ? "ok" : "unhealthy")
-        if let reason { w.key("reason", comma: true); w.string(reason) }
-        w.key("ready", comma: true); w.raw(m.ready ? "true" : "false")
-        w.key("stopping", comma: true); w.raw(m.stopping ? "true" : "false")
-        w.key("lastDelivery", comma: true)
-        if let t = m.lastDeliveryTime { w.string(DeadLetter.iso8601(Date(timeIntervalSince1970: t))) } else { w.raw("null") }
-        if let since = m.failingSince {
-            w.key("failingForSeconds", comma: true); w.number(Int64(max(0, now - since)))
+        if let reason {
+            w.key("reason", comma: true)
+            w.string(reason)
         }
-        w.key("inFlightRequests", comma: true); w.number(Int64(m.inFlightRequests))
-        w.key("pendingRecords", comma: true); w.number(Int64(m.pendingRecords))
+        w.key("ready", comma: true)
+        w.raw(m.ready ? "true" : "false")
+        w.key("stopping", comma: true)
+        w.raw(m.stopping ? "true" : "false")
+        w.key("lastDelivery", comma: true)
+        if let t = m.lastDeliveryTime {
+            w.string(DeadLetter.iso8601(Date(timeIntervalSince1970: t)))
+        } else {
+            w.raw("null")
+        }
+        if let since = m.failingSince {
+            w.key("failingForSeconds", comma: true)
+            w.number(Int64(max(0, now - since)))
+        }
+        w.key("inFlightRequests", comma: true)
+        w.number(Int64(m.inFlightRequests))
+        w.key("pendingRecords", comma: true)
+        w.number(Int64(m.pendingRecords))
         w.raw("}")
         self.body = String(decoding: w.bytes, as: UTF8.self)
     }

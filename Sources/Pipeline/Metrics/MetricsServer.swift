@@ -56,9 +56,11 @@ public final class MetricsServer: Service, Sendable {
                     + "process that holds it (port 0 picks any free port)")
         }
         let bound = channel.localAddress?.port ?? port
-        logger.info("metrics endpoint listening", metadata: [
-            "metrics.listen": "\(host):\(bound)", "endpoints": "/metrics /health",
-        ])
+        logger.info(
+            "metrics endpoint listening",
+            metadata: [
+                "metrics.listen": "\(host):\(bound)", "endpoints": "/metrics /health",
+            ])
         return MetricsServer(host: host, port: bound, channel: channel, logger: logger)
     }
 
@@ -98,14 +100,18 @@ struct MetricsResponder: Sendable {
     let unhealthyAfterSeconds: Double
 
     func answer(method: HTTPMethod, uri: String) -> Answer {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
+        let path =
+            uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
         let known = path == "/metrics" || path == "/health"
         guard known else {
-            return Answer(status: .notFound, contentType: "text/plain; charset=utf-8", body: "not found; try /metrics or /health\n")
+            return Answer(
+                status: .notFound, contentType: "text/plain; charset=utf-8",
+                body: "not found; try /metrics or /health\n")
         }
         guard method == .GET || method == .HEAD else {
             return Answer(
-                status: .methodNotAllowed, contentType: "text/plain; charset=utf-8", body: "only GET\n", allow: "GET, HEAD")
+                status: .methodNotAllowed, contentType: "text/plain; charset=utf-8", body: "only GET\n",
+                allow: "GET, HEAD")
         }
         let snapshot = metrics.snapshot
         if path == "/metrics" {
@@ -159,7 +165,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let allow = answer.allow { headers.add(name: "Allow", value: allow) }
         let keepAlive = head.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))),
+            promise: nil)
         if head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }

@@ -88,13 +88,16 @@ public enum PrometheusText {
         if let t = m.failingSince { out.sample("failing_since_timestamp_seconds", [], t) }
         out.gauge("ready", "1 once configured and able to sign requests.", m.ready ? 1 : 0)
         out.gauge("stopping", "1 while the agent drains before exiting.", m.stopping ? 1 : 0)
-        out.gauge("fatal", "1 when the agent stopped on an answer only a configuration change fixes.", m.fatal == nil ? 0 : 1)
+        out.gauge(
+            "fatal", "1 when the agent stopped on an answer only a configuration change fixes.", m.fatal == nil ? 0 : 1)
         return out.text
     }
 
     /// One series per (path, source): a path can briefly belong to two files around a rotation; their lag adds up
     /// and the newest file's offset and size are shown.
-    static func mergedFiles(_ files: [MetricsSnapshot.FileState]) -> [(labels: [(String, String)], lag: UInt64, offset: UInt64, size: UInt64)] {
+    static func mergedFiles(_ files: [MetricsSnapshot.FileState]) -> [(
+        labels: [(String, String)], lag: UInt64, offset: UInt64, size: UInt64
+    )] {
         var order: [String] = []
         var merged: [String: (labels: [(String, String)], lag: UInt64, offset: UInt64, size: UInt64)] = [:]
         for f in files {

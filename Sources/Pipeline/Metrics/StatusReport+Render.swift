@@ -28,7 +28,8 @@ extension StatusReport {
             out += "behind: \(behind) bytes in plain files\n"
         }
         if deadLetter.exists {
-            out += "dead letters: \(deadLetter.path) (\(deadLetter.size) bytes, \(deadLetter.lines) line"
+            out +=
+                "dead letters: \(deadLetter.path) (\(deadLetter.size) bytes, \(deadLetter.lines) line"
                 + "\(deadLetter.lines == 1 ? "" : "s"))\n"
         } else {
             out += "dead letters: \(deadLetter.path) (none yet)\n"
@@ -47,24 +48,32 @@ extension StatusReport {
             if i > 0 { w.raw(",") }
             w.raw("{\"path\":")
             w.string(f.path)
-            w.key("offset", comma: true); w.number(Int64(f.offset))
-            w.key("size", comma: true); w.number(Int64(f.size))
-            w.key("compressed", comma: true); w.raw(f.compressed ? "true" : "false")
+            w.key("offset", comma: true)
+            w.number(Int64(f.offset))
+            w.key("size", comma: true)
+            w.number(Int64(f.size))
+            w.key("compressed", comma: true)
+            w.raw(f.compressed ? "true" : "false")
             w.key("behind", comma: true)
             if let behind = f.behind { w.number(Int64(behind)) } else { w.raw("null") }
-            w.key("state", comma: true); w.string(f.behindText)
+            w.key("state", comma: true)
+            w.string(f.behindText)
             w.key("updatedAt", comma: true)
             if f.updatedAt > 0 { w.string(Self.iso8601(f.updatedAt)) } else { w.raw("null") }
-            w.key("updatedSecondsAgo", comma: true); w.number(max(0, now - f.updatedAt) / 1000)
+            w.key("updatedSecondsAgo", comma: true)
+            w.number(max(0, now - f.updatedAt) / 1000)
             w.raw("}")
         }
         w.raw("]")
         w.key("deadLetter", comma: true)
         w.raw("{\"path\":")
         w.string(deadLetter.path)
-        w.key("exists", comma: true); w.raw(deadLetter.exists ? "true" : "false")
-        w.key("size", comma: true); w.number(Int64(deadLetter.size))
-        w.key("lines", comma: true); w.number(Int64(deadLetter.lines))
+        w.key("exists", comma: true)
+        w.raw(deadLetter.exists ? "true" : "false")
+        w.key("size", comma: true)
+        w.number(Int64(deadLetter.size))
+        w.key("lines", comma: true)
+        w.number(Int64(deadLetter.lines))
         w.raw("}}")
         return String(decoding: w.bytes, as: UTF8.self)
     }

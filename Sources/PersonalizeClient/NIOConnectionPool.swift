@@ -1,0 +1,297 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The connections of one event loop: at most `maxConnections`, opened when a request finds none idle, reused
+/// last-in first-out; requests wait first-in first-out. Everything but `loop` and `target` is touched only on `loop`.
+final class ConnectionPool: @unchecked Sendable {
+    struct Target: Sendable {
+        var host: String
+        var port: Int
+        var sslContext: NIOSSLContext?
+        var serverHostname: String?
+        var connectTimeout: TimeAmount
+        var maxResponseBytes: Int
+    }
+
+    let loop: any EventLoop
+    let target: Target
+    let maxConnections: Int
+    private let counters: Counters
+
+    /// Connections open or being opened.
+    private var connectionCount = 0
+    private var idle: [HTTPConnectionHandler] = []
+    private var waiting = CircularBuffer<Exchange>(initialCapacity: 64)
+    private var open: [ObjectIdentifier: any Channel] = [:]
+    private var isShutDown = false
+
+    init(loop: any EventLoop, target: Target, maxConnections: Int, counters: Counters) {
+        self.loop = loop
+        self.target = target
+        self.maxConnections = maxConnections
+        self.counters = counters
+    }
+
+    // MARK: Requests
+
+    func enqueue(_ exchange: Exchange) {
+        loop.assertInEventLoop()
+        if isShutDown {
+            exchange.fail(NIOHTTPTransportError.shutDown)
+            return
+        }
+        exchange.timeoutTask = loop.scheduleTask(deadline: exchange.deadline) { [self] in
+            self.timedOut(exchange)
+        }
+        while let connection = idle.popLast() {
+            if connection.isUsable {
+                connection.start(exchange)
+                return
+            }
+        }
+        waiting.append(exchange)
+        if connectionCount < maxConnections { connect() }
+    }
+
+    private func timedOut(_ exchange: Exchange) {
+        exchange.fail(NIOHTTPTransportError.timedOut)
+        // In flight: the answer may still come, on a connection nobody waits on; close it.
+        exchange.connection?.close()
+    }
+
+    func cancel(_ exchange: Exchange) {
+        guard !exchange.isFinished else { return }
+        exchange.fail(CancellationError())
+        exchange.connection?.close()
+    }
+
+    /// A connection finished an exchange (or was just opened) and can take the next.
+    func release(_ connection: HTTPConnectionHandler) {
+        loop.assertInEventLoop()
+        guard !isShutDown, connection.isUsable else {
+            connection.close()
+            return
+        }
+        while let exchange = waiting.popFirst() {
+            if !exchange.isFinished {
+                connection.start(exchange)
+                return
+            }
+        }
+        idle.append(connection)
+    }
+
+    /// A connection closed (whatever its state).
+    func closed(_ connection: HTTPConnectionHandler, channel: any Channel) {
+        loop.assertInEventLoop()
+        connectionCount -= 1
+        open[ObjectIdentifier(channel)] = nil
+        if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
+        connectIfWaiting()
+    }
+
+    private func connectIfWaiting() {
+        guard !isShutDown, connectionCount < maxConnections else { return }
+        while let first = waiting.first, first.isFinished { waiting.removeFirst() }
+        if !waiting.isEmpty { connect() }
+    }
+
+    // MARK: Connections
+
+    private func connect() {
+        connectionCount += 1
+        let target = self.target
+        ClientBootstrap(group: loop)
+            .connectTimeout(target.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let context = target.sslContext {
+                        try sync.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: target.serverHostname))
+                    }
+                    try sync.addHandler(RawRequestWriter())
+                    try sync.addHandler(
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(HTTPConnectionHandler(pool: self, maxResponseBytes: target.maxResponseBytes))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .whenComplete { [self] result in
+                self.loop.assertInEventLoop()
+                switch result {
+                case .success(let channel):
+                    self.counters.opened.add(1, ordering: .relaxed)
+                    guard let connection = try? channel.pipeline.syncOperations.handler(type: HTTPConnectionHandler.self)
+                    else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    if self.isShutDown || !channel.isActive {
+                        // Closing (or closed) before we could use it; `closed` does the accounting.
+                        channel.close(promise: nil)
+                        return
+                    }
+                    self.open[ObjectIdentifier(channel)] = channel
+                    self.release(connection)
+                case .failure(let error):
+                    self.connectionCount -= 1
+                    // The oldest waiter learns why; the others keep waiting for other connections (or attempts).
+                    while let exchange = self.waiting.popFirst() {
+                        if !exchange.isFinished {
+                            exchange.fail(error)
+                            break
+                        }
+                    }
+                    self.connectIfWaiting()
+                }
+            }
+    }
+
+    /// Fails what waits, closes every connection (failing what is in flight).
+    func shutdown() -> EventLoopFuture<Void> {
+        loop.assertInEventLoop()
+        isShutDown = true
+        while let exchange = waiting.popFirst() { exchange.fail(NIOHTTPTransportError.shutDown) }
+        idle.removeAll()
+        let closes = open.values.map { channel in
+            let promise = loop.makePromise(of: Void.self)
+            channel.close(promise: promise)
+            return promise.futureResult
+        }
+        return EventLoopFuture.andAllComplete(closes, on: loop)
+    }
+
+    var isShuttingDown: Bool { isShutDown }
+}
+
+/// Passes the raw request bytes (`.body(.byteBuffer)`) through and drops `.head` / `.end`: the head is only written
+/// so that the response decoder in front of this handler learns the request's method.
+final class RawRequestWriter: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .body(.byteBuffer(let bytes)):
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        case .body(.fileRegion(let region)):
+            context.write(NIOAny(IOData.fileRegion(region)), promise: promise)
+        case .head, .end:
+            promise?.succeed(())
+        }
+    }
+}
+
+/// One connection: writes an exchange's bytes, gathers the answer, hands the connection back to the pool.
+final class HTTPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let pool: ConnectionPool
+    private let maxResponseBytes: Int
+    private var context: ChannelHandlerContext?
+    private var current: Exchange?
+    private var status = 0
+    private var headers: [(String, String)] = []
+    private var body: ByteBuffer?
+    private var keepAlive = true
+    private var isClosed = false
+
+    init(pool: ConnectionPool, maxResponseBytes: Int) {
+        self.pool = pool
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    var isUsable: Bool { !isClosed && current == nil && (context?.channel.isActive ?? false) }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func start(_ exchange: Exchange) {
+        guard let context else {
+            exchange.fail(NIOHTTPTransportError.connectionClosed)
+            return
+        }
+        current = exchange
+        exchange.connection = self
+        context.write(wrapOutboundOut(.head(exchange.method)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(exchange.request))), promise: nil)
+    }
+
+    func close() {
+        guard !isClosed, let context else { return }
+        isClosed = true
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard current != nil else {
+                fail(NIOHTTPTransportError.unsolicitedResponse)
+                return
+            }
+            status = Int(head.status.code)
+            headers = head.headers.map { ($0.name, $0.value) }
+            keepAlive = head.isKeepAlive
+            body = nil
+        case .body(var chunk):
+            guard current != nil else { return }
+            if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+            if body!.readableBytes > maxResponseBytes {
+                fail(NIOHTTPTransportError.responseTooLarge(maxResponseBytes))
+            }
+        case .end:
+            guard let exchange = current else { return }
+            current = nil
+            exchange.connection = nil
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            let response = HTTPResponseParts(status: status, headers: headers, body: bytes)
+            headers = []
+            body = nil
+            if exchange.isFinished || !keepAlive {
+                // Timed out or cancelled meanwhile (the connection is closing), or the server closes it.
+                close()
+            }
+            exchange.succeed(response)
+            if !isClosed { pool.release(self) }
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        if let exchange = current {
+            current = nil
+            exchange.connection = nil
+            exchange.fail(error)
+        }
+        close()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        if let exchange = current {
+            current = nil
+            exchange.connection = nil
+            exchange.fail(pool.isShuttingDown ? NIOHTTPTransportError.shutDown : NIOHTTPTransportError.connectionClosed)
+        }
+        pool.closed(self, channel: context.channel)
+        context.fireChannelInactive()
+    }
+}

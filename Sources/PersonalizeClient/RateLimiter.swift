@@ -1,0 +1,274 @@
+import Foundation
+import PersonalizeModel
+import Synchronization
+
+/// How fast the client may call the service.
+///
+/// Rates are requests per second for one operation and one destination (the tracking id of PutEvents and
+/// PutActionInteractions, the dataset ARN of the others), because the service's quotas are per dataset group.
+/// `0` means unlimited.
+public struct RateLimits: Sendable, Hashable {
+    /// Requests per second per destination, by operation. An operation that is absent, or mapped to `0`, is unlimited.
+    public var perOperation: [PersonalizeModel.Operation: Double]
+    /// A cap over all operations and destinations together (`--max-rps`); `0` = none.
+    public var maxRequestsPerSecond: Double
+    /// Lower a destination's rate when the service throttles it, and recover afterwards (the SDKs' adaptive mode).
+    public var adaptive: Bool
+    /// How many requests may go at once after a quiet spell, as seconds' worth of the rate (at least one request).
+    /// `0.1` lets PutEvents (1000/s) send 100 at once and PutItems (10/s) one at a time.
+    public var burstSeconds: Double
+
+    public init(
+        perOperation: [PersonalizeModel.Operation: Double], maxRequestsPerSecond: Double = 0, adaptive: Bool = true,
+        burstSeconds: Double = 0.1
+    ) {
+        self.perOperation = perOperation
+        self.maxRequestsPerSecond = maxRequestsPerSecond
+        self.adaptive = adaptive
+        self.burstSeconds = burstSeconds
+    }
+
+    /// The documented default quotas: PutEvents 1000/s, PutItems and PutUsers 10/s per dataset group.
+    /// PutActions and PutActionInteractions are not in the quota table we have; they get the conservative 10/s
+    /// (raise them in the configuration if your account allows more).
+    public static let serviceQuotas = RateLimits(perOperation: [
+        .putEvents: 1000, .putItems: 10, .putUsers: 10, .putActions: 10, .putActionInteractions: 10,
+    ])
+
+    /// No client-side limit at all (benchmarks, local sinks).
+    public static let unlimited = RateLimits(perOperation: [:], maxRequestsPerSecond: 0, adaptive: false)
+
+    /// The configured rate of `operation`; `0` = unlimited.
+    public func rate(for operation: PersonalizeModel.Operation) -> Double {
+        max(0, perOperation[operation] ?? 0)
+    }
+
+    /// The burst, in requests, for `rate`.
+    public func burst(for rate: Double) -> Double {
+        max(1, (rate * burstSeconds).rounded(.down))
+    }
+}
+
+/// The pure state of one limited key: a token bucket (in its GCRA form: a "theoretical arrival time") whose rate
+/// drops on throttling and grows back along a cubic curve, as the AWS SDKs' adaptive retry mode (CUBIC, β = 0.7,
+/// C = 0.4). Time is a plain number of seconds supplied by the caller, so the machine is tested without a clock.
+public struct AdaptiveRate: Sendable {
+    /// Multiplier applied to the rate on throttling.
+    public static let beta = 0.7
+    /// Scale of the cubic recovery (botocore's value).
+    public static let scale = 0.4
+    /// Smoothing of the measured send rate and the width of its measuring window (botocore's values).
+    static let smoothing = 0.8
+    static let window = 0.5
+
+    /// The configured rate: recovery never goes above it.
+    public let maxRate: Double
+    /// The lowest rate throttling can bring it to.
+    public let minimumRate: Double
+    /// Requests that may go at once after a quiet spell.
+    public let burst: Double
+    public let adaptive: Bool
+
+    /// When the next request would be due if requests went exactly at the rate.
+    public private(set) var theoreticalArrival: Double
+    /// When the rate was last lowered; `nil` when it never was (or has fully recovered).
+    public private(set) var lastThrottle: Double?
+    /// The rate when the last throttling happened (the cubic's plateau).
+    public private(set) var rateAtThrottle: Double
+    private var k: Double = 0
+
+    /// The smoothed rate at which permits were actually granted; `0` until first measured.
+    public private(set) var measuredRate: Double = 0
+    private var windowStart: Double
+    private var windowCount: Int = 0
+
+    public init(maxRate: Double, burst: Double = 1, minimumRate: Double = 0.5, adaptive: Bool = true, now: Double) {
+        precondition(maxRate > 0, "an AdaptiveRate needs a positive rate; 0 (unlimited) is handled by the limiter")
+        self.maxRate = maxRate
+        self.minimumRate = min(max(minimumRate, 1e-3), maxRate)
+        self.burst = max(1, burst)
+        self.adaptive = adaptive
+        self.theoreticalArrival = now
+        self.rateAtThrottle = maxRate
+        self.windowStart = now
+    }
+
+    /// The rate in force at `now`: the configured one, or after throttling `C·(t − K)³ + W_max` (t since the
+    /// throttle, `K = ∛(W_max·(1−β)/C)`, so it starts at `β·W_max`, flattens out at `W_max` after K seconds, then
+    /// grows faster), held between the floor and the configured rate.
+    public func rate(at now: Double) -> Double {
+        guard let lastThrottle else { return maxRate }
+        let t = max(0, now - lastThrottle) - k
+        return min(maxRate, max(minimumRate, Self.scale * t * t * t + rateAtThrottle))
+    }
+
+    /// The earliest time at or after `now` when one more request conforms.
+    public func earliest(now: Double) -> Double {
+        let interval = 1 / rate(at: now)
+        return max(now, theoreticalArrival - (burst - 1) * interval)
+    }
+
+    /// Takes a permit for a request going at `time` (≥ `earliest(now:)`); returns the new theoretical arrival time
+    /// (to hand back to ``refund(time:arrivalAfter:)`` if the request does not go after all).
+    @discardableResult
+    public mutating func commit(at time: Double, now: Double) -> Double {
+        theoreticalArrival = max(theoreticalArrival, time) + 1 / rate(at: time)
+        measure(now: now)
+        return theoreticalArrival
+    }
+
+    /// Reserves the next permit: returns when the request may go (`now` when it may go at once).
+    public mutating func reserve(now: Double) -> Double {
+        let time = earliest(now: now)
+        commit(at: time, now: now)
+        return time
+    }
+
+    /// Gives back a permit that was not used (a cancelled waiter), when no later permit was granted since.
+    public mutating func refund(time: Double, arrivalAfter: Double) {
+        guard theoreticalArrival == arrivalAfter else { return }
+        theoreticalArrival -= 1 / rate(at: time)
+    }
+
+    /// The service throttled a request that was granted its permit at `sentAt`. Lowers the rate, unless that
+    /// request went before the last decrease (many requests in flight are throttled together: one decrease for all).
+    /// Returns whether the rate was lowered.
+    @discardableResult
+    public mutating func throttled(now: Double, sentAt: Double) -> Bool {
+        guard adaptive else { return false }
+        if let lastThrottle, sentAt < lastThrottle { return false }
+        let current = rate(at: now)
+        // When requests go slower than the bucket allows (the quota is shared with another agent), lowering the
+        // bucket's rate would change nothing: start from what was actually sent.
+        let base = measuredRate > 0 ? min(measuredRate, current) : current
+        rateAtThrottle = max(base, minimumRate)
+        k = Foundation.cbrt(rateAtThrottle * (1 - Self.beta) / Self.scale)
+        lastThrottle = now
+        return true
+    }
+
+    private mutating func measure(now: Double) {
+        windowCount += 1
+        let elapsed = now - windowStart
+        guard elapsed >= Self.window else { return }
+        if elapsed <= 4 * Self.window {
+            let rate = Double(windowCount) / elapsed
+            measuredRate = measuredRate == 0 ? rate : Self.smoothing * rate + (1 - Self.smoothing) * measuredRate
+        }  // else: a quiet spell, which says nothing about the rate the service accepts
+        windowStart = now
+        windowCount = 0
+    }
+}
+
+/// A client-side rate limiter: one ``AdaptiveRate`` per operation and destination, plus an optional global cap.
+///
+/// ``acquire(_:destination:)`` takes one lock, reserves the next free slot (first come, first served) and sleeps
+/// until it if it is in the future: no polling, and many concurrent callers on one key never exceed its rate.
+/// A key whose rate is `0` costs nothing.
+public final class RateLimiter: Sendable {
+    /// A granted permit: when the request may go (seconds on the limiter's clock).
+    public struct Permit: Sendable {
+        public let time: Double
+        fileprivate let keyArrival: Double?
+        fileprivate let globalArrival: Double?
+    }
+
+    struct Key: Hashable {
+        var operation: PersonalizeModel.Operation
+        var destination: String
+    }
+
+    struct State {
+        var keys: [Key: AdaptiveRate] = [:]
+        var global: AdaptiveRate?
+    }
+
+    public let limits: RateLimits
+    private let origin: ContinuousClock.Instant
+    private let state: Mutex<State>
+    private let anyLimit: Bool
+
+    public init(limits: RateLimits) {
+        self.limits = limits
+        let origin = ContinuousClock.now
+        self.origin = origin
+        var initial = State()
+        if limits.maxRequestsPerSecond > 0 {
+            initial.global = AdaptiveRate(
+                maxRate: limits.maxRequestsPerSecond, burst: limits.burst(for: limits.maxRequestsPerSecond),
+                adaptive: false, now: 0)
+        }
+        self.state = Mutex(initial)
+        self.anyLimit = limits.maxRequestsPerSecond > 0 || PersonalizeModel.Operation.allCases.contains { limits.rate(for: $0) > 0 }
+    }
+
+    /// Seconds since the limiter was made.
+    public func now() -> Double {
+        (ContinuousClock.now - origin).seconds
+    }
+
+    /// Waits until one more `operation` request to `destination` may go. Throws `CancellationError` if the task is
+    /// cancelled first (the permit is then given back when possible).
+    @discardableResult
+    public func acquire(_ operation: PersonalizeModel.Operation, destination: String) async throws -> Permit {
+        guard anyLimit else { return Permit(time: 0, keyArrival: nil, globalArrival: nil) }
+        try Task.checkCancellation()
+        let rate = limits.rate(for: operation)
+        let key = Key(operation: operation, destination: destination)
+        let now = now()
+        let permit = state.withLock { s -> Permit in
+            var time = now
+            if rate > 0 {
+                time = max(time, s.keys[key]?.earliest(now: now) ?? now)
+            }
+            if let global = s.global {
+                time = max(time, global.earliest(now: now))
+            }
+            var keyArrival: Double?
+            if rate > 0 {
+                keyArrival = s.keys[key, default: makeRate(rate, now: now)].commit(at: time, now: now)
+            }
+            let globalArrival = s.global?.commit(at: time, now: now)
+            return Permit(time: time, keyArrival: keyArrival, globalArrival: globalArrival)
+        }
+        if permit.time > now {
+            do {
+                try await Task.sleep(until: origin + .seconds(permit.time), tolerance: nil, clock: .continuous)
+            } catch {
+                state.withLock { s in
+                    if let arrival = permit.keyArrival { s.keys[key]?.refund(time: permit.time, arrivalAfter: arrival) }
+                    if let arrival = permit.globalArrival { s.global?.refund(time: permit.time, arrivalAfter: arrival) }
+                }
+                throw CancellationError()
+            }
+        }
+        return permit
+    }
+
+    /// The service throttled a request sent under `permit`: lowers that key's rate (adaptive mode).
+    public func throttled(_ operation: PersonalizeModel.Operation, destination: String, permit: Permit) {
+        guard limits.adaptive, permit.keyArrival != nil else { return }
+        let key = Key(operation: operation, destination: destination)
+        let now = now()
+        state.withLock { s in
+            _ = s.keys[key]?.throttled(now: now, sentAt: permit.time)
+        }
+    }
+
+    /// The rate in force now for `operation` to `destination`, requests per second; `nil` when unlimited.
+    public func currentRate(for operation: PersonalizeModel.Operation, destination: String) -> Double? {
+        let rate = limits.rate(for: operation)
+        guard rate > 0 else { return nil }
+        let key = Key(operation: operation, destination: destination)
+        let now = now()
+        return state.withLock { s in s.keys[key]?.rate(at: now) ?? rate }
+    }
+
+    private func makeRate(_ rate: Double, now: Double) -> AdaptiveRate {
+        // Never below a tenth of the configured rate: throttling that does not depend on the rate (a noisy
+        // neighbour, a partial outage) must not collapse a catch-up to a crawl.
+        AdaptiveRate(
+            maxRate: rate, burst: limits.burst(for: rate), minimumRate: max(0.5, rate * 0.1), adaptive: limits.adaptive,
+            now: now)
+    }
+}

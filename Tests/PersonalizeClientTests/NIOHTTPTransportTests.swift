@@ -1,0 +1,355 @@
+import AWSSigV4
+import Foundation
+import Logging
+import PersonalizeClient
+import PersonalizeModel
+import Synchronization
+import TestSupport
+import Testing
+
+/// The lean NIO transport against the stand-in: through the client (signatures verified), concurrency, reuse,
+/// drops, timeouts, cancellation, shutdown, the factory.
+@Suite struct NIOHTTPTransportTests {
+    static func transport(
+        _ standIn: PersonalizeStandIn, maxConnections: Int = 4, threads: Int = 1
+    ) throws -> NIOHTTPTransport {
+        try NIOHTTPTransport(
+            endpoint: Endpoint(url: standIn.endpoint)!,
+            configuration: .init(threads: threads, maxConnections: maxConnections, connectTimeout: .seconds(2)))
+    }
+
+    static func client(
+        _ standIn: PersonalizeStandIn, transport: any HTTPTransport,
+        retry: RetryPolicy = RetryPolicy(base: 0.001, cap: 0.01), requestTimeout: Duration = .seconds(5),
+        credentials: any CredentialProvider = ClientTests.credentials
+    ) -> PersonalizeEventsClient {
+        PersonalizeEventsClient(
+            configuration: .init(
+                endpoint: Endpoint(url: standIn.endpoint)!, region: "us-east-1", retry: retry,
+                requestTimeout: requestTimeout, rateLimits: .unlimited),
+            credentials: credentials, transport: transport, logger: ClientTests.logger)
+    }
+
+    // MARK: Through the client
+
+    @Test func acceptedRequestsAreSignedAndRecorded() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let transport = try Self.transport(standIn)
+        let client = Self.client(standIn, transport: transport)
+        for i in 0..<3 {
+            let result = await client.send(ClientTests.events(["a\(i)", "b\(i)"]))
+            guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+            #expect(result.attempts == 1)
+        }
+        #expect(standIn.acceptedRecords().map(\.id) == ["a0", "b0", "a1", "b1", "a2", "b2"])
+        #expect(standIn.stats.signatureFailures == 0)
+        #expect(transport.connectionsOpened == 1)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func sessionTokensAreSentAndSigned() async throws {
+        let standIn = try await PersonalizeStandIn.start(.init(requiredSessionTokens: ["AKIDEXAMPLE": "TOKEN-1"]))
+        let creds = StaticCredentialProvider(
+            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "TOKEN-1")
+        let client = Self.client(standIn, transport: try Self.transport(standIn), credentials: creds)
+        let result = await client.send(ClientTests.events(["a"]))
+        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(standIn.stats.signatureFailures == 0)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func errorAnswersAreDecodedAsWithAsyncHTTPClient() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(rejectRecordIds: ["bad"]))
+        let client = Self.client(standIn, transport: try Self.transport(standIn))
+        let result = await client.send(ClientTests.events(["ok", "bad"]))
+        guard case .rejected(let error) = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(error.code == "InvalidInputException")
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func hundredConcurrentSendsOverEightConnections() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let transport = try Self.transport(standIn, maxConnections: 8)
+        let client = Self.client(standIn, transport: transport)
+        let accepted = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<100 {
+                group.addTask {
+                    if case .accepted = await client.send(ClientTests.events(["e\(i)"])).outcome { return true }
+                    return false
+                }
+            }
+            var n = 0
+            for await ok in group where ok { n += 1 }
+            return n
+        }
+        #expect(accepted == 100)
+        #expect(standIn.stats.accepted == 100)
+        #expect(Set(standIn.acceptedRecords().map(\.id)).count == 100)
+        #expect(transport.connectionsOpened >= 1)
+        #expect(transport.connectionsOpened <= 8)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func connectionsAreReused() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let transport = try Self.transport(standIn, maxConnections: 8)
+        let client = Self.client(standIn, transport: transport)
+        for i in 0..<50 {
+            guard case .accepted = await client.send(ClientTests.events(["e\(i)"])).outcome else {
+                Issue.record("request \(i) not accepted")
+                return
+            }
+        }
+        #expect(transport.connectionsOpened == 1)
+        #expect(standIn.stats.accepted == 50)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func severalThreadsShareTheWork() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let transport = try Self.transport(standIn, maxConnections: 4, threads: 2)
+        let client = Self.client(standIn, transport: transport)
+        let accepted = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    if case .accepted = await client.send(ClientTests.events(["e\(i)"])).outcome { return true }
+                    return false
+                }
+            }
+            var n = 0
+            for await ok in group where ok { n += 1 }
+            return n
+        }
+        #expect(accepted == 40)
+        #expect(transport.connectionsOpened <= 4)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func droppedConnectionIsRetriedOnANewOne() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(script: [.drop, .throttle, .drop]))
+        let transport = try Self.transport(standIn)
+        let spy = SpyTransport(transport)
+        let client = Self.client(standIn, transport: spy)
+        let result = await client.send(ClientTests.events(["a"]))
+        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(result.attempts == 4)
+        #expect(standIn.acceptedRecords().map(\.id) == ["a"])
+        #expect(standIn.stats.dropped == 2)
+        #expect(spy.errors.allSatisfy { ($0 as? NIOHTTPTransportError) == .connectionClosed })
+        #expect(spy.errors.count == 2)
+        #expect(transport.connectionsOpened == 3)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func serverConnectionCloseIsHonoured() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let transport = try Self.transport(standIn)
+        // The stand-in answers `Connection: close` to a request asking for it, then closes.
+        let spy = SpyTransport(transport, extraHeaders: [("connection", "close")])
+        let client = Self.client(standIn, transport: spy)
+        for i in 0..<3 {
+            guard case .accepted = await client.send(ClientTests.events(["e\(i)"])).outcome else {
+                Issue.record("request \(i) not accepted")
+                return
+            }
+        }
+        #expect(spy.errors.isEmpty)
+        #expect(transport.connectionsOpened == 3)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    // MARK: Timeouts, cancellation, shutdown, failures to connect
+
+    @Test func requestTimeoutFailsQuickly() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(responseDelayMillis: 2000))
+        let transport = try Self.transport(standIn)
+        let spy = SpyTransport(transport)
+        let client = Self.client(
+            standIn, transport: spy, retry: RetryPolicy(base: 0.001, cap: 0.01, maxAttempts: 1),
+            requestTimeout: .milliseconds(200))
+        let start = ContinuousClock.now
+        let result = await client.send(ClientTests.events(["a"]))
+        let elapsed = ContinuousClock.now - start
+        guard case .exhausted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(elapsed < .milliseconds(1000))
+        #expect(elapsed >= .milliseconds(190))
+        #expect(spy.errors.count == 1)
+        #expect((spy.errors.first as? NIOHTTPTransportError) == .timedOut)
+        // The timed-out connection was closed; the next request opens a fresh one and works.
+        standIn.setFaults(.none)
+        let next = await client.send(ClientTests.events(["b"]))
+        guard case .accepted = next.outcome else { Issue.record("\(next.outcome)"); return }
+        #expect(transport.connectionsOpened == 2)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func cancellationFailsTheRequestPromptly() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(responseDelayMillis: 2000))
+        let transport = try Self.transport(standIn)
+        let spy = SpyTransport(transport)
+        let client = Self.client(standIn, transport: spy)
+        let start = ContinuousClock.now
+        let task = Task { await client.send(ClientTests.events(["a"])) }
+        try await Task.sleep(for: .milliseconds(150))
+        task.cancel()
+        let result = await task.value
+        guard case .cancelled = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(ContinuousClock.now - start < .milliseconds(1000))
+        #expect(spy.errors.first is CancellationError)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func shutdownFailsRequestsInFlightAndLaterOnes() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(responseDelayMillis: 2000))
+        let transport = try Self.transport(standIn, maxConnections: 2)
+        let spy = SpyTransport(transport)
+        let client = Self.client(
+            standIn, transport: spy, retry: RetryPolicy(base: 0.001, cap: 0.01, maxAttempts: 1))
+        let start = ContinuousClock.now
+        // Two in flight, three queued.
+        let tasks = (0..<5).map { i in Task { await client.send(ClientTests.events(["e\(i)"])) } }
+        try await Task.sleep(for: .milliseconds(200))
+        try await client.shutdown()
+        for task in tasks {
+            let result = await task.value
+            guard case .exhausted = result.outcome else { Issue.record("\(result.outcome)"); continue }
+        }
+        #expect(ContinuousClock.now - start < .milliseconds(1500))
+        #expect(spy.errors.count == 5)
+        #expect(spy.errors.allSatisfy { ($0 as? NIOHTTPTransportError) == .shutDown })
+        await #expect(throws: NIOHTTPTransportError.shutDown) {
+            _ = try await transport.send(
+                HTTPRequestParts(method: "POST", url: standIn.endpoint + "/events", headers: [], body: []),
+                timeout: .seconds(1))
+        }
+        try await transport.shutdown()  // idempotent
+        try await standIn.shutdown()
+    }
+
+    @Test func connectionRefusedIsAnErrorNotAHang() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let endpoint = standIn.endpoint
+        try await standIn.shutdown()
+        let transport = try NIOHTTPTransport(endpoint: Endpoint(url: endpoint)!, configuration: .init(maxConnections: 2))
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 {
+                group.addTask {
+                    await #expect(throws: (any Error).self) {
+                        _ = try await transport.send(
+                            HTTPRequestParts(method: "POST", url: endpoint + "/events", headers: [], body: []),
+                            timeout: .seconds(5))
+                    }
+                }
+            }
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(transport.connectionsOpened == 0)
+        try await transport.shutdown()
+    }
+
+    // MARK: Factory
+
+    @Test func factoryPicksNIOUnlessAProxyApplies() async throws {
+        let endpoint = Endpoint(url: "https://personalize-events.us-east-1.amazonaws.com")!
+        var options = AsyncHTTPTransport.Options()
+        let direct = try HTTPTransportFactory.make(endpoint: endpoint, options: options)
+        #expect(direct is NIOHTTPTransport)
+        let forced = try HTTPTransportFactory.make(endpoint: endpoint, options: options, kind: .asyncHTTPClient)
+        #expect(forced is AsyncHTTPTransport)
+
+        options.proxy = ProxySettings(httpsProxy: "http://proxy:3128")
+        let proxied = try HTTPTransportFactory.make(endpoint: endpoint, options: options)
+        #expect((proxied as? AsyncHTTPTransport)?.proxy == ProxyServer(host: "proxy", port: 3128))
+        #expect(throws: ClientError.self) {
+            _ = try HTTPTransportFactory.make(endpoint: endpoint, options: options, kind: .nio)
+        }
+        options.proxy.noProxy = ["amazonaws.com"]
+        #expect(try HTTPTransportFactory.make(endpoint: endpoint, options: options) is NIOHTTPTransport)
+
+        options.caBundlePath = "/nonexistent/ca.pem"
+        #expect(throws: ClientError.self) {
+            _ = try HTTPTransportFactory.make(endpoint: endpoint, options: options, kind: .nio)
+        }
+        for transport in [direct, forced, proxied] {
+            try await transport.shutdown()
+        }
+    }
+
+    // MARK: Throughput (printed, not asserted)
+
+    @Test func throughputSmoke() async throws {
+        let standIn = try await PersonalizeStandIn.start(.init(recordBodies: false))
+        let transport = try Self.transport(standIn, maxConnections: 16)
+        let client = Self.client(standIn, transport: transport)
+        let count = 2000
+        let start = ContinuousClock.now
+        let accepted = await Self.sendAll(client, count: count, concurrency: 16)
+        let elapsed = (ContinuousClock.now - start)
+        #expect(accepted == count)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("NIOHTTPTransport smoke (debug build): \(count) requests in \(elapsed), \(Int(Double(count) / seconds)) req/s, \(transport.connectionsOpened) connections")
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    /// Sends `count` one-event requests with `concurrency` workers; returns how many were accepted.
+    static func sendAll(_ client: PersonalizeEventsClient, count: Int, concurrency: Int) async -> Int {
+        await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var ok = 0
+                    for i in stride(from: worker, to: count, by: concurrency) {
+                        if case .accepted = await client.send(ClientTests.events(["e\(i)"])).outcome { ok += 1 }
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(0, +)
+        }
+    }
+}
+
+/// Passes requests to another transport (optionally adding headers) and remembers what it threw.
+final class SpyTransport: HTTPTransport {
+    private let inner: any HTTPTransport
+    private let extraHeaders: [(name: String, value: String)]
+    private let thrown = Mutex<[any Error]>([])
+
+    init(_ inner: any HTTPTransport, extraHeaders: [(name: String, value: String)] = []) {
+        self.inner = inner
+        self.extraHeaders = extraHeaders
+    }
+
+    var errors: [any Error] { thrown.withLock { $0 } }
+
+    func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
+        var request = request
+        request.headers.append(contentsOf: extraHeaders)
+        do {
+            return try await inner.send(request, timeout: timeout)
+        } catch {
+            thrown.withLock { $0.append(error) }
+            throw error
+        }
+    }
+
+    func shutdown() async throws {
+        try await inner.shutdown()
+    }
+}

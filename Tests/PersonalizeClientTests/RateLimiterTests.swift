@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import PersonalizeClient
+import PersonalizeModel
+import TestSupport
+import Testing
+
+/// The adaptive rate as a pure state machine: time is whatever the test says it is.
+@Suite struct AdaptiveRateTests {
+    @Test func configuredRateHoldsUntilThrottled() {
+        let rate = AdaptiveRate(maxRate: 100, now: 0)
+        #expect(rate.rate(at: 0) == 100)
+        #expect(rate.rate(at: 1000) == 100)
+        #expect(rate.lastThrottle == nil)
+    }
+
+    @Test func permitsAreSpacedByTheRateAfterTheBurst() {
+        var rate = AdaptiveRate(maxRate: 10, burst: 3, now: 0)
+        let times = (0..<6).map { _ in rate.reserve(now: 0) }
+        // three at once, then one every 100 ms
+        #expect(times[0] == 0 && times[1] == 0 && times[2] == 0)
+        #expect(abs(times[3] - 0.1) < 1e-9)
+        #expect(abs(times[4] - 0.2) < 1e-9)
+        #expect(abs(times[5] - 0.3) < 1e-9)
+        // after a quiet spell the burst is available again, but never more
+        let later = (0..<4).map { _ in rate.reserve(now: 10) }
+        #expect(later[0] == 10 && later[1] == 10 && later[2] == 10)
+        #expect(abs(later[3] - 10.1) < 1e-9)
+    }
+
+    @Test func throttlingMultipliesByPointSeven() {
+        var rate = AdaptiveRate(maxRate: 100, now: 0)
+        let first = rate.throttled(now: 5, sentAt: 5)
+        #expect(first)
+        #expect(abs(rate.rate(at: 5) - 70) < 1e-9)
+        // one second later the rate has grown back part of the way (C·(1 − K)³ + 100 ≈ 86.7)...
+        let before = rate.rate(at: 6)
+        #expect(before > 80 && before < 90)
+        // ...and the second decrease starts from there
+        let second = rate.throttled(now: 6, sentAt: 6)
+        #expect(second)
+        #expect(abs(rate.rate(at: 6) - 0.7 * before) < 1e-9)
+    }
+
+    @Test func throttlesOfRequestsSentBeforeTheDecreaseCountOnce() {
+        var rate = AdaptiveRate(maxRate: 100, now: 0)
+        let lowered = rate.throttled(now: 5, sentAt: 4.99)
+        #expect(lowered)
+        // 31 other requests that were in flight at the old rate are throttled too: no further decrease
+        for _ in 0..<31 {
+            let again = rate.throttled(now: 5.01, sentAt: 4.995)
+            #expect(!again)
+        }
+        #expect(abs(rate.rate(at: 5.01) - 70) < 0.5)  // 10 ms of recovery at most
+    }
+
+    @Test func recoveryFollowsTheCubicCurveBackToTheConfiguredRate() {
+        var rate = AdaptiveRate(maxRate: 100, now: 0)
+        rate.throttled(now: 10, sentAt: 10)
+        let k = cbrt(100 * 0.3 / 0.4)  // seconds until the plateau at the old rate
+        var previous = rate.rate(at: 10)
+        for step in 1...100 {
+            let t = 10 + Double(step) * 0.1
+            let r = rate.rate(at: t)
+            #expect(r >= previous - 1e-9, "never decreases while recovering")
+            previous = r
+        }
+        // concave, then the plateau at W_max after K seconds, then convex up to the cap
+        #expect(abs(rate.rate(at: 10 + k) - 100) < 1e-6)
+        let early = rate.rate(at: 10 + k / 2) - 70
+        #expect(early > 30 * 0.8, "most of the way back after half of K")
+        #expect(rate.rate(at: 10 + k + 100) == 100, "capped at the configured rate")
+    }
+
+    @Test func recoveryGoesBeyondTheThrottledRateUpToTheCap() {
+        var rate = AdaptiveRate(maxRate: 1000, now: 0)
+        // sent at ~50/s for a while: the measured rate, not the bucket's 1000/s, is what gets lowered
+        var t = 0.0
+        for _ in 0..<100 {
+            t += 0.02
+            _ = rate.reserve(now: t)
+        }
+        #expect(rate.measuredRate > 40 && rate.measuredRate < 60)
+        rate.throttled(now: t, sentAt: t)
+        #expect(rate.rate(at: t) < 40)
+        #expect(rate.rate(at: t + 15) > 200)  // the cubic overtakes the old plateau
+        #expect(rate.rate(at: t + 60) == 1000)
+    }
+
+    @Test func throttlingNeverGoesBelowTheFloor() {
+        var rate = AdaptiveRate(maxRate: 10, minimumRate: 0.5, now: 0)
+        var t = 0.0
+        for _ in 0..<50 {
+            t += 0.001
+            rate.throttled(now: t, sentAt: t)
+        }
+        #expect(rate.rate(at: t) == 0.5)
+        // the permits follow the floor: one every two seconds
+        let first = rate.reserve(now: t)
+        let second = rate.reserve(now: t)
+        #expect(second - first >= 1.99)
+    }
+
+    @Test func floorIsNeverAboveTheConfiguredRate() {
+        var rate = AdaptiveRate(maxRate: 0.2, minimumRate: 0.5, now: 0)
+        rate.throttled(now: 1, sentAt: 1)
+        #expect(rate.rate(at: 1) == 0.2)
+    }
+
+    @Test func notAdaptiveIgnoresThrottling() {
+        var rate = AdaptiveRate(maxRate: 10, adaptive: false, now: 0)
+        let lowered = rate.throttled(now: 1, sentAt: 1)
+        #expect(!lowered)
+        #expect(rate.rate(at: 1) == 10)
+    }
+
+    @Test func refundGivesBackTheLastPermitOnly() {
+        var rate = AdaptiveRate(maxRate: 10, now: 0)
+        _ = rate.reserve(now: 0)
+        let t1 = rate.earliest(now: 0)
+        let a1 = rate.commit(at: t1, now: 0)
+        let t2 = rate.earliest(now: 0)
+        let a2 = rate.commit(at: t2, now: 0)
+        rate.refund(time: t1, arrivalAfter: a1)  // not the last one: kept
+        #expect(rate.theoreticalArrival == a2)
+        rate.refund(time: t2, arrivalAfter: a2)
+        #expect(abs(rate.earliest(now: 0) - t2) < 1e-9)
+    }
+
+    @Test func defaultsAreTheServiceQuotas() {
+        let limits = RateLimits.serviceQuotas
+        #expect(limits.rate(for: .putEvents) == 1000)
+        #expect(limits.rate(for: .putItems) == 10)
+        #expect(limits.rate(for: .putUsers) == 10)
+        #expect(limits.maxRequestsPerSecond == 0)
+        #expect(limits.adaptive)
+        #expect(limits.burst(for: 1000) == 100)
+        #expect(limits.burst(for: 10) == 1)
+        #expect(RateLimits.unlimited.rate(for: .putEvents) == 0)
+    }
+}
+
+/// The limiter with real time: lower bounds only, CI machines are slow.
+@Suite struct RateLimiterTests {
+    @Test func permitsAreSpacedInRealTime() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 100], burstSeconds: 0))
+        let start = ContinuousClock.now
+        for _ in 0..<20 { try await limiter.acquire(.putItems, destination: "arn:a") }
+        #expect(ContinuousClock.now - start >= .milliseconds(180))
+    }
+
+    @Test func concurrentSendersShareTheRate() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 100], burstSeconds: 0))
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 {
+                group.addTask { for _ in 0..<3 { try await limiter.acquire(.putItems, destination: "arn:a") } }
+            }
+            try await group.waitForAll()
+        }
+        // 30 permits at 100/s: at least 290 ms whatever the interleaving
+        #expect(ContinuousClock.now - start >= .milliseconds(280))
+    }
+
+    @Test func destinationsAndOperationsAreLimitedSeparately() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 2, .putUsers: 2], burstSeconds: 0))
+        let start = ContinuousClock.now
+        try await limiter.acquire(.putItems, destination: "arn:a")
+        try await limiter.acquire(.putItems, destination: "arn:b")
+        try await limiter.acquire(.putUsers, destination: "arn:a")
+        try await limiter.acquire(.putEvents, destination: "arn:a")  // unlimited
+        #expect(ContinuousClock.now - start < .milliseconds(400), "none of these had to wait for another")
+        try await limiter.acquire(.putItems, destination: "arn:a")
+        #expect(ContinuousClock.now - start >= .milliseconds(450))
+    }
+
+    @Test func globalCapLimitsEverything() async throws {
+        let limiter = RateLimiter(
+            limits: RateLimits(perOperation: [:], maxRequestsPerSecond: 50, burstSeconds: 0))
+        let start = ContinuousClock.now
+        for i in 0..<11 { try await limiter.acquire(i % 2 == 0 ? .putEvents : .putItems, destination: "d\(i)") }
+        #expect(ContinuousClock.now - start >= .milliseconds(190))
+    }
+
+    @Test func unlimitedNeverWaits() async throws {
+        let limiter = RateLimiter(limits: .unlimited)
+        let start = ContinuousClock.now
+        for _ in 0..<10_000 { try await limiter.acquire(.putEvents, destination: "t") }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(limiter.currentRate(for: .putEvents, destination: "t") == nil)
+    }
+
+    @Test func waitingIsCancellable() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 0.5], burstSeconds: 0))
+        try await limiter.acquire(.putItems, destination: "a")  // the next slot is 2 s away
+        let start = ContinuousClock.now
+        let waiter = Task { try await limiter.acquire(.putItems, destination: "a") }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(ContinuousClock.now - start < .milliseconds(1900))
+    }
+
+    @Test func throttlingLowersTheKeysRateOnly() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 10]))
+        let permit = try await limiter.acquire(.putItems, destination: "a")
+        try await limiter.acquire(.putItems, destination: "b")
+        limiter.throttled(.putItems, destination: "a", permit: permit)
+        #expect((limiter.currentRate(for: .putItems, destination: "a") ?? 0) < 7.5)
+        #expect(limiter.currentRate(for: .putItems, destination: "b") == 10)
+        #expect(limiter.currentRate(for: .putItems, destination: "never-used") == 10)
+    }
+}
+
+/// The limiter inside the client, against the stand-in.
+@Suite struct ClientRateTests {
+    @Test func throttlingLowersTheClientsRate() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(throttleFraction: 0.5))
+        let client = PersonalizeEventsClient(
+            configuration: .init(
+                endpoint: Endpoint(url: standIn.endpoint)!, region: "us-east-1",
+                retry: RetryPolicy(base: 0.001, cap: 0.01), requestTimeout: .seconds(5),
+                rateLimits: RateLimits(perOperation: [.putEvents: 1000])),
+            credentials: ClientTests.credentials, transport: AsyncHTTPTransport(), logger: ClientTests.logger)
+        #expect(client.currentRate(for: .putEvents, destination: "t-1") == 1000)
+        var throttles = 0
+        for i in 0..<40 where throttles == 0 {
+            let result = await client.send(ClientTests.events(["e\(i)"]), destination: "t-1")
+            guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); break }
+            throttles += result.throttles
+        }
+        #expect(throttles > 0)
+        let rate = try #require(client.currentRate(for: .putEvents, destination: "t-1"))
+        #expect(rate < 750, "lowered by 0.7 per throttle, recovering slowly (\(rate))")
+        #expect(client.currentRate(for: .putEvents, destination: "other") == 1000)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func retriesGoThroughTheLimiter() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(throttleNext: 3))
+        let client = PersonalizeEventsClient(
+            configuration: .init(
+                endpoint: Endpoint(url: standIn.endpoint)!, region: "us-east-1",
+                retry: RetryPolicy(base: 0.001, cap: 0.001), requestTimeout: .seconds(5),
+                rateLimits: RateLimits(perOperation: [.putItems: 20, .putEvents: 20], adaptive: false, burstSeconds: 0)),
+            credentials: ClientTests.credentials, transport: AsyncHTTPTransport(), logger: ClientTests.logger)
+        let start = ContinuousClock.now
+        let result = await client.send(ClientTests.events(["a"]), destination: "t-1")
+        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(result.attempts == 4)
+        // four attempts at 20/s: at least three intervals of 50 ms
+        #expect(ContinuousClock.now - start >= .milliseconds(140))
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+}
