@@ -124,7 +124,10 @@ public final class PersonalizeEventsClient: Sendable {
                     logger.warning("credentials were refused, fetching fresh ones", metadata: ["error.code": "\(error.code)"])
                     continue
                 case .expiredCredentials, .fatal:
-                    return Result(outcome: .fatal(Self.explain(error, request: request)), attempts: attempt, throttles: throttles)
+                    let keyId = try? await credentials.current().accessKeyId
+                    return Result(
+                        outcome: .fatal(Self.explain(error, request: request, destination: destination, accessKeyId: keyId)),
+                        attempts: attempt, throttles: throttles)
                 }
             } catch is CancellationError {
                 return Result(outcome: .cancelled, attempts: attempt, throttles: throttles)
@@ -191,23 +194,27 @@ public final class PersonalizeEventsClient: Sendable {
     }
 
     /// An actionable message for an answer that stops the agent. Never includes secrets.
-    static func explain(_ error: ServiceError, request: RequestBody) -> String {
+    static func explain(
+        _ error: ServiceError, request: RequestBody, destination: String = "", accessKeyId: String? = nil
+    ) -> String {
+        let target = destination.isEmpty ? "" : " for \(destination)"
+        let key = accessKeyId.map { " (access key id \($0))" } ?? ""
         let hint: String
         switch error.code {
         case "ResourceNotFoundException":
-            hint = "check the datasetArn / trackingId of the mapping that feeds \(request.operation.rawValue)"
+            hint = "check the datasetArn / trackingId\(target) in the mapping that feeds \(request.operation.rawValue)"
         case "AccessDeniedException":
-            hint = "grant personalize:\(request.operation.rawValue) to the agent's IAM identity"
+            hint = "grant personalize:\(request.operation.rawValue)\(target) to the agent's IAM identity\(key)"
         case "UnrecognizedClientException", "InvalidClientTokenId", "MissingAuthenticationTokenException":
-            hint = "the access key id is not known to AWS in this region; check the credentials the agent uses"
+            hint = "the access key id\(key) is not known to AWS in this region; check the credentials the agent uses"
         case "InvalidSignatureException", "SignatureDoesNotMatch":
-            hint = "the secret access key does not match the access key id, or the clock is off"
+            hint = "the secret access key does not match the access key id\(key), or the clock is off"
         case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
             hint = "the session token expired and fresh credentials were refused too; check the credential source and the clock"
         default:
             hint = "see the AWS error code above"
         }
-        return "\(request.operation.rawValue) failed with \(error); \(hint)"
+        return "\(request.operation.rawValue)\(target) failed with \(error); \(hint)"
     }
 }
 

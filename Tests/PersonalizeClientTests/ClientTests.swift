@@ -105,6 +105,7 @@ import Testing
         let result = await client.send(Self.events(["a"]))
         guard case .fatal(let message) = result.outcome else { Issue.record("\(result.outcome)"); return }
         #expect(message.contains("UnrecognizedClientException"))
+        #expect(message.contains("AKIDUNKNOWN"))
         #expect(!message.contains("s3cr3t-value"))
         try await client.shutdown()
         try await standIn.shutdown()

@@ -42,6 +42,7 @@ import Testing
         guard case .fatal(let message) = report.outcome else { Issue.record("\(report.outcome)"); return }
         #expect(message.contains("ResourceNotFoundException"))
         #expect(message.contains("trackingId"))
+        #expect(message.contains("tracker-1"))
         // Nothing was acknowledged, so the next run sends all ten.
         let again = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         #expect(again.exitStatus == .delivered)
