@@ -72,3 +72,34 @@ import Testing
         try await standIn.shutdown()
     }
 }
+
+/// The command line itself: `--report FILE` and the exit status a cron wrapper sees.
+@Suite(.serialized) struct CatchUpCommandTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)))
+    func reportFileTellsTheTruth() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let standIn = try await PersonalizeStandIn.start()
+        try dir.write("logs/app.log", CatchUpTests.event("a", 1_000) + "{broken\n" + #"{"kind":"health"}"# + "\n")
+        _ = try Harness.config(dir: dir, endpoint: standIn.endpoint)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashTests.binary)
+        process.arguments = ["run", "--once", "--config", dir.file("config.json"), "--report", dir.file("report.json"), "--log-level", "error"]
+        process.environment = Harness.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(process.terminationStatus == 3)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("report.json")))) as? [String: Any])
+        #expect(report["exitCode"] as? Int == 3)
+        #expect(report["recordsSent"] as? Int == 1)
+        #expect(report["skipped"] as? Int == 1)
+        #expect(report["deadLettered"] as? Int == 1)
+        #expect((report["deadLetteredByReason"] as? [String: Int]) == ["malformed_json": 1])
+        #expect(report["linesRead"] as? Int == 3)
+        #expect(report["requests"] as? Int == 1)
+        try await standIn.shutdown()
+    }
+}
