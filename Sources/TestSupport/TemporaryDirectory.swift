@@ -6,7 +6,8 @@ public struct TemporaryDirectory: Sendable {
 
     public init(prefix: String = "personalize-tail") throws {
         let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+        // mkdtemp replaces the trailing six X characters.
+        var template = Array("\(base)/\(prefix)-\(String(repeating: "X", count: 6))".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw CocoaError(.fileWriteUnknown)
         }

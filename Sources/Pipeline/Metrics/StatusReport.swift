@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import JSON
+import Tailing
 
 #if canImport(Glibc)
     import Glibc
@@ -56,14 +57,14 @@ public struct StatusReport: Sendable {
         let store = DiskCheckpointStore(directory: stateDirectory)
         let checkpoints = try store.load()
         let rows = checkpoints.sorted { $0.path == $1.path ? $0.updatedAt > $1.updatedAt : $0.path < $1.path }
-            .map { row(for: $0, current: FileIdentity.of($0.path)) }
+            .map { row(for: $0, current: FileStat.of(path: $0.path)) }
         return StatusReport(
             checkpointsPath: store.path, files: rows, deadLetter: deadLetterFile(deadLetterPath),
             now: Int64(now.timeIntervalSince1970 * 1000))
     }
 
     /// One row, from a checkpoint and what is at its path now.
-    static func row(for c: FileCheckpoint, current: FileIdentity?) -> FileRow {
+    static func row(for c: FileCheckpoint, current: FileStat?) -> FileRow {
         var size = c.size
         var behind: UInt64?
         let text: String
@@ -95,7 +96,7 @@ public struct StatusReport: Sendable {
     }
 
     static func deadLetterFile(_ path: String) -> DeadLetterFile {
-        guard let identity = FileIdentity.of(path) else {
+        guard let identity = FileStat.of(path: path) else {
             return DeadLetterFile(path: path, exists: false, size: 0, lines: 0)
         }
         return DeadLetterFile(path: path, exists: true, size: identity.size, lines: countLines(path))
@@ -115,18 +116,5 @@ public struct StatusReport: Sendable {
             for i in 0..<n where chunk[i] == UInt8(ascii: "\n") { count += 1 }
         }
         return count
-    }
-}
-
-/// Device, inode and size of a path (following symbolic links), or nil when it cannot be stat'ed.
-struct FileIdentity: Sendable, Equatable {
-    var device: UInt64
-    var inode: UInt64
-    var size: UInt64
-
-    static func of(_ path: String) -> FileIdentity? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: UInt64(max(0, st.st_size)))
     }
 }
