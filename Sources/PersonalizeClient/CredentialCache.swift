@@ -22,6 +22,12 @@ final class CredentialCache: Sendable {
         return fresh
     }
 
+    /// The cached credentials when they need no refresh now (no waiting, no provider call).
+    func cachedIfFresh(now: Date = Date()) -> AWSCredentials? {
+        guard let cached = state.withLock({ $0 }), !needsRefresh(cached, now: now) else { return nil }
+        return cached
+    }
+
     func invalidate() async {
         state.withLock { $0 = nil }
         await provider.invalidate()

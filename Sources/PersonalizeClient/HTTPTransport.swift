@@ -7,7 +7,23 @@ import Foundation
 /// One HTTP exchange, without any AWS knowledge: the seam tests and benchmarks replace.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts
+    /// Starts a request without a task and reports its answer through `completion` (called once, on any thread).
+    /// `prepare` makes the request on the transport's own thread (so that encoding and signing leave the caller's
+    /// thread free). Returns false, calling neither, when this transport cannot (callers then use `send`).
+    func start(
+        timeout: Duration, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool
     func shutdown() async throws
+}
+
+extension HTTPTransport {
+    public func start(
+        timeout: Duration, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool {
+        false
+    }
 }
 
 public struct HTTPRequestParts: Sendable {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// The connections of one event loop: at most `maxConnections`, opened when a request finds none idle, reused
 /// last-in first-out; requests wait first-in first-out. Everything but `loop` and `target` is touched only on `loop`.
@@ -25,7 +26,18 @@ final class ConnectionPool: @unchecked Sendable {
     private var idle: [HTTPConnectionHandler] = []
     private var waiting = CircularBuffer<Exchange>(initialCapacity: 64)
     private var open: [ObjectIdentifier: any Channel] = [:]
+    private var connections: [ObjectIdentifier: HTTPConnectionHandler] = [:]
     private var isShutDown = false
+    /// Whether a timeout sweep is scheduled (one timer per pool, not one per request).
+    private var sweepScheduled = false
+    static let sweepInterval = TimeAmount.milliseconds(100)
+
+    /// Requests submitted from other threads, picked up by one hop onto the loop however many arrive meanwhile.
+    private struct Inbox {
+        var makers: [@Sendable () -> Exchange] = []
+        var scheduled = false
+    }
+    private let inbox = Mutex(Inbox())
 
     init(loop: any EventLoop, target: Target, maxConnections: Int, counters: Counters) {
         self.loop = loop
@@ -36,15 +48,33 @@ final class ConnectionPool: @unchecked Sendable {
 
     // MARK: Requests
 
+    /// From any thread: `make` runs on the loop and its exchange is enqueued. Submissions that arrive while the
+    /// loop has not yet picked up earlier ones ride along with them (one wake-up for many requests).
+    func submit(_ make: @escaping @Sendable () -> Exchange) {
+        let schedule = inbox.withLock { box -> Bool in
+            box.makers.append(make)
+            defer { box.scheduled = true }
+            return !box.scheduled
+        }
+        if schedule { loop.execute { self.drainInbox() } }
+    }
+
+    private func drainInbox() {
+        let makers = inbox.withLock { box -> [@Sendable () -> Exchange] in
+            box.scheduled = false
+            defer { box.makers.removeAll(keepingCapacity: true) }
+            return box.makers
+        }
+        for make in makers { enqueue(make()) }
+    }
+
     func enqueue(_ exchange: Exchange) {
         loop.assertInEventLoop()
         if isShutDown {
             exchange.fail(NIOHTTPTransportError.shutDown)
             return
         }
-        exchange.timeoutTask = loop.scheduleTask(deadline: exchange.deadline) { [self] in
-            self.timedOut(exchange)
-        }
+        scheduleSweep()
         while let connection = idle.popLast() {
             if connection.isUsable {
                 connection.start(exchange)
@@ -59,6 +89,29 @@ final class ConnectionPool: @unchecked Sendable {
         exchange.fail(NIOHTTPTransportError.timedOut)
         // In flight: the answer may still come, on a connection nobody waits on; close it.
         exchange.connection?.close()
+    }
+
+    private func scheduleSweep() {
+        guard !sweepScheduled else { return }
+        sweepScheduled = true
+        loop.scheduleTask(in: Self.sweepInterval) { [self] in self.sweep() }
+    }
+
+    /// Times out what waited or ran past its deadline (checked every `sweepInterval` while anything is pending:
+    /// the waiting queue is in deadline order, and there is one exchange per connection at most).
+    private func sweep() {
+        sweepScheduled = false
+        let now = NIODeadline.now()
+        while let first = waiting.first, first.isFinished || first.deadline <= now {
+            waiting.removeFirst()
+            if !first.isFinished { timedOut(first) }
+        }
+        var busy = !waiting.isEmpty
+        for connection in connections.values {
+            guard let exchange = connection.exchange else { continue }
+            if exchange.deadline <= now { timedOut(exchange) } else { busy = true }
+        }
+        if busy && !isShutDown { scheduleSweep() }
     }
 
     func cancel(_ exchange: Exchange) {
@@ -88,6 +141,7 @@ final class ConnectionPool: @unchecked Sendable {
         loop.assertInEventLoop()
         connectionCount -= 1
         open[ObjectIdentifier(channel)] = nil
+        connections[ObjectIdentifier(channel)] = nil
         if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
         connectIfWaiting()
     }
@@ -136,6 +190,7 @@ final class ConnectionPool: @unchecked Sendable {
                         return
                     }
                     self.open[ObjectIdentifier(channel)] = channel
+                    self.connections[ObjectIdentifier(channel)] = connection
                     self.release(connection)
                 case .failure(let error):
                     self.connectionCount -= 1
@@ -207,6 +262,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     var isUsable: Bool { !isClosed && current == nil && (context?.channel.isActive ?? false) }
+
+    /// The exchange in flight on this connection.
+    var exchange: Exchange? { current }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

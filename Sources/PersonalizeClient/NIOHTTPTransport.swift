@@ -101,17 +101,40 @@ public final class NIOHTTPTransport: HTTPTransport {
         if isShutDown.load(ordering: .relaxed) { throw NIOHTTPTransportError.shutDown }
         let pool =
             pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
+        let promise = pool.loop.makePromise(of: HTTPResponseParts.self)
         let exchange = Exchange(
-            promise: pool.loop.makePromise(of: HTTPResponseParts.self),
             request: Self.encode(request, hostHeader: hostHeader),
             method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
-            deadline: .now() + .nanoseconds(timeout.nanoseconds))
+            deadline: .now() + .nanoseconds(timeout.nanoseconds)
+        ) { promise.completeWith($0) }
         pool.loop.execute { pool.enqueue(exchange) }
         return try await withTaskCancellationHandler {
-            try await exchange.promise.futureResult.get()
+            try await promise.futureResult.get()
         } onCancel: {
             pool.loop.execute { pool.cancel(exchange) }
         }
+    }
+
+    /// Without a task: `prepare` and `completion` run on the transport's event loop. Always returns true.
+    public func start(
+        timeout: Duration, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool {
+        if isShutDown.load(ordering: .relaxed) {
+            completion(.failure(NIOHTTPTransportError.shutDown))
+            return true
+        }
+        let pool =
+            pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
+        let hostHeader = self.hostHeader
+        pool.submit {
+            let request = prepare()
+            return Exchange(
+                request: Self.encode(request, hostHeader: hostHeader),
+                method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
+                deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
+        }
+        return true
     }
 
     /// Fails every queued and in-flight request, closes every connection and stops the event loops.
@@ -229,17 +252,19 @@ final class Counters: Sendable {
 
 /// One request: created off the loop, then only touched on its pool's loop.
 final class Exchange: @unchecked Sendable {
-    let promise: EventLoopPromise<HTTPResponseParts>
+    private let onComplete: @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     let request: ByteBuffer
     let method: HTTPRequestHead
     let deadline: NIODeadline
-    var timeoutTask: Scheduled<Void>?
     /// The connection carrying it, once written.
     var connection: HTTPConnectionHandler?
     private(set) var isFinished = false
 
-    init(promise: EventLoopPromise<HTTPResponseParts>, request: ByteBuffer, method: HTTPRequestHead, deadline: NIODeadline) {
-        self.promise = promise
+    init(
+        request: ByteBuffer, method: HTTPRequestHead, deadline: NIODeadline,
+        onComplete: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) {
+        self.onComplete = onComplete
         self.request = request
         self.method = method
         self.deadline = deadline
@@ -248,14 +273,12 @@ final class Exchange: @unchecked Sendable {
     func succeed(_ response: HTTPResponseParts) {
         guard !isFinished else { return }
         isFinished = true
-        timeoutTask?.cancel()
-        promise.succeed(response)
+        onComplete(.success(response))
     }
 
     func fail(_ error: any Error) {
         guard !isFinished else { return }
         isFinished = true
-        timeoutTask?.cancel()
-        promise.fail(error)
+        onComplete(.failure(error))
     }
 }

@@ -83,10 +83,57 @@ public final class PersonalizeEventsClient: Sendable {
         try await credentials.current().accessKeyId
     }
 
-    /// Sends `request` to `destination` (its tracking id or dataset ARN: the key of the rate limit; requests with
-    /// the default share one limit per operation).
-    public func send(_ request: RequestBody, destination: String = "") async -> Result {
+    /// What a first attempt made by ``startFirstAttempt(_:destination:completion:)`` yielded.
+    public struct Attempt: Sendable {
+        /// The request that was sent.
+        public let request: RequestBody
+        public let answer: Swift.Result<HTTPResponseParts, any Error>
+        let permit: RateLimiter.Permit
+        let started: ContinuousClock.Instant
+
+        /// The service accepted the request (2xx).
+        public var isAccepted: Bool {
+            if case .success(let response) = answer { return (200..<300).contains(response.status) }
+            return false
+        }
+    }
+
+    /// Makes the first attempt of `request` without a task, when nothing has to be waited for: a rate-limit permit
+    /// is free now, the credentials are cached and fresh, and the transport reports answers through a callback.
+    /// Returns false, doing nothing, otherwise (use ``send(_:destination:after:)``).
+    ///
+    /// `makeBody` (the request's encoding) and signing run on the transport's thread, and so does `completion`.
+    /// Unless the attempt was accepted, hand it to ``send(_:destination:after:)``, which classifies the answer and
+    /// retries as usual.
+    public func startFirstAttempt(
+        _ operation: PersonalizeModel.Operation, destination: String = "",
+        makeBody: @escaping @Sendable () -> RequestBody, completion: @escaping @Sendable (Attempt) -> Void
+    ) -> Bool {
+        guard let creds = credentials.cachedIfFresh() else { return false }
+        guard let permit = rateLimiter.tryAcquireNow(operation, destination: destination) else { return false }
         let started = ContinuousClock.now
+        let made = PreparedBody()
+        let accepted = transport.start(timeout: configuration.requestTimeout) {
+            let body = makeBody()
+            made.body = body
+            return self.signedRequest(body, credentials: creds)
+        } completion: { answer in
+            completion(Attempt(request: made.body ?? makeBody(), answer: answer, permit: permit, started: started))
+        }
+        if !accepted { rateLimiter.refund(permit, operation: operation, destination: destination) }
+        return accepted
+    }
+
+    /// The body made on the transport's thread, kept for the completion (both run there, one after the other).
+    private final class PreparedBody: @unchecked Sendable {
+        var body: RequestBody?
+    }
+
+    /// Sends `request` to `destination` (its tracking id or dataset ARN: the key of the rate limit; requests with
+    /// the default share one limit per operation). With `after`, the first attempt is the one already made.
+    public func send(_ request: RequestBody, destination: String = "", after first: Attempt? = nil) async -> Result {
+        let started = first?.started ?? ContinuousClock.now
+        var prior = first
         var attempt = 0
         var throttles = 0
         var refreshedCredentials = false
@@ -96,13 +143,25 @@ public final class PersonalizeEventsClient: Sendable {
             let retryReason: String
             var retryAfter: Double?
             let permit: RateLimiter.Permit
-            do {
-                permit = try await rateLimiter.acquire(request.operation, destination: destination)
-            } catch {
-                return Result(outcome: .cancelled, attempts: attempt - 1, throttles: throttles)
+            let answer: Swift.Result<HTTPResponseParts, any Error>
+            if let made = prior {
+                prior = nil
+                permit = made.permit
+                answer = made.answer
+            } else {
+                do {
+                    permit = try await rateLimiter.acquire(request.operation, destination: destination)
+                } catch {
+                    return Result(outcome: .cancelled, attempts: attempt - 1, throttles: throttles)
+                }
+                do {
+                    answer = .success(try await exchange(request))
+                } catch {
+                    answer = .failure(error)
+                }
             }
             do {
-                let response = try await exchange(request)
+                let response = try answer.get()
                 if (200..<300).contains(response.status) {
                     return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
                 }
@@ -165,6 +224,10 @@ public final class PersonalizeEventsClient: Sendable {
         } catch {
             throw ClientError.credentials("cannot get AWS credentials: \(error)")
         }
+        return try await transport.send(signedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
+    }
+
+    private func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials) -> HTTPRequestParts {
         let endpoint = configuration.endpoint
         let path = endpoint.basePath + request.operation.path
         let headers: [(name: String, value: String)] = [
@@ -177,9 +240,8 @@ public final class PersonalizeEventsClient: Sendable {
         all.append(contentsOf: signed)
         all.append(("user-agent", configuration.userAgent))
         all.append(("content-length", String(request.body.count)))
-        return try await transport.send(
-            HTTPRequestParts(method: "POST", url: endpoint.url(path: request.operation.path), headers: all, body: request.body),
-            timeout: configuration.requestTimeout)
+        return HTTPRequestParts(
+            method: "POST", url: endpoint.url(path: request.operation.path), headers: all, body: request.body)
     }
 
     static func retryAfter(_ headers: [(String, String)]) -> Double? {

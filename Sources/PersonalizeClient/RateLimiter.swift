@@ -28,11 +28,12 @@ public struct RateLimits: Sendable, Hashable {
         self.burstSeconds = burstSeconds
     }
 
-    /// The documented default quotas: PutEvents 1000/s, PutItems and PutUsers 10/s per dataset group.
-    /// PutActions and PutActionInteractions are not in the quota table we have; they get the conservative 10/s
-    /// (raise them in the configuration if your account allows more).
+    /// The defaults: PutItems and PutUsers at their documented quota, 10/s per dataset group (PutActions and
+    /// PutActionInteractions, absent from the quota table we have, get the same conservative 10/s); PutEvents is
+    /// not limited up front (its quota, 1000/s per dataset group by default, is often raised): with `adaptive`, the
+    /// first throttle gives it a rate, as the SDKs' adaptive mode does. Set `aws.rateLimits.PutEvents` to pin one.
     public static let serviceQuotas = RateLimits(perOperation: [
-        .putEvents: 1000, .putItems: 10, .putUsers: 10, .putActions: 10, .putActionInteractions: 10,
+        .putItems: 10, .putUsers: 10, .putActions: 10, .putActionInteractions: 10,
     ])
 
     /// No client-side limit at all (benchmarks, local sinks).
@@ -102,6 +103,12 @@ public struct AdaptiveRate: Sendable {
         return min(maxRate, max(minimumRate, Self.scale * t * t * t + rateAtThrottle))
     }
 
+    /// Whether the rate has been back at the configured one for at least `seconds` (or was never lowered).
+    public func hasRecovered(at now: Double, for seconds: Double) -> Bool {
+        guard lastThrottle != nil else { return true }
+        return rate(at: now - seconds) >= maxRate && now - seconds >= lastThrottle!
+    }
+
     /// The earliest time at or after `now` when one more request conforms.
     public func earliest(now: Double) -> Double {
         let interval = 1 / rate(at: now)
@@ -133,14 +140,15 @@ public struct AdaptiveRate: Sendable {
     /// The service throttled a request that was granted its permit at `sentAt`. Lowers the rate, unless that
     /// request went before the last decrease (many requests in flight are throttled together: one decrease for all).
     /// Returns whether the rate was lowered.
+    /// `from` overrides the rate to lower (a rate measured elsewhere).
     @discardableResult
-    public mutating func throttled(now: Double, sentAt: Double) -> Bool {
+    public mutating func throttled(now: Double, sentAt: Double, from sent: Double? = nil) -> Bool {
         guard adaptive else { return false }
         if let lastThrottle, sentAt < lastThrottle { return false }
         let current = rate(at: now)
         // When requests go slower than the bucket allows (the quota is shared with another agent), lowering the
         // bucket's rate would change nothing: start from what was actually sent.
-        let base = measuredRate > 0 ? min(measuredRate, current) : current
+        let base = sent ?? (measuredRate > 0 ? min(measuredRate, current) : current)
         rateAtThrottle = max(base, minimumRate)
         k = Foundation.cbrt(rateAtThrottle * (1 - Self.beta) / Self.scale)
         lastThrottle = now
@@ -164,7 +172,11 @@ public struct AdaptiveRate: Sendable {
 ///
 /// ``acquire(_:destination:)`` takes one lock, reserves the next free slot (first come, first served) and sleeps
 /// until it if it is in the future: no polling, and many concurrent callers on one key never exceed its rate.
-/// A key whose rate is `0` costs nothing.
+///
+/// A key whose configured rate is `0` (unlimited) is only metered; in adaptive mode its first throttle gives it a
+/// rate (a little under what was being sent), which then recovers like any other, and once it has been back at
+/// twice that rate for a while the key is unlimited again. This is how the SDKs' adaptive mode behaves: no
+/// client-side limit until the service says so.
 public final class RateLimiter: Sendable {
     /// A granted permit: when the request may go (seconds on the limiter's clock).
     public struct Permit: Sendable {
@@ -178,14 +190,46 @@ public final class RateLimiter: Sendable {
         var destination: String
     }
 
+    /// The smoothed request rate of an unlimited key (botocore's measuring window and smoothing).
+    struct Meter {
+        var windowStart: Double
+        var count = 0
+        var rate: Double = 0
+
+        mutating func tick(now: Double) {
+            count += 1
+            let elapsed = now - windowStart
+            guard elapsed >= 0.5 else { return }
+            if elapsed <= 2 {
+                let measured = Double(count) / elapsed
+                rate = rate == 0 ? measured : 0.8 * measured + 0.2 * rate
+            }
+            windowStart = now
+            count = 0
+        }
+
+        /// The smoothed rate, or before the first full window, the rate since the window began.
+        func estimate(now: Double) -> Double {
+            if rate > 0 { return rate }
+            return Double(count) / max(now - windowStart, 0.05)
+        }
+    }
+
     struct State {
         var keys: [Key: AdaptiveRate] = [:]
+        var meters: [Key: Meter] = [:]
         var global: AdaptiveRate?
     }
+
+    /// How long an unlimited key that was throttled must run at its recovered rate before it is unlimited again.
+    static let releaseAfterSeconds = 30.0
+    /// The lowest rate a throttled unlimited key is brought to (requests per second).
+    static let dynamicFloor = 10.0
 
     public let limits: RateLimits
     private let origin: ContinuousClock.Instant
     private let state: Mutex<State>
+    /// False when nothing is limited or metered: permits then cost nothing at all.
     private let anyLimit: Bool
 
     public init(limits: RateLimits) {
@@ -199,7 +243,8 @@ public final class RateLimiter: Sendable {
                 adaptive: false, now: 0)
         }
         self.state = Mutex(initial)
-        self.anyLimit = limits.maxRequestsPerSecond > 0 || PersonalizeModel.Operation.allCases.contains { limits.rate(for: $0) > 0 }
+        self.anyLimit = limits.adaptive || limits.maxRequestsPerSecond > 0
+            || PersonalizeModel.Operation.allCases.contains { limits.rate(for: $0) > 0 }
     }
 
     /// Seconds since the limiter was made.
@@ -216,52 +261,88 @@ public final class RateLimiter: Sendable {
         let rate = limits.rate(for: operation)
         let key = Key(operation: operation, destination: destination)
         let now = now()
-        let permit = state.withLock { s -> Permit in
-            var time = now
-            if rate > 0 {
-                time = max(time, s.keys[key]?.earliest(now: now) ?? now)
-            }
-            if let global = s.global {
-                time = max(time, global.earliest(now: now))
-            }
-            var keyArrival: Double?
-            if rate > 0 {
-                keyArrival = s.keys[key, default: makeRate(rate, now: now)].commit(at: time, now: now)
-            }
-            let globalArrival = s.global?.commit(at: time, now: now)
-            return Permit(time: time, keyArrival: keyArrival, globalArrival: globalArrival)
-        }
+        let permit = state.withLock { s in grant(&s, key, rate: rate, now: now, immediateOnly: false)! }
         if permit.time > now {
             do {
                 try await Task.sleep(until: origin + .seconds(permit.time), tolerance: nil, clock: .continuous)
             } catch {
-                state.withLock { s in
-                    if let arrival = permit.keyArrival { s.keys[key]?.refund(time: permit.time, arrivalAfter: arrival) }
-                    if let arrival = permit.globalArrival { s.global?.refund(time: permit.time, arrivalAfter: arrival) }
-                }
+                refund(permit, operation: operation, destination: destination)
                 throw CancellationError()
             }
         }
         return permit
     }
 
-    /// The service throttled a request sent under `permit`: lowers that key's rate (adaptive mode).
-    public func throttled(_ operation: PersonalizeModel.Operation, destination: String, permit: Permit) {
-        guard limits.adaptive, permit.keyArrival != nil else { return }
+    /// A permit for a request going now, if one is free now (else `nil`, and nothing is reserved).
+    public func tryAcquireNow(_ operation: PersonalizeModel.Operation, destination: String) -> Permit? {
+        guard anyLimit else { return Permit(time: 0, keyArrival: nil, globalArrival: nil) }
+        let rate = limits.rate(for: operation)
         let key = Key(operation: operation, destination: destination)
         let now = now()
+        return state.withLock { s in grant(&s, key, rate: rate, now: now, immediateOnly: true) }
+    }
+
+    private func grant(_ s: inout State, _ key: Key, rate: Double, now: Double, immediateOnly: Bool) -> Permit? {
+        if rate == 0, s.keys[key] == nil {
+            // Unlimited and never throttled: only measured (in adaptive mode) and held to the global cap.
+            if limits.adaptive { s.meters[key, default: Meter(windowStart: now)].tick(now: now) }
+            guard let global = s.global else { return Permit(time: now, keyArrival: nil, globalArrival: nil) }
+            let time = max(now, global.earliest(now: now))
+            if immediateOnly && time > now { return nil }
+            return Permit(time: time, keyArrival: nil, globalArrival: s.global!.commit(at: time, now: now))
+        }
+        var time = now
+        if let limited = s.keys[key] { time = max(time, limited.earliest(now: now)) }
+        if let global = s.global { time = max(time, global.earliest(now: now)) }
+        if immediateOnly && time > now { return nil }
+        let keyArrival = s.keys[key, default: makeRate(rate, now: now)].commit(at: time, now: now)
+        let globalArrival = s.global?.commit(at: time, now: now)
+        if rate == 0, let limited = s.keys[key], limited.hasRecovered(at: now, for: Self.releaseAfterSeconds) {
+            s.keys[key] = nil  // back to unlimited
+            s.meters[key] = Meter(windowStart: now)
+        }
+        return Permit(time: time, keyArrival: keyArrival, globalArrival: globalArrival)
+    }
+
+    /// Gives back a permit whose request did not go (when no later permit was granted since).
+    public func refund(_ permit: Permit, operation: PersonalizeModel.Operation, destination: String) {
+        let key = Key(operation: operation, destination: destination)
         state.withLock { s in
-            _ = s.keys[key]?.throttled(now: now, sentAt: permit.time)
+            if let arrival = permit.keyArrival { s.keys[key]?.refund(time: permit.time, arrivalAfter: arrival) }
+            if let arrival = permit.globalArrival { s.global?.refund(time: permit.time, arrivalAfter: arrival) }
+        }
+    }
+
+    /// The service throttled a request sent under `permit`: lowers that key's rate (adaptive mode). An unlimited
+    /// key gets a rate here, starting from what it was sending.
+    public func throttled(_ operation: PersonalizeModel.Operation, destination: String, permit: Permit) {
+        guard limits.adaptive else { return }
+        let key = Key(operation: operation, destination: destination)
+        let unlimited = limits.rate(for: operation) == 0
+        guard permit.keyArrival != nil || unlimited else { return }
+        let now = now()
+        state.withLock { s in
+            if s.keys[key] == nil {
+                guard unlimited else { return }
+                let sent = max(1, s.meters[key]?.estimate(now: now) ?? 1)
+                // Recovery may take it up to twice what it was sending; if it stays there, it is released. The floor
+                // (a tenth of that, at least `dynamicFloor`) keeps a noisy quota from collapsing delivery.
+                s.keys[key] = AdaptiveRate(
+                    maxRate: max(2 * sent, Self.dynamicFloor), burst: limits.burst(for: sent),
+                    minimumRate: max(Self.dynamicFloor, sent * 0.1), adaptive: true, now: now)
+                s.keys[key]!.throttled(now: now, sentAt: permit.time, from: sent)
+                return
+            }
+            _ = s.keys[key]!.throttled(now: now, sentAt: permit.time)
         }
     }
 
     /// The rate in force now for `operation` to `destination`, requests per second; `nil` when unlimited.
     public func currentRate(for operation: PersonalizeModel.Operation, destination: String) -> Double? {
         let rate = limits.rate(for: operation)
-        guard rate > 0 else { return nil }
         let key = Key(operation: operation, destination: destination)
         let now = now()
-        return state.withLock { s in s.keys[key]?.rate(at: now) ?? rate }
+        return state.withLock { s in s.keys[key]?.rate(at: now) ?? (rate > 0 ? rate : nil) }
     }
 
     private func makeRate(_ rate: Double, now: Double) -> AdaptiveRate {

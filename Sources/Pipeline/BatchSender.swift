@@ -37,6 +37,64 @@ public struct BatchResult: Sendable {
 /// Delivers one batch. Separate from the engine so that dry runs and tests can stand in for the service.
 public protocol BatchSender: Sendable {
     func send(_ batch: Batch) async -> BatchResult
+    /// Starts delivering `batch` and returns at once; `completion` is called exactly once, on any thread. Work that
+    /// needs a task (retries, waits) runs in tasks made by `tasks`, so that the engine can cancel it when it stops.
+    ///
+    /// The default runs ``send(_:)`` in such a task; a sender that can make its first attempt without one (the
+    /// common case: an answer in one round trip) overrides this to save the task and its thread hops.
+    func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void)
+}
+
+extension BatchSender {
+    public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
+        tasks.spawn { completion(await self.send(batch)) }
+    }
+}
+
+/// Makes tasks that can all be cancelled at once (the engine's requests when it stops). After ``cancelAll()``, new
+/// tasks start cancelled.
+public final class TaskSpawner: Sendable {
+    private struct State {
+        var tasks: [Int: Task<Void, Never>] = [:]
+        var nextId = 0
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func spawn(_ body: @escaping @Sendable () async -> Void) {
+        state.withLock { s in
+            let id = s.nextId
+            s.nextId += 1
+            let task = Task {
+                await body()
+                self.finished(id)
+            }
+            if s.cancelled {
+                task.cancel()
+            } else {
+                s.tasks[id] = task
+            }
+        }
+    }
+
+    /// Tasks still running.
+    public var count: Int { state.withLock { $0.tasks.count } }
+
+    public func cancelAll() {
+        let tasks = state.withLock { s -> [Task<Void, Never>] in
+            s.cancelled = true
+            defer { s.tasks.removeAll() }
+            return Array(s.tasks.values)
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    private func finished(_ id: Int) {
+        state.withLock { _ = $0.tasks.removeValue(forKey: id) }
+    }
 }
 
 /// Sends through the Personalize client. A batch the service rejects as invalid is split in halves, recursively,
@@ -55,10 +113,39 @@ public struct ClientBatchSender: BatchSender {
         return result
     }
 
-    private func deliver(_ key: BatchKey, _ records: [PendingRecord], range: Range<Int>, into result: inout BatchResult) async {
+    /// The first attempt goes without a task when it can (see
+    /// ``PersonalizeEventsClient/startFirstAttempt(_:destination:completion:)``); an answer other than success
+    /// continues in a task, through the same path as ``send(_:)``.
+    public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
+        let key = batch.key
+        let records = batch.records
+        let started = client.startFirstAttempt(
+            key.operation, destination: key.destination, makeBody: { RequestBody(key: key, records: records.map(\.record)) }
+        ) { attempt in
+            if attempt.isAccepted {
+                var result = BatchResult(fates: Array(repeating: .acknowledged, count: records.count), requests: 1)
+                result.accepted = 1
+                completion(result)
+                return
+            }
+            tasks.spawn {
+                var result = BatchResult(fates: Array(repeating: .unresolved, count: records.count))
+                await self.deliver(key, records, range: 0..<records.count, into: &result, body: attempt.request, first: attempt)
+                completion(result)
+            }
+        }
+        if !started {
+            tasks.spawn { completion(await self.send(batch)) }
+        }
+    }
+
+    private func deliver(
+        _ key: BatchKey, _ records: [PendingRecord], range: Range<Int>, into result: inout BatchResult,
+        body prepared: RequestBody? = nil, first: PersonalizeEventsClient.Attempt? = nil
+    ) async {
         guard result.fatal == nil, !range.isEmpty else { return }
-        let body = RequestBody(key: key, records: records[range].map(\.record))
-        let answer = await client.send(body, destination: key.destination)
+        let body = prepared ?? RequestBody(key: key, records: records[range].map(\.record))
+        let answer = await client.send(body, destination: key.destination, after: first)
         result.requests += answer.attempts
         result.retries += max(0, answer.attempts - 1)
         result.throttles += answer.throttles

@@ -8,8 +8,9 @@ import Tailing
 
 /// The heart of the agent: reads files, maps lines, batches records, dispatches batches and moves checkpoints.
 ///
-/// All of its decisions run on one task, in one loop, so none of its state needs a lock; requests run as child
-/// tasks and report back through the mailbox. Memory is bounded by `maxPendingRecords`: when that many records are
+/// All of its decisions run on one thread of its own, in one loop, so none of its state needs a lock; requests are
+/// started through the ``BatchSender`` (most complete on the HTTP transport's event loop without any task; retries
+/// run in tasks) and report back through the mailbox. Memory is bounded by `maxPendingRecords`: when that many records are
 /// unresolved, reading pauses until answers come back (back-pressure; nothing is dropped).
 public final class Engine {
     public struct Options: Sendable {
@@ -52,6 +53,8 @@ public final class Engine {
         case wake
         case stop
         case stopNow
+        /// The task awaiting ``Engine/run()`` was cancelled.
+        case cancel
     }
 
     let config: AgentConfig
@@ -62,6 +65,8 @@ public final class Engine {
     let metrics: MetricsBox?
     var logger: Logger
     let mailbox = Mailbox<Message>()
+    /// Tasks the sender makes (retries); cancelled when the engine stops before they finish.
+    let tasks = TaskSpawner()
     let mapper: Mapper
     let clock = ContinuousClock()
     let epoch: ContinuousClock.Instant
@@ -128,8 +133,26 @@ public final class Engine {
 
     public var statistics: RunStats { stats }
 
-    /// Runs until the input is exhausted (`once`), or until ``requestStop()``.
+    /// Runs until the input is exhausted (`once`), or until ``requestStop()``. The work happens on a thread of the
+    /// engine's own (reading, parsing and mapping are CPU work that must not hold a cooperative thread); cancelling
+    /// the awaiting task stops the engine as ``EngineControl/stopNow()`` would.
     public func run() async -> Outcome {
+        let box = UncheckedEngine(engine: self)
+        let mailbox = self.mailbox
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                let thread = Thread { continuation.resume(returning: box.engine.runHere()) }
+                thread.name = "personalize-tail engine"
+                thread.stackSize = 4 << 20
+                thread.start()
+            }
+        } onCancel: {
+            mailbox.post(.cancel)
+        }
+    }
+
+    /// ``run()`` on the calling thread (blocks it until the engine is done).
+    public func runHere() -> Outcome {
         logger.info("starting", metadata: [
             "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
             "checkpoints": "\(table.entries.count)",
@@ -141,9 +164,8 @@ public final class Engine {
                 logger.notice("no inotify here; polling every \(config.follow.pollIntervalMillis) ms")
             }
         }
-        let outcome: Outcome = await withDiscardingTaskGroup { group in
-            await loop(group: &group)
-        }
+        let outcome = loop()
+        if outcome != .completed { tasks.cancelAll() }
         watcher?.stop()
         watcher = nil
         saveCheckpoints(force: true)
@@ -152,17 +174,13 @@ public final class Engine {
         return outcome
     }
 
-    private func loop(group: inout DiscardingTaskGroup) async -> Outcome {
+    private func loop() -> Outcome {
         var shutdownDeadline: Int64?
         while true {
             for message in mailbox.drain() { handle(message, shutdownDeadline: &shutdownDeadline) }
             if let fatal {
-                group.cancelAll()
+                tasks.cancelAll()
                 return .fatal(fatal)
-            }
-            if Task.isCancelled, !stopping {
-                stopping = true
-                shutdownDeadline = now
             }
             let t = now
             if let limit = options.maxDurationSeconds, !stopping, Double(t) >= limit * 1000 {
@@ -189,7 +207,7 @@ public final class Engine {
                 }
             }
             while inFlight < options.maxConcurrentRequests, let batch = batcher.takeReady() {
-                launch(batch, group: &group)
+                launch(batch)
                 progressed = true
             }
             if nextDue == nil, batcher.openBatchCount > 0 { nextDue = t + batcher.maxWaitMillis }
@@ -201,7 +219,7 @@ public final class Engine {
             }
             if let deadline = shutdownDeadline, t >= deadline {
                 logger.warning("shutdown timeout reached; unanswered requests are re-sent next time", metadata: ["in_flight": "\(inFlight)"])
-                group.cancelAll()
+                tasks.cancelAll()
                 shutdownDeadline = nil
             }
             if !progressed {
@@ -212,8 +230,7 @@ public final class Engine {
                 if options.once && !allInputConsumed() && !backlogged {
                     wakeAt = t + 50
                 }
-                let delay = max(0, wakeAt - now)
-                await mailbox.wait(until: clock.now.advanced(by: .milliseconds(delay)))
+                mailbox.wait(milliseconds: wakeAt - now)
                 refreshFollowedStreams()
             }
         }
@@ -250,6 +267,10 @@ public final class Engine {
                 ])
                 shutdownDeadline = now + Int64(config.follow.shutdownTimeoutSeconds * 1000)
             }
+        case .cancel:
+            if !stopping { stoppedEarly = options.once && !allInputConsumed() }
+            stopping = true
+            shutdownDeadline = now
         case .stopNow:
             if !stopping { stoppedEarly = options.once && !allInputConsumed() }
             stopping = true
@@ -258,14 +279,10 @@ public final class Engine {
         }
     }
 
-    private func launch(_ batch: Batch, group: inout DiscardingTaskGroup) {
+    private func launch(_ batch: Batch) {
         inFlight += 1
-        let sender = self.sender
         let mailbox = self.mailbox
-        group.addTask {
-            let result = await sender.send(batch)
-            mailbox.post(.completed(batch, result))
-        }
+        sender.start(batch, tasks: tasks) { result in mailbox.post(.completed(batch, result)) }
     }
 }
 
@@ -287,4 +304,9 @@ public struct EngineControl: Sendable {
     public func wake() {
         mailbox.post(.wake)
     }
+}
+
+/// Hands the engine to its thread (it is then only touched there until ``Engine/run()`` returns).
+private struct UncheckedEngine: @unchecked Sendable {
+    let engine: Engine
 }

@@ -1,63 +1,80 @@
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The engine's inbox: completions of requests, change notifications and shutdown requests are posted here from
-/// any task; the engine drains it between steps and sleeps on it when there is nothing to do.
-final class Mailbox<Message: Sendable>: Sendable {
-    private struct State {
-        var items: [Message] = []
-        var waiter: CheckedContinuation<Void, Never>?
-        var cancelled = false
+/// any thread; the engine drains it between steps and sleeps on it when there is nothing to do.
+///
+/// The engine runs on a thread of its own, so it sleeps on a condition variable (monotonic clock): a post while it
+/// sleeps costs one futex wake, a post while it works costs a lock and an append.
+final class Mailbox<Message: Sendable>: @unchecked Sendable {
+    private var items: [Message] = []
+    private var sleeping = false
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        #if canImport(Glibc)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        #endif
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
-    private let state = Mutex(State())
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
 
     func post(_ message: Message) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.items.append(message)
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume()
+        pthread_mutex_lock(mutex)
+        items.append(message)
+        let wake = sleeping
+        pthread_mutex_unlock(mutex)
+        if wake { pthread_cond_signal(condition) }
     }
 
+    /// Takes every message posted so far, oldest first.
     func drain() -> [Message] {
-        state.withLock { s in
-            defer { s.items.removeAll(keepingCapacity: true) }
-            return s.items
-        }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if items.isEmpty { return [] }
+        let taken = items
+        items.removeAll(keepingCapacity: true)
+        return taken
     }
 
-    var isEmpty: Bool { state.withLock { $0.items.isEmpty } }
-
-    /// Returns when a message is posted or at `deadline`, whichever comes first.
-    func wait(until deadline: ContinuousClock.Instant) async {
-        if !isEmpty { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForMessage() }
-            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
-            await group.next()
-            group.cancelAll()
-        }
+    var isEmpty: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return items.isEmpty
     }
 
-    private func waitForMessage() async {
-        state.withLock { $0.cancelled = false }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if !s.items.isEmpty || s.cancelled || Task.isCancelled { return true }
-                    s.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                s.cancelled = true
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume()
+    /// Blocks the calling thread until a message is posted or `milliseconds` have passed, whichever comes first.
+    func wait(milliseconds: Int64) {
+        guard milliseconds > 0 else { return }
+        var deadline = timespec()
+        #if canImport(Glibc)
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        #else
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        #endif
+        let nanos = Int(deadline.tv_nsec) + Int(milliseconds % 1000) * 1_000_000
+        deadline.tv_sec += Int(milliseconds / 1000) + nanos / 1_000_000_000
+        deadline.tv_nsec = nanos % 1_000_000_000
+        pthread_mutex_lock(mutex)
+        sleeping = true
+        while items.isEmpty {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
         }
+        sleeping = false
+        pthread_mutex_unlock(mutex)
     }
 }

@@ -129,7 +129,7 @@ import Testing
 
     @Test func defaultsAreTheServiceQuotas() {
         let limits = RateLimits.serviceQuotas
-        #expect(limits.rate(for: .putEvents) == 1000)
+        #expect(limits.rate(for: .putEvents) == 0, "PutEvents: no limit until the service throttles")
         #expect(limits.rate(for: .putItems) == 10)
         #expect(limits.rate(for: .putUsers) == 10)
         #expect(limits.maxRequestsPerSecond == 0)
@@ -199,6 +199,45 @@ import Testing
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(ContinuousClock.now - start < .milliseconds(1900))
+    }
+
+    @Test func unlimitedKeyGetsARateFromItsFirstThrottle() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [:], adaptive: true))
+        #expect(limiter.currentRate(for: .putEvents, destination: "t") == nil)
+        // About 200 requests per second for 1.2 s, measured by the limiter.
+        var last: RateLimiter.Permit?
+        for _ in 0..<6 {
+            for _ in 0..<40 { last = try await limiter.acquire(.putEvents, destination: "t") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        limiter.throttled(.putEvents, destination: "t", permit: try #require(last))
+        let rate = try #require(limiter.currentRate(for: .putEvents, destination: "t"), "limited after a throttle")
+        #expect(rate > 50 && rate < 200, "about 0.7 x what was sent (\(rate))")
+        #expect(limiter.currentRate(for: .putEvents, destination: "other") == nil, "other destinations stay unlimited")
+        #expect(limiter.tryAcquireNow(.putEvents, destination: "other") != nil)
+    }
+
+    @Test func unlimitedNotAdaptiveIgnoresThrottles() async throws {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [:], adaptive: false))
+        let permit = try await limiter.acquire(.putEvents, destination: "t")
+        limiter.throttled(.putEvents, destination: "t", permit: permit)
+        #expect(limiter.currentRate(for: .putEvents, destination: "t") == nil)
+    }
+
+    @Test func tryAcquireNowRefusesWhenTheNextSlotIsLater() {
+        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 1], burstSeconds: 0))
+        #expect(limiter.tryAcquireNow(.putItems, destination: "a") != nil)
+        #expect(limiter.tryAcquireNow(.putItems, destination: "a") == nil, "the next slot is a second away")
+        #expect(limiter.tryAcquireNow(.putItems, destination: "b") != nil)
+    }
+
+    @Test func recoveredRateIsReleased() {
+        var rate = AdaptiveRate(maxRate: 100, now: 0)
+        #expect(rate.hasRecovered(at: 0, for: 30))
+        rate.throttled(now: 10, sentAt: 9, from: 50)
+        #expect(!rate.hasRecovered(at: 11, for: 30))
+        #expect(!rate.hasRecovered(at: 35, for: 30))
+        #expect(rate.hasRecovered(at: 10_000, for: 30))
     }
 
     @Test func throttlingLowersTheKeysRateOnly() async throws {
