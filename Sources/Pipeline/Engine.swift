@@ -219,8 +219,9 @@ public final class Engine {
             }
             if let deadline = shutdownDeadline, t >= deadline {
                 logger.warning("shutdown timeout reached; unanswered requests are re-sent next time", metadata: ["in_flight": "\(inFlight)"])
+                // Requests still out are not waited for: their records stay unresolved, their lines are read again.
                 tasks.cancelAll()
-                shutdownDeadline = nil
+                return .interrupted
             }
             if !progressed {
                 var wakeAt = t + Int64(options.once ? 1000 : config.follow.pollIntervalMillis)
