@@ -56,6 +56,8 @@ public final class PersonalizeEventsClient: Sendable {
     private let logger: Logger
     /// The client-side rate limiter every attempt (first tries and retries) goes through.
     public let rateLimiter: RateLimiter
+    /// Whether requests are getting through, attempt by attempt (retries included): `/health` reads it.
+    public let health = DeliveryHealth()
 
     public init(
         configuration: Configuration, credentials: any CredentialProvider, transport: any HTTPTransport,
@@ -118,6 +120,7 @@ public final class PersonalizeEventsClient: Sendable {
             made.body = body
             return self.signedRequest(body, credentials: creds)
         } completion: { answer in
+            if case .success(let response) = answer, (200..<300).contains(response.status) { self.health.succeeded() }
             completion(Attempt(request: made.body ?? makeBody(), answer: answer, permit: permit, started: started))
         }
         if !accepted { rateLimiter.refund(permit, operation: operation, destination: destination) }
@@ -163,19 +166,23 @@ public final class PersonalizeEventsClient: Sendable {
             do {
                 let response = try answer.get()
                 if (200..<300).contains(response.status) {
+                    health.succeeded()
                     return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
                 }
                 let error = ServiceError.decode(status: response.status, headers: response.headers, body: response.body)
                 switch ErrorClass.classify(error) {
                 case .throttling:
+                    health.failed()
                     throttles += 1
                     rateLimiter.throttled(request.operation, destination: destination, permit: permit)
                     retryReason = error.description
                     retryAfter = Self.retryAfter(response.headers)
                 case .transient:
+                    health.failed()
                     retryReason = error.description
                     retryAfter = Self.retryAfter(response.headers)
                 case .invalidInput:
+                    health.answered()  // the service answered; the content was wrong
                     return Result(outcome: .rejected(error), attempts: attempt, throttles: throttles)
                 case .expiredCredentials where !refreshedCredentials:
                     refreshedCredentials = true
@@ -195,6 +202,7 @@ public final class PersonalizeEventsClient: Sendable {
             } catch {
                 if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt, throttles: throttles) }
                 retryReason = "connection error: \(error)"
+                health.failed()
             }
             let elapsed = (ContinuousClock.now - started).seconds
             guard configuration.retry.allowsRetry(afterAttempt: attempt, elapsed: elapsed) else {

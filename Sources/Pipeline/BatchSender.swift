@@ -43,9 +43,13 @@ public protocol BatchSender: Sendable {
     /// The default runs ``send(_:)`` in such a task; a sender that can make its first attempt without one (the
     /// common case: an answer in one round trip) overrides this to save the task and its thread hops.
     func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void)
+    /// Attempt-level health of delivery, when the sender tracks it (retries in progress count as failing).
+    var deliveryHealth: DeliveryHealth? { get }
 }
 
 extension BatchSender {
+    public var deliveryHealth: DeliveryHealth? { nil }
+
     public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
         tasks.spawn { completion(await self.send(batch)) }
     }
@@ -106,6 +110,8 @@ public struct ClientBatchSender: BatchSender {
     public init(client: PersonalizeEventsClient) {
         self.client = client
     }
+
+    public var deliveryHealth: DeliveryHealth? { client.health }
 
     public func send(_ batch: Batch) async -> BatchResult {
         var result = BatchResult(fates: Array(repeating: .unresolved, count: batch.records.count))

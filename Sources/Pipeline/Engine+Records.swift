@@ -229,6 +229,13 @@ extension Engine {
                 compressed: stream.compressed)
         }
         let pending = unresolvedRecords
+        var failingSince = self.failingSince
+        var lastDeliveryTime = self.lastDeliveryTime
+        if let health = sender.deliveryHealth?.snapshot {
+            // Attempts, not only finished batches: during an outage with endless retries no batch finishes.
+            failingSince = inFlight > 0 || failingSince != nil ? health.failingSince : nil
+            if let success = health.lastSuccess { lastDeliveryTime = max(lastDeliveryTime ?? 0, success) }
+        }
         metrics.update { m in
             m.stats = stats
             m.pendingRecords = pending

@@ -256,6 +256,45 @@ import Testing
         try await standIn.shutdown()
     }
 
+    @Test func healthTurnsUnhealthyDuringAnOutageWhileRetriesGoOnForever() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(unavailableFraction: 1))
+        try dir.write("logs/app.log", Self.events(0..<3))
+        var config = try Harness.config(dir: dir, endpoint: standIn.endpoint)
+        config.metrics.listen = "127.0.0.1:0"
+        config.metrics.unhealthyAfterSeconds = 0.5
+        config.aws.maxAttempts = 0  // never give up: no batch finishes while the outage lasts
+        config.batching.maxWaitMillis = 20
+        config.follow.pollIntervalMillis = 50
+
+        let control = AgentControl()
+        let run = Task {
+            try await Agent.run(
+                config: config, options: RunOptions(once: false, control: control), environment: Harness.environment,
+                logger: Harness.quiet)
+        }
+        let port = try #require(await Self.waitFor { control.metricsPort })
+        let unhealthy = await Self.waitFor { () -> HTTP.Response? in
+            guard let r = HTTP.get(port: port, "/health"), r.status == 503 else { return nil }
+            return r
+        }
+        let body = try #require(unhealthy?.body, "unhealthy while every attempt fails, before any batch gives up")
+        #expect(body.contains(#""reason":"failing since "#))
+        #expect(standIn.stats.accepted == 0)
+
+        // The service comes back: the retried batch gets through and the agent is healthy again.
+        standIn.setFaults(.none)
+        let healthy = await Self.waitFor { HTTP.get(port: port, "/health").flatMap { $0.status == 200 ? $0 : nil } }
+        #expect(healthy != nil)
+        control.requestStop()
+        let report = try await run.value
+        #expect(report.stats.recordsSent == 3)
+        #expect(report.stats.deadLettered.isEmpty)
+        try await standIn.shutdown()
+    }
+
     @Test func aPortInUseIsAStartupErrorNamingTheKey() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
