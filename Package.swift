@@ -23,6 +23,7 @@ let package = Package(
     targets: [
         // MARK: Leaves
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CMemory"),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
         .target(
@@ -78,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline", "BulkExport",
+                "Pipeline", "BulkExport", "CMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,8 +1,24 @@
 import ArgumentParser
 import Logging
 import Pipeline
+import CMemory
+import Foundation
 
 @main
+enum Entry {
+    static func main() async {
+        limitMallocArenas()
+        await PersonalizeTail.main()
+    }
+
+    /// glibc gives each busy thread its own malloc arena (up to 8 per core), each holding freed memory of its
+    /// own: two are plenty for an agent with two busy threads, and keep resident memory low. `MALLOC_ARENA_MAX` in
+    /// the environment still wins.
+    static func limitMallocArenas() {
+        if ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil { _ = pt_limit_malloc_arenas(2) }
+    }
+}
+
 struct PersonalizeTail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "personalize-tail",

@@ -1,0 +1,7 @@
+#ifndef PERSONALIZE_TAIL_CMEMORY_H
+#define PERSONALIZE_TAIL_CMEMORY_H
+
+/// Limits glibc's malloc arenas to `count` (mallopt M_ARENA_MAX). Returns 1 on success, 0 when not supported.
+int pt_limit_malloc_arenas(int count);
+
+#endif
