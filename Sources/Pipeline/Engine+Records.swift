@@ -14,7 +14,7 @@ extension Engine {
             stats.linesRead += 1
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 stats.emptyLines += 1
-                stream.ledger.open(end: end, records: 0)
+                openLine(stream, end: end, records: 0)
                 return
             }
             let value: JSONValue
@@ -24,7 +24,7 @@ extension Engine {
                 let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
                 deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
                            offset: offset, mapping: nil, line: Array(bytes))
-                stream.ledger.open(end: end, records: 0)
+                openLine(stream, end: end, records: 0)
                 return
             }
             let context = RecordContext(
@@ -36,7 +36,7 @@ extension Engine {
                 } else {
                     stats.skipped += 1
                 }
-                stream.ledger.open(end: end, records: 0)
+                openLine(stream, end: end, records: 0)
                 return
             }
             var records: [(String, Record)] = []
@@ -55,7 +55,7 @@ extension Engine {
                     deadLetter(kind, failure.description, stream, offset: offset, mapping: mapping, line: raw!)
                 }
             }
-            let sequence = stream.ledger.open(end: end, records: records.count)
+            let sequence = openLine(stream, end: end, records: records.count)
             guard !records.isEmpty else { return }
             if raw == nil { raw = Array(bytes) }
             let t = now
@@ -74,7 +74,7 @@ extension Engine {
             letter.lineTruncated = true
             letter.lineLength = length
             record(letter)
-            stream.ledger.open(end: end, records: 0)
+            openLine(stream, end: end, records: 0)
         case .corrupt(let message, let offset, let compressedOffset):
             deadLetter(.corruptGzip, "gzip data damaged at compressed byte \(compressedOffset): \(message); "
                        + "lines after it cannot be read", stream, offset: offset, mapping: nil, line: [])
@@ -146,7 +146,7 @@ extension Engine {
                 continue
             }
             unresolvedRecords -= 1
-            streams[pending.stream]?.ledger.resolve(pending.sequence)
+            if let stream = streams[pending.stream] { resolveLine(stream, pending.sequence) }
         }
     }
 

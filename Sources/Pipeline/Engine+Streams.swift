@@ -45,7 +45,7 @@ extension Engine {
         }
         for stream in streams.values where !stream.detached {
             if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode { continue }
-            stream.detached = true
+            markDetached(stream)
             stream.lastGrowth = now
             logger.info("file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
         }
@@ -54,19 +54,8 @@ extension Engine {
     /// Catch-up runs read files one after another; ordering them by the time of their first record (else by name)
     /// sends a backfill of rotated archives (`app.log.3.gz`, `app.log.2.gz`, ...) roughly in time order.
     func orderByFirstRecordTime(from firstNew: Int) {
-        let peek = Mapper(mappings: config.mappings)
-        var times: [Int: Int64] = [:]
-        for id in order where id >= firstNew {
-            guard let head = firstLines[id], let stream = streams[id],
-                let newline = head.firstIndex(of: 0x0A),
-                let value = try? JSONParser.parse(head[..<newline])
-            else { continue }
-            let context = RecordContext(sourceName: stream.source.name, path: stream.path, fingerprint: "", offset: 0)
-            for case .record(_, let record) in peek.apply(value, context: context) {
-                if let time = record.time { times[id] = time.epochMilliseconds; break }
-            }
-        }
-        firstLines.removeAll()
+        let times = firstTimes
+        firstTimes.removeAll()
         let earlier = order.filter { $0 < firstNew }
         let new = order.filter { $0 >= firstNew }  // already in natural name order
         let sorted = new.enumerated().sorted { a, b in
@@ -78,6 +67,21 @@ extension Engine {
             }
         }.map(\.element)
         order = earlier + sorted
+    }
+
+    /// The time of the first record in `head` (the first line of a file), mapped by a mapper of its own (the
+    /// engine's keeps session state).
+    func firstRecordTime(_ head: [UInt8], stream: Stream) -> Int64? {
+        guard let newline = head.firstIndex(of: 0x0A), let value = try? JSONParser.parse(head[..<newline]) else {
+            return nil
+        }
+        let peek = peekMapper ?? Mapper(mappings: config.mappings)
+        peekMapper = peek
+        let context = RecordContext(sourceName: stream.source.name, path: stream.path, fingerprint: "", offset: 0)
+        for case .record(_, let record) in peek.apply(value, context: context) {
+            if let time = record.time { return time.epochMilliseconds }
+        }
+        return nil
     }
 
     /// The literal directories the globs start from (inotify watches them for new files).
@@ -157,12 +161,13 @@ extension Engine {
         let stream = Stream(
             id: id, source: source, path: path, fingerprint: fingerprint, stat: st, compressed: compressed,
             entry: entry, startOffset: offset, now: now)
+        stream.readers = readers
         table.attached[entry] = id
         streams[id] = stream
         order.append(id)
         stats.filesOpened += 1
         stats.bytesPlanned += compressed ? st.size : st.size - min(st.size, offset)
-        if options.once { firstLines[id] = head }
+        if options.once, let time = firstRecordTime(head, stream: stream) { firstTimes[id] = time }
         logger.info("following file", metadata: [
             "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)", "source": "\(source.name)",
         ])
@@ -198,8 +203,8 @@ extension Engine {
                     path: stream.path, startOffset: stream.resumeOffset ?? stream.ledger.safeOffset,
                     maxLineBytes: stream.source.maxLineBytes)
                 guard reader.openedStat.device == stream.device, reader.openedStat.inode == stream.inode else {
-                    stream.detached = true
-                    stream.exhausted = true
+                    markDetached(stream)
+                    markExhausted(stream)
                     return
                 }
                 stream.reader = reader
@@ -232,13 +237,13 @@ extension Engine {
             stream.caughtUp = true
             if options.once { finish(stream) }
         case .finished:
-            stream.exhausted = true
+            markExhausted(stream)
             stream.reader = nil
             logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
         case .truncated:
             logger.warning("file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
-            stream.detached = true
-            stream.exhausted = true
+            markDetached(stream)
+            markExhausted(stream)
             stream.reader = nil
             lastScan = -1_000_000
         }
@@ -251,17 +256,18 @@ extension Engine {
         let partial = reader.peekPartial()
         let take = reader.isCompressed || (!partial.isEmpty && (try? JSONParser.parse(partial)) != nil)
         reader.finish(includePartial: take) { event in handleLine(stream, event) }
-        stream.exhausted = true
+        markExhausted(stream)
         stream.reader = nil
     }
 
     /// Keeps open readers under `follow.maxOpenFiles` by closing the least recently active idle one (a plain file
     /// whose path still leads to it, so it can be reopened). Returns false when no reader can be closed now.
     func makeRoomForReader() -> Bool {
+        guard readers.ids.count >= config.follow.maxOpenFiles else { return true }
         var open = 0
         var victim: Stream?
-        for stream in streams.values {
-            guard let reader = stream.reader else { continue }
+        for id in readers.ids {
+            guard let stream = streams[id], let reader = stream.reader else { continue }
             open += 1
             if !stream.detached, !stream.compressed, !stream.hasInput, !reader.isSkipping,
                 victim == nil || stream.lastGrowth < victim!.lastGrowth
@@ -300,12 +306,50 @@ extension Engine {
 
     /// In a catch-up run: every stream was read to its end.
     func allInputConsumed() -> Bool {
-        streams.values.allSatisfy { $0.exhausted }
+        exhaustedCount == streams.count
     }
 
-    /// Lets go of streams with nothing left to read and nothing unresolved.
+    func markExhausted(_ stream: Stream) {
+        if !stream.exhausted { exhaustedCount += 1 }
+        stream.exhausted = true
+        finishing.insert(stream.id)
+    }
+
+    func markDetached(_ stream: Stream) {
+        stream.detached = true
+        finishing.insert(stream.id)
+    }
+
+    /// Registers a line with its stream's ledger (and the engine's count of lines not yet passed by a checkpoint).
+    @discardableResult
+    func openLine(_ stream: Stream, end: UInt64, records: Int) -> UInt64 {
+        let before = stream.ledger.openCount
+        let sequence = stream.ledger.open(end: end, records: records)
+        openLines += stream.ledger.openCount - before
+        return sequence
+    }
+
+    func resolveLine(_ stream: Stream, _ sequence: UInt64) {
+        let before = stream.ledger.openCount
+        stream.ledger.resolve(sequence)
+        openLines += stream.ledger.openCount - before
+        if stream.exhausted || stream.detached { finishing.insert(stream.id) }
+    }
+
+    /// Lets go of streams with nothing left to read and nothing unresolved. Only streams exhausted or detached that
+    /// changed since the last call are looked at (with 10,000 files, looking at all of them on every turn of the
+    /// loop would dominate).
     func retireStreams() {
-        for stream in streams.values where stream.isDone {
+        guard !finishing.isEmpty else { return }
+        var retired = Set<Int>()
+        defer { finishing.removeAll(keepingCapacity: true) }
+        for id in finishing {
+            guard let stream = streams[id] else {
+                retired.insert(id)
+                continue
+            }
+            guard stream.isDone else { continue }
+            retired.insert(id)
             let offset = stream.ledger.safeOffset
             // Only now, with every line resolved, may an archive be marked as done for good.
             let finishedArchive = stream.compressed && stream.exhausted
@@ -324,9 +368,12 @@ extension Engine {
             {
                 settled[stream.path] = st
             }
+            openLines -= stream.ledger.openCount
+            if stream.exhausted { exhaustedCount -= 1 }
             streams[stream.id] = nil
-            order.removeAll { $0 == stream.id }
         }
+        guard !retired.isEmpty else { return }
+        order.removeAll { retired.contains($0) }
         if cursor >= order.count { cursor = 0 }
     }
 }

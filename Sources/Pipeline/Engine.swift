@@ -91,13 +91,21 @@ public final class Engine {
     /// Stream ids in the order they were found (name order within a scan).
     var order: [Int] = []
     var cursor = 0
+    /// Streams exhausted or detached whose state changed since ``retireStreams()`` last looked.
+    var finishing = Set<Int>()
+    let readers = ReaderSet()
+    /// Lines registered with the streams' ledgers and not yet passed by their checkpoints.
+    var openLines = 0
     var stateFailureLogged: Int64 = -1_000_000
     var stateFailure: String?
     var watcher: FileWatcher?
     /// A catch-up run stopped before reading all its input (signal, --max-duration): it did not complete.
     var stoppedEarly = false
-    /// Catch-up runs: the first bytes of each new file, to order files by the time of their first record.
-    var firstLines: [Int: [UInt8]] = [:]
+    /// Catch-up runs: the time of each new file's first record, to order files by it.
+    var firstTimes: [Int: Int64] = [:]
+    var peekMapper: Mapper?
+    /// Streams marked exhausted (``allInputConsumed()`` without looking at every stream).
+    var exhaustedCount = 0
     var currentFile: String?
     var lastPublish: Int64 = -1_000_000
     var requestsByOutcome: [String: [String: Int]] = [:]
@@ -241,13 +249,7 @@ public final class Engine {
     /// unresolved one are too many: those would be sent again after a crash, so their number is bounded too.
     func isBacklogged() -> Bool {
         let cap = config.batching.maxPendingRecords
-        if unresolvedRecords >= cap { return true }
-        var open = 0
-        for stream in streams.values {
-            open += stream.ledger.openCount
-            if open >= cap { return true }
-        }
-        return false
+        return unresolvedRecords >= cap || openLines >= cap
     }
 
     private func handle(_ message: Message, shutdownDeadline: inout Int64?) {

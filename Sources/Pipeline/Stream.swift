@@ -2,6 +2,11 @@ import Checkpoints
 import Tailing
 
 /// One file being read: its identity, its reader and its ledger of unresolved lines.
+/// The ids of the streams that hold an open file (so the open-file cap is kept without looking at every stream).
+final class ReaderSet {
+    var ids = Set<Int>()
+}
+
 final class Stream {
     let id: Int
     let source: SourceConfig
@@ -12,7 +17,13 @@ final class Stream {
     var compressed: Bool
     /// The checkpoint-table entry this stream advances.
     var entry: Int
-    var reader: LogFileReader?
+    var reader: LogFileReader? {
+        didSet {
+            if reader == nil { readers?.ids.remove(id) } else if oldValue == nil { readers?.ids.insert(id) }
+        }
+    }
+    /// The engine's set of streams with an open reader (kept up to date by `reader`).
+    weak var readers: ReaderSet?
     var ledger: LineLedger
     /// Nothing more will be read: the reader reached the end of a gzip stream, damage, or a drained rotated file.
     var exhausted = false
