@@ -13,6 +13,65 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     let components: [Component]
     /// The path as written in the configuration, for messages.
     public let description: String
+    /// The components in a form walked without reference counting, for lookups on a ``JSONTape``.
+    let steps: Steps
+
+    init(components: [Component], description: String) {
+        self.components = components
+        self.description = description
+        steps = Steps(components)
+    }
+
+    /// Member names as UTF-8 in memory owned by the path (immutable once built, hence `Sendable`).
+    final class Steps: @unchecked Sendable {
+        struct Step {
+            /// The member name's UTF-8; `nil` for an index.
+            var key: UnsafePointer<UInt8>?
+            var count: Int
+            var index: Int
+            /// Byte comparison equals `String` comparison only when both names are ASCII.
+            var ascii: Bool
+        }
+
+        let steps: UnsafeMutablePointer<Step>
+        let count: Int
+        let names: [String]
+
+        init(_ components: [Component]) {
+            count = components.count
+            steps = .allocate(capacity: max(count, 1))
+            var names: [String] = []
+            for (i, c) in components.enumerated() {
+                switch c {
+                case .member(let key):
+                    let utf8 = Array(key.utf8)
+                    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(utf8.count, 1))
+                    storage.initialize(from: utf8, count: utf8.count)
+                    steps[i] = Step(key: UnsafePointer(storage), count: utf8.count, index: 0,
+                                    ascii: utf8.allSatisfy { $0 < 0x80 })
+                    names.append(key)
+                case .index(let n):
+                    steps[i] = Step(key: nil, count: 0, index: n, ascii: true)
+                    names.append("")
+                }
+            }
+            self.names = names
+        }
+
+        deinit {
+            for i in 0..<count { if let key = steps[i].key { UnsafeMutablePointer(mutating: key).deallocate() } }
+            steps.deallocate()
+        }
+    }
+
+    public static func == (a: FieldPath, b: FieldPath) -> Bool {
+        a.components == b.components && a.description == b.description
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(components)
+        hasher.combine(description)
+    }
 
     /// Parses `text`; returns a message saying what is wrong when it is not a valid path.
     public static func parse(_ text: String) -> Result<FieldPath, PathError> {
@@ -40,6 +99,29 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if case .null = current { return nil }
+        return current
+    }
+
+    /// The node at this path in a scanned line, or `nil` as ``resolve(in:)`` would answer (null counts as
+    /// missing).
+    @inline(__always)
+    func resolve(in tape: JSONTape.Document) -> Int? {
+        let steps = self.steps
+        var current = tape.root
+        for c in 0..<steps.count {
+            let step = steps.steps[c]
+            if let key = step.key {
+                let found = tape.member(
+                    of: current, key: UnsafeBufferPointer(start: key, count: step.count), keyIsASCII: step.ascii,
+                    keyString: steps.names[c])
+                guard let found else { return nil }
+                current = found
+            } else {
+                guard let next = tape.element(of: current, at: step.index) else { return nil }
+                current = next
+            }
+        }
+        if tape.kind(current) == JSONTape.Kind.null { return nil }
         return current
     }
 

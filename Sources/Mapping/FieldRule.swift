@@ -33,12 +33,12 @@ final class FieldRule: Sendable {
     }
 
     /// The value for this field, `nil` when the record has none (after transforms and the default).
-    func resolve(in record: JSONValue) -> Result<JSONValue?, ValueProblem> {
+    func resolve<R: RecordView>(in record: R) -> Result<JSONValue?, ValueProblem> {
         var found: JSONValue?
         switch source {
         case .paths(let paths):
             for p in paths {
-                if let v = p.resolve(in: record) {
+                if let v = record.value(at: p) {
                     found = v
                     break
                 }
@@ -77,9 +77,9 @@ final class FieldRule: Sendable {
     }
 
     /// The path that produced a value, for messages about the value.
-    func sourcePath(in record: JSONValue) -> String {
+    func sourcePath<R: RecordView>(in record: R) -> String {
         if case .paths(let ps) = source {
-            return ps.first(where: { $0.resolve(in: record) != nil })?.description ?? ps[0].description
+            return ps.first(where: { record.has($0) })?.description ?? ps[0].description
         }
         if case .template(let t) = source { return "template \"\(t.text)\"" }
         return "the constant"
@@ -97,13 +97,13 @@ struct Template: Sendable {
     let parts: [Part]
 
     /// The rendered text; `nil` when a referenced value is absent.
-    func render(_ record: JSONValue) -> Result<String?, ValueProblem> {
+    func render<R: RecordView>(_ record: R) -> Result<String?, ValueProblem> {
         var out = ""
         for part in parts {
             switch part {
             case .literal(let s): out += s
             case .path(let p):
-                guard let v = p.resolve(in: record) else { return .success(nil) }
+                guard let v = record.value(at: p) else { return .success(nil) }
                 guard let s = Transform.scalarText(v) else {
                     return .failure(ValueProblem("\(p) in the template is \(v.typeDescription), expected a string or number"))
                 }
