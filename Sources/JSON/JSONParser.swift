@@ -59,6 +59,10 @@ public struct JSONParser {
     private let maxDepth: Int
     private var index = 0
     private var scratch: [UInt8] = []
+    /// Members and elements of the containers being parsed, innermost last: each container is then made with one
+    /// exact-size allocation instead of growing its own array.
+    private var memberStack: [JSONObject.Member] = []
+    private var elementStack: [JSONValue] = []
 
     private init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
@@ -110,12 +114,13 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1  // {
-        var members: [JSONObject.Member] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(JSONObject(members))
+            return .object(JSONObject([]))
         }
+        if memberStack.capacity == 0 { memberStack.reserveCapacity(32) }
+        let base = memberStack.count
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
@@ -128,12 +133,16 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            members.append(JSONObject.Member(key: key, value: value))
+            memberStack.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .object(JSONObject(members))
+            case UInt8(ascii: "}"):
+                index += 1
+                let members = Array(memberStack[base...])
+                memberStack.removeSubrange(base...)
+                return .object(JSONObject(members))
             default: throw error("expected ',' or '}' in an object")
             }
         }
@@ -142,20 +151,26 @@ public struct JSONParser {
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1  // [
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(elements)
+            return .array([])
         }
+        if elementStack.capacity == 0 { elementStack.reserveCapacity(16) }
+        let base = elementStack.count
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            let element = try parseValue(depth: depth)
+            elementStack.append(element)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an array") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                index += 1
+                let elements = Array(elementStack[base...])
+                elementStack.removeSubrange(base...)
+                return .array(elements)
             default: throw error("expected ',' or ']' in an array")
             }
         }
@@ -198,15 +213,28 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes. Control characters are rejected; UTF-8 is validated when the String is made.
+        var ascii = true
         while index < bytes.count {
+            // Eight plain ASCII bytes at a time (no quote, backslash or control character).
+            while index + 8 <= bytes.count {
+                let w = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let q = w ^ (ones &* 0x22)
+                let b = w ^ (ones &* 0x5C)
+                let t = ((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w
+                if t & 0x8080_8080_8080_8080 != 0 { break }
+                index += 8
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try makeString(slice, at: start)
+                return try makeString(slice, at: start, ascii: ascii)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string", at: start - 1) }
@@ -234,13 +262,10 @@ public struct JSONParser {
         throw error("unterminated string", at: start - 1)
     }
 
-    private func makeString(_ slice: UnsafeRawBufferPointer, at start: Int) throws(JSONParseError) -> String {
+    private func makeString(_ slice: UnsafeRawBufferPointer, at start: Int, ascii: Bool) throws(JSONParseError)
+        -> String
+    {
         // ASCII is by far the common case and needs no validation.
-        var ascii = true
-        for byte in slice where byte >= 0x80 {
-            ascii = false
-            break
-        }
         if ascii { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else {
             throw error("invalid UTF-8 in a string", at: start)
