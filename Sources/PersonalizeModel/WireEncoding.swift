@@ -175,3 +175,51 @@ extension PutActionInteractionsRequest: WireEncodable {
         w.raw(UInt8(ascii: "}"))
     }
 }
+
+extension RequestBody {
+    /// The body of the request for `records`: the same bytes as building the operation's request struct (say
+    /// ``PutEventsRequest``) and taking its ``WireEncodable/wireBody``, without copying the records into it first.
+    static func encode(_ key: BatchKey, _ records: [Record]) -> [UInt8] {
+        var w = JSONWriter(capacity: 128 + 320 * records.count)
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        switch key.operation {
+        case .putEvents:
+            w.member("trackingId", key.destination, &comma)
+            w.member("userId", key.userId, &comma)
+            w.member("sessionId", key.sessionId ?? "", &comma)
+            w.list("eventList", records) { if case .event(_, _, _, let e) = $0 { e } else { nil } }
+        case .putItems:
+            w.member("datasetArn", key.destination, &comma)
+            w.list("items", records) { if case .item(_, let i) = $0 { i } else { nil } }
+        case .putUsers:
+            w.member("datasetArn", key.destination, &comma)
+            w.list("users", records) { if case .user(_, let u) = $0 { u } else { nil } }
+        case .putActions:
+            w.member("datasetArn", key.destination, &comma)
+            w.list("actions", records) { if case .action(_, let a) = $0 { a } else { nil } }
+        case .putActionInteractions:
+            w.member("trackingId", key.destination, &comma)
+            w.list("actionInteractions", records) { if case .actionInteraction(_, let a) = $0 { a } else { nil } }
+        }
+        w.raw(UInt8(ascii: "}"))
+        return w.bytes
+    }
+}
+
+extension JSONWriter {
+    /// `,"key":[...]` with the records `extract` picks, written as ``records(_:_:)`` writes a request's list.
+    @inline(__always)
+    fileprivate mutating func list<T: WireEncodable>(_ key: StaticString, _ records: [Record], _ extract: (Record) -> T?) {
+        self.key(key, comma: true)
+        raw(UInt8(ascii: "["))
+        var first = true
+        for r in records {
+            guard let v = extract(r) else { continue }
+            if !first { raw(UInt8(ascii: ",")) }
+            first = false
+            v.write(to: &self)
+        }
+        raw(UInt8(ascii: "]"))
+    }
+}
