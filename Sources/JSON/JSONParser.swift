@@ -217,12 +217,16 @@ public struct JSONParser {
         while index < bytes.count {
             // Eight plain ASCII bytes at a time (no quote, backslash or control character).
             while index + 8 <= bytes.count {
-                let w = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                 let ones: UInt64 = 0x0101_0101_0101_0101
                 let q = w ^ (ones &* 0x22)
                 let b = w ^ (ones &* 0x5C)
-                let t = ((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w
-                if t & 0x8080_8080_8080_8080 != 0 { break }
+                let t = (((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w) & 0x8080_8080_8080_8080
+                if t != 0 {
+                    // The lowest flagged byte is the first one to look at (borrows only run upwards).
+                    index += t.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             guard index < bytes.count else { break }

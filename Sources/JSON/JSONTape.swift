@@ -48,9 +48,10 @@ public final class JSONTape {
         }
     }
 
-    /// The signature of a plain key of `count` bytes at `p` (see ``Member``).
+    /// The signature of a plain (ASCII) key of `count` bytes at `p`, for
+    /// ``Document/member(of:key:signature:keyIsASCII:keyString:)``.
     @inlinable
-    static func signature(_ p: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+    public static func signature(_ p: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
         var sig = UInt64(truncatingIfNeeded: min(count, 255)) << 56
         var i = 0
         let m = min(count, 7)
@@ -141,13 +142,24 @@ extension JSONTape {
         public func member(
             of node: Int, key: UnsafeBufferPointer<UInt8>, keyIsASCII: Bool, keyString: @autoclosure () -> String
         ) -> Int? {
+            member(
+                of: node, key: key, signature: keyIsASCII ? JSONTape.signature(key.baseAddress ?? base, key.count) : 0,
+                keyIsASCII: keyIsASCII, keyString: keyString())
+        }
+
+        /// ``member(of:key:keyIsASCII:keyString:)`` with the key's ``JSONTape/signature(_:_:)`` computed
+        /// beforehand (only read when the key is ASCII).
+        @inlinable
+        public func member(
+            of node: Int, key: UnsafeBufferPointer<UInt8>, signature target: UInt64, keyIsASCII: Bool,
+            keyString: @autoclosure () -> String
+        ) -> Int? {
             let object = nodes[node]
             guard object.kind == Kind.object else { return nil }
             let first = Int(object.members)
             var j = first + Int(object.memberCount) - 1
             // Backwards: the last occurrence of a repeated key wins.
             if keyIsASCII {
-                let target = JSONTape.signature(key.baseAddress ?? base, key.count)
                 while j >= first {
                     let m = members[j]
                     if m.signature == target {
@@ -275,8 +287,18 @@ extension JSONTape {
                     memberCapacity *= 2
                 }
                 let key = nodes[k]
-                let signature = key.flags == 0
-                    ? JSONTape.signature(p + Int(key.start) + 1, Int(key.end - key.start) - 2) : JSONTape.irregular
+                let signature: UInt64
+                if key.flags != 0 {
+                    signature = JSONTape.irregular
+                } else if Int(key.start) + 9 <= n {
+                    // One load: the quote's successor and 7 more bytes are inside the buffer.
+                    let length = Int(key.end - key.start) - 2
+                    let w = UInt64(littleEndian: UnsafeRawPointer(p + Int(key.start) + 1).loadUnaligned(as: UInt64.self))
+                    let mask = (UInt64(1) << UInt64(8 * min(length, 7))) &- 1
+                    signature = (w & mask) | UInt64(truncatingIfNeeded: min(length, 255)) << 56
+                } else {
+                    signature = JSONTape.signature(p + Int(key.start) + 1, Int(key.end - key.start) - 2)
+                }
                 members[memberCount] = Member(signature: signature, key: Int32(truncatingIfNeeded: k))
                 memberCount += 1
                 k = Int(nodes[k + 1].next)
@@ -453,11 +475,15 @@ extension JSONTape {
             while true {
                 // Eight plain bytes at a time: none a quote, backslash, control character or non-ASCII.
                 while i + 8 <= n {
-                    let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                    let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
                     let q = w ^ (ones &* 0x22)
                     let b = w ^ (ones &* 0x5C)
-                    let t = ((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w
-                    if t & highs != 0 { break }
+                    let t = (((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w) & highs
+                    if t != 0 {
+                        // The lowest flagged byte is the first special one (borrows only run upwards).
+                        i += t.trailingZeroBitCount >> 3
+                        break
+                    }
                     i += 8
                 }
                 guard i < n else { return false }

@@ -97,12 +97,16 @@ public struct JSONWriter: Sendable {
         while i < n {
             // Eight bytes at a time while none needs escaping (quote, backslash, control character).
             while i + 8 <= n {
-                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
                 let ones: UInt64 = 0x0101_0101_0101_0101
                 let q = w ^ (ones &* 0x22)
                 let b = w ^ (ones &* 0x5C)
-                let t = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- ones &* 0x20) & ~w)
-                if t & 0x8080_8080_8080_8080 != 0 { break }
+                let t = (((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- ones &* 0x20) & ~w)) & 0x8080_8080_8080_8080
+                if t != 0 {
+                    // The lowest flagged byte is the first that needs escaping (borrows only run upwards).
+                    i += t.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             guard i < n else { break }

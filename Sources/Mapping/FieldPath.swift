@@ -31,16 +31,16 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
             var index: Int
             /// Byte comparison equals `String` comparison only when both names are ASCII.
             var ascii: Bool
+            /// The name's ``JSONTape/signature(_:_:)``.
+            var signature: UInt64 = 0
         }
 
         let steps: UnsafeMutablePointer<Step>
         let count: Int
-        let names: [String]
 
         init(_ components: [Component]) {
             count = components.count
             steps = .allocate(capacity: max(count, 1))
-            var names: [String] = []
             for (i, c) in components.enumerated() {
                 switch c {
                 case .member(let key):
@@ -48,14 +48,12 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
                     let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(utf8.count, 1))
                     storage.initialize(from: utf8, count: utf8.count)
                     steps[i] = Step(key: UnsafePointer(storage), count: utf8.count, index: 0,
-                                    ascii: utf8.allSatisfy { $0 < 0x80 })
-                    names.append(key)
+                                    ascii: utf8.allSatisfy { $0 < 0x80 },
+                                    signature: JSONTape.signature(UnsafePointer(storage), utf8.count))
                 case .index(let n):
                     steps[i] = Step(key: nil, count: 0, index: n, ascii: true)
-                    names.append("")
                 }
             }
-            self.names = names
         }
 
         deinit {
@@ -106,14 +104,27 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// missing).
     @inline(__always)
     func resolve(in tape: JSONTape.Document) -> Int? {
-        let steps = self.steps
+        Self.resolve(raw, in: tape)
+    }
+
+    /// The steps of a path as plain memory (no reference counting on the hot path), valid while the path is.
+    struct Raw {
+        let steps: UnsafePointer<Steps.Step>
+        let count: Int
+    }
+
+    var raw: Raw { Raw(steps: UnsafePointer(steps.steps), count: steps.count) }
+
+    @inline(__always)
+    static func resolve(_ path: Raw, in tape: JSONTape.Document) -> Int? {
         var current = tape.root
-        for c in 0..<steps.count {
-            let step = steps.steps[c]
+        for c in 0..<path.count {
+            let step = path.steps[c]
             if let key = step.key {
+                let name = UnsafeBufferPointer(start: key, count: step.count)
                 let found = tape.member(
-                    of: current, key: UnsafeBufferPointer(start: key, count: step.count), keyIsASCII: step.ascii,
-                    keyString: steps.names[c])
+                    of: current, key: name, signature: step.signature, keyIsASCII: step.ascii,
+                    keyString: String(decoding: name, as: UTF8.self))
                 guard let found else { return nil }
                 current = found
             } else {

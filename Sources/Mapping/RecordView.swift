@@ -7,6 +7,8 @@ protocol RecordView {
     func value(at path: FieldPath) -> JSONValue?
     /// Whether ``value(at:)`` would answer non-nil.
     func has(_ path: FieldPath) -> Bool
+    /// The value of the first of `rule`'s paths that has one.
+    func firstValue(of rule: FieldRule) -> JSONValue?
 }
 
 extension JSONValue: RecordView {
@@ -15,6 +17,15 @@ extension JSONValue: RecordView {
 
     @inline(__always)
     func has(_ path: FieldPath) -> Bool { path.resolve(in: self) != nil }
+
+    @inline(__always)
+    func firstValue(of rule: FieldRule) -> JSONValue? {
+        guard case .paths(let paths) = rule.source else { return nil }
+        for p in paths {
+            if let v = p.resolve(in: self) { return v }
+        }
+        return nil
+    }
 }
 
 /// A scanned line: the tape is valid while the line's bytes are.
@@ -29,4 +40,14 @@ struct TapeRecord: RecordView {
 
     @inline(__always)
     func has(_ path: FieldPath) -> Bool { path.resolve(in: tape) != nil }
+
+    @inline(__always)
+    func firstValue(of rule: FieldRule) -> JSONValue? {
+        let paths = rule.rawPaths
+        guard let base = paths.base else { return nil }
+        for i in 0..<paths.count {
+            if let node = FieldPath.resolve(base[i], in: tape) { return tape.value(node) }
+        }
+        return nil
+    }
 }
