@@ -188,19 +188,39 @@ extension RequestBody {
             w.member("trackingId", key.destination, &comma)
             w.member("userId", key.userId, &comma)
             w.member("sessionId", key.sessionId ?? "", &comma)
-            w.list("eventList", records) { if case .event(_, _, _, let e) = $0 { e } else { nil } }
+            w.list("eventList", records) { r, w in
+                guard case .event(_, _, _, let e) = r else { return false }
+                e.write(to: &w)
+                return true
+            }
         case .putItems:
             w.member("datasetArn", key.destination, &comma)
-            w.list("items", records) { if case .item(_, let i) = $0 { i } else { nil } }
+            w.list("items", records) { r, w in
+                guard case .item(_, let i) = r else { return false }
+                i.write(to: &w)
+                return true
+            }
         case .putUsers:
             w.member("datasetArn", key.destination, &comma)
-            w.list("users", records) { if case .user(_, let u) = $0 { u } else { nil } }
+            w.list("users", records) { r, w in
+                guard case .user(_, let u) = r else { return false }
+                u.write(to: &w)
+                return true
+            }
         case .putActions:
             w.member("datasetArn", key.destination, &comma)
-            w.list("actions", records) { if case .action(_, let a) = $0 { a } else { nil } }
+            w.list("actions", records) { r, w in
+                guard case .action(_, let a) = r else { return false }
+                a.write(to: &w)
+                return true
+            }
         case .putActionInteractions:
             w.member("trackingId", key.destination, &comma)
-            w.list("actionInteractions", records) { if case .actionInteraction(_, let a) = $0 { a } else { nil } }
+            w.list("actionInteractions", records) { r, w in
+                guard case .actionInteraction(_, let a) = r else { return false }
+                a.write(to: &w)
+                return true
+            }
         }
         w.raw(UInt8(ascii: "}"))
         return w.bytes
@@ -208,17 +228,23 @@ extension RequestBody {
 }
 
 extension JSONWriter {
-    /// `,"key":[...]` with the records `extract` picks, written as ``records(_:_:)`` writes a request's list.
+    /// `,"key":[...]` with the records `write` accepts (it writes one and answers true, or writes nothing and
+    /// answers false), as ``records(_:_:)`` writes a request's list.
     @inline(__always)
-    fileprivate mutating func list<T: WireEncodable>(_ key: StaticString, _ records: [Record], _ extract: (Record) -> T?) {
+    fileprivate mutating func list(
+        _ key: StaticString, _ records: [Record], _ write: (Record, inout JSONWriter) -> Bool
+    ) {
         self.key(key, comma: true)
         raw(UInt8(ascii: "["))
         var first = true
         for r in records {
-            guard let v = extract(r) else { continue }
+            let mark = bytes.count
             if !first { raw(UInt8(ascii: ",")) }
-            first = false
-            v.write(to: &self)
+            if write(r, &self) {
+                first = false
+            } else {
+                bytes.removeSubrange(mark...)
+            }
         }
         raw(UInt8(ascii: "]"))
     }
