@@ -82,6 +82,9 @@ public final class JSONTape {
     private var members: UnsafeMutablePointer<Member>
     private var memberCapacity: Int
 
+    /// Buffers larger than this (in entries, about 24 bytes each) are released before the next scan.
+    static let keptCapacity = 4096
+
     public init(capacity: Int = 64) {
         self.capacity = max(capacity, 8)
         nodes = .allocate(capacity: self.capacity)
@@ -99,6 +102,17 @@ public final class JSONTape {
     public func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.defaultMaxDepth) -> Document? {
         guard let start = bytes.baseAddress, bytes.count > 0, bytes.count < Int(Int32.max) else { return nil }
         let p = start.assumingMemoryBound(to: UInt8.self)
+        // A huge document grew the buffers: give the memory back rather than keep it for good.
+        if capacity > Self.keptCapacity {
+            nodes.deallocate()
+            capacity = 256
+            nodes = .allocate(capacity: capacity)
+        }
+        if memberCapacity > Self.keptCapacity {
+            members.deallocate()
+            memberCapacity = 256
+            members = .allocate(capacity: memberCapacity)
+        }
         var s = Scanner(
             nodes: nodes, capacity: capacity, members: members, memberCapacity: memberCapacity, p: p, n: bytes.count,
             maxDepth: maxDepth)

@@ -97,6 +97,12 @@ import Testing
         }
     }
 
+    @Test func bigDocumentsThenSmallOnes() {
+        let tape = JSONTape()
+        let big = "[" + (0..<5_000).map { #"{"k\#($0 % 7)":\#($0)}"# }.joined(separator: ",") + "]"
+        for text in [big, #"{"a":[1,{"b":2}]}"#, big, "[]", #"{"x":"y"}"#] { Self.check(Array(text.utf8), tape) }
+    }
+
     /// Random mutations of valid documents: the verdicts and the values found must match the parser's.
     @Test(arguments: [1, 2, 3] as [UInt64])
     func agreesOnMutatedDocuments(seed: UInt64) {
