@@ -59,10 +59,6 @@ public struct JSONParser {
     private let maxDepth: Int
     private var index = 0
     private var scratch: [UInt8] = []
-    /// Members and elements of the containers being parsed, innermost last: each container is then made with one
-    /// exact-size allocation instead of growing its own array.
-    private var memberStack: [JSONObject.Member] = []
-    private var elementStack: [JSONValue] = []
 
     private init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
@@ -119,8 +115,9 @@ public struct JSONParser {
             index += 1
             return .object(JSONObject([]))
         }
-        if memberStack.capacity == 0 { memberStack.reserveCapacity(32) }
-        let base = memberStack.count
+        // Log records are objects of a dozen members with small objects inside: one allocation for most.
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(depth == 1 ? 16 : 4)
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
@@ -133,15 +130,13 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            memberStack.append(JSONObject.Member(key: key, value: value))
+            members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                let members = Array(memberStack[base...])
-                memberStack.removeSubrange(base...)
                 return .object(JSONObject(members))
             default: throw error("expected ',' or '}' in an object")
             }
@@ -156,20 +151,17 @@ public struct JSONParser {
             index += 1
             return .array([])
         }
-        if elementStack.capacity == 0 { elementStack.reserveCapacity(16) }
-        let base = elementStack.count
+        var elements: [JSONValue] = []
+        elements.reserveCapacity(4)
         while true {
             skipWhitespace()
-            let element = try parseValue(depth: depth)
-            elementStack.append(element)
+            elements.append(try parseValue(depth: depth))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an array") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "]"):
                 index += 1
-                let elements = Array(elementStack[base...])
-                elementStack.removeSubrange(base...)
                 return .array(elements)
             default: throw error("expected ',' or ']' in an array")
             }

@@ -85,19 +85,52 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// The value at this path, or `nil` when any step is missing, null, or of the wrong kind.
     @inline(__always)
     func resolve(in root: JSONValue) -> JSONValue? {
+        Self.resolve(raw, in: root)
+    }
+
+    /// ``resolve(in:)`` over the path's raw steps.
+    @inline(__always)
+    static func resolve(_ path: Raw, in root: JSONValue) -> JSONValue? {
         var current = root
-        for component in components {
-            switch component {
-            case .member(let key):
-                guard case .object(let object) = current, let next = object[key] else { return nil }
+        for c in 0..<path.count {
+            let step = path.steps[c]
+            if step.key != nil {
+                guard case .object(let object) = current, let next = member(object, step) else { return nil }
                 current = next
-            case .index(let i):
-                guard case .array(let array) = current, i < array.count else { return nil }
-                current = array[i]
+            } else {
+                guard case .array(let array) = current, step.index < array.count else { return nil }
+                current = array[step.index]
             }
         }
         if case .null = current { return nil }
         return current
+    }
+
+    /// `object[name]`: the last member whose name equals the step's as a `String`, skipping most unequal names
+    /// without a full comparison: when both names start (or end) with ASCII bytes that differ, they cannot be
+    /// canonically equivalent, since an ASCII character neither decomposes nor reorders.
+    @inline(__always)
+    static func member(_ object: JSONObject, _ step: Steps.Step) -> JSONValue? {
+        let members = object.members
+        guard let name = step.key, step.count > 0 else { return object[""] }
+        let first = name[0], last = name[step.count - 1]
+        var key: String?
+        var i = members.count - 1
+        while i >= 0 {
+            let candidate = members[i].key.utf8
+            if let f = candidate.first, f < 0x80, first < 0x80, f != first {
+                i -= 1
+                continue
+            }
+            if let l = candidate.last, l < 0x80, last < 0x80, l != last {
+                i -= 1
+                continue
+            }
+            if key == nil { key = String(decoding: UnsafeBufferPointer(start: name, count: step.count), as: UTF8.self) }
+            if members[i].key == key! { return members[i].value }
+            i -= 1
+        }
+        return nil
     }
 
     /// The node at this path in a scanned line, or `nil` as ``resolve(in:)`` would answer (null counts as

@@ -20,9 +20,10 @@ extension JSONValue: RecordView {
 
     @inline(__always)
     func firstValue(of rule: FieldRule) -> JSONValue? {
-        guard case .paths(let paths) = rule.source else { return nil }
-        for p in paths {
-            if let v = p.resolve(in: self) { return v }
+        let paths = rule.rawPaths
+        guard let base = paths.base else { return nil }
+        for i in 0..<paths.count {
+            if let v = FieldPath.resolve(base[i], in: self) { return v }
         }
         return nil
     }

@@ -76,6 +76,32 @@ import Testing
         #expect(counts.records >= 2 && counts.failures >= 5)
     }
 
+    /// Path lookups on parsed values answer as `JSONObject`'s subscript (String equality, last duplicate wins),
+    /// and lookups on a tape answer the same.
+    @Test func memberLookupsMatchTheSubscript() throws {
+        let names = ["K", "\u{212A}", "kéy", "ke\u{301}y", "", " ", "a", "ab", "ba", "ts", "tsNs", "long name, longer than 7",
+                     "long name, longer than 8", "é", "e\u{301}", ";", "\u{37E}", "\"q\"", "x\ny"]
+        let tape = JSONTape()
+        for i in 0..<names.count {
+            for j in 0..<names.count {
+                let doc = JSONValue.object(JSONObject([
+                    .init(key: names[i], value: .number(JSONNumber(i))), .init(key: names[j], value: .number(JSONNumber(j))),
+                    .init(key: "other", value: .null),
+                ]))
+                let text = Array(doc.serialized.utf8)
+                for name in names {
+                    let path = try FieldPath.parse(JSONValue.string(name).serialized.isEmpty ? "" : "[\(JSONValue.string(name).serialized)]").get()
+                    let expected = doc.objectValue![name]
+                    #expect(path.resolve(in: doc) == expected, "\(name) in \(doc.serialized)")
+                    text.withUnsafeBytes { raw in
+                        let d = tape.scan(raw)!
+                        #expect(TapeRecord(tape: d).value(at: path) == expected, "\(name) in tape of \(doc.serialized)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The bundled examples through the bundled config: every line of every source.
     @Test func bundledExamplesMapTheSameWay() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
