@@ -110,12 +110,14 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1  // {
-        var members: [JSONObject.Member] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(JSONObject(members))
+            return .object(JSONObject([]))
         }
+        // Log records are objects of a dozen members with small objects inside: one allocation for most.
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(depth == 1 ? 16 : 4)
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
@@ -133,7 +135,9 @@ public struct JSONParser {
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .object(JSONObject(members))
+            case UInt8(ascii: "}"):
+                index += 1
+                return .object(JSONObject(members))
             default: throw error("expected ',' or '}' in an object")
             }
         }
@@ -142,12 +146,13 @@ public struct JSONParser {
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1  // [
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(elements)
+            return .array([])
         }
+        var elements: [JSONValue] = []
+        elements.reserveCapacity(4)
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))
@@ -155,7 +160,9 @@ public struct JSONParser {
             guard index < bytes.count else { throw error("unexpected end of input inside an array") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                index += 1
+                return .array(elements)
             default: throw error("expected ',' or ']' in an array")
             }
         }
@@ -198,15 +205,32 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes. Control characters are rejected; UTF-8 is validated when the String is made.
+        var ascii = true
         while index < bytes.count {
+            // Eight plain ASCII bytes at a time (no quote, backslash or control character).
+            while index + 8 <= bytes.count {
+                let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let q = w ^ (ones &* 0x22)
+                let b = w ^ (ones &* 0x5C)
+                let t = (((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w) & 0x8080_8080_8080_8080
+                if t != 0 {
+                    // The lowest flagged byte is the first one to look at (borrows only run upwards).
+                    index += t.trailingZeroBitCount >> 3
+                    break
+                }
+                index += 8
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try makeString(slice, at: start)
+                return try makeString(slice, at: start, ascii: ascii)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string", at: start - 1) }
@@ -234,13 +258,10 @@ public struct JSONParser {
         throw error("unterminated string", at: start - 1)
     }
 
-    private func makeString(_ slice: UnsafeRawBufferPointer, at start: Int) throws(JSONParseError) -> String {
+    private func makeString(_ slice: UnsafeRawBufferPointer, at start: Int, ascii: Bool) throws(JSONParseError)
+        -> String
+    {
         // ASCII is by far the common case and needs no validation.
-        var ascii = true
-        for byte in slice where byte >= 0x80 {
-            ascii = false
-            break
-        }
         if ascii { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else {
             throw error("invalid UTF-8 in a string", at: start)

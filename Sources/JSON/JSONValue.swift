@@ -82,7 +82,50 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value as a `Double` (always succeeds for literals the parser accepted).
-    public var double: Double { Double(literal) ?? .nan }
+    public var double: Double {
+        if let d = Self.fastDouble(literal) { return d }
+        return Double(literal) ?? .nan
+    }
+
+    private static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ]
+
+    /// `Double(literal)` for the common short decimals (`2.92`, `-17`, `1705322096`): at most 15 digits and no
+    /// exponent, so the digits and the power of ten are exact doubles and one division rounds correctly, exactly
+    /// as the full conversion does. `nil` for anything else.
+    @inline(__always)
+    static func fastDouble(_ literal: String) -> Double? {
+        var literal = literal
+        return literal.withUTF8 { b -> Double? in
+            let n = b.count
+            guard n > 0, n <= 17 else { return nil }
+            var i = 0
+            let negative = b[0] == UInt8(ascii: "-")
+            if negative { i = 1 }
+            var mantissa: UInt64 = 0
+            var digits = 0
+            var fraction = -1
+            while i < n {
+                let c = b[i]
+                let d = c &- UInt8(ascii: "0")
+                if d < 10 {
+                    mantissa = mantissa &* 10 &+ UInt64(d)
+                    digits += 1
+                    if fraction >= 0 { fraction += 1 }
+                } else if c == UInt8(ascii: "."), fraction < 0 {
+                    fraction = 0
+                } else {
+                    return nil
+                }
+                i += 1
+            }
+            guard digits > 0, digits <= 15, fraction != 0 else { return nil }
+            var v = Double(mantissa)
+            if fraction > 0 { v /= exactPowersOfTen[fraction] }
+            return negative ? -v : v
+        }
+    }
 
     /// True when the literal has no fraction and no exponent.
     public var isInteger: Bool {

@@ -85,16 +85,34 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        let n = utf8.count
         bytes.append(UInt8(ascii: "\""))
+        guard let p = utf8.baseAddress else {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         var runStart = 0
         var i = 0
-        while i < utf8.count {
-            let byte = utf8[i]
+        while i < n {
+            // Eight bytes at a time while none needs escaping (quote, backslash, control character).
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let q = w ^ (ones &* 0x22)
+                let b = w ^ (ones &* 0x5C)
+                let t = (((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- ones &* 0x20) & ~w)) & 0x8080_8080_8080_8080
+                if t != 0 {
+                    // The lowest flagged byte is the first that needs escaping (borrows only run upwards).
+                    i += t.trailingZeroBitCount >> 3
+                    break
+                }
+                i += 8
+            }
+            guard i < n else { break }
+            let byte = p[i]
             if byte == 0x22 || byte == 0x5C || byte < 0x20 {
-                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: i - runStart)) }
                 bytes.append(UInt8(ascii: "\\"))
                 switch byte {
                 case 0x22: bytes.append(0x22)
@@ -105,16 +123,23 @@ public struct JSONWriter: Sendable {
                 case 0x08: bytes.append(UInt8(ascii: "b"))
                 case 0x0C: bytes.append(UInt8(ascii: "f"))
                 default:
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    bytes.append(Self.hex[Int(byte >> 4)])
-                    bytes.append(Self.hex[Int(byte & 0xF)])
+                    bytes.append(UInt8(ascii: "u"))
+                    bytes.append(UInt8(ascii: "0"))
+                    bytes.append(UInt8(ascii: "0"))
+                    bytes.append(Self.hexDigit(byte >> 4))
+                    bytes.append(Self.hexDigit(byte & 0xF))
                 }
                 runStart = i + 1
             }
             i += 1
         }
-        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
+        if runStart < n { bytes.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: n - runStart)) }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ v: UInt8) -> UInt8 {
+        v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10
     }
 }
 

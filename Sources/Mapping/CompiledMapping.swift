@@ -36,7 +36,7 @@ struct CompiledMapping: Sendable {
     var sessionizes: Bool { session != nil || (self[.sessionId]?.sessionFallback ?? false) }
 
     @inline(__always)
-    func applies(to record: JSONValue, source: String) -> Bool {
+    func applies<R: RecordView>(to record: R, source: String) -> Bool {
         if let sources, !sources.contains(source) { return false }
         return when.evaluate(record)
     }

@@ -12,19 +12,19 @@ indirect enum Condition: Sendable {
     case all([Condition])
     case any([Condition])
 
-    func evaluate(_ record: JSONValue) -> Bool {
+    func evaluate<R: RecordView>(_ record: R) -> Bool {
         switch self {
         case .always: return true
         case .equals(let path, let expected):
-            guard let v = path.resolve(in: record) else { return expected.isNull }
+            guard let v = record.value(at: path) else { return expected.isNull }
             return Self.same(v, expected)
         case .oneOf(let path, let choices):
-            guard let v = path.resolve(in: record) else { return choices.contains(where: \.isNull) }
+            guard let v = record.value(at: path) else { return choices.contains(where: \.isNull) }
             return choices.contains { Self.same(v, $0) }
         case .exists(let path, let wanted):
-            return (path.resolve(in: record) != nil) == wanted
+            return record.has(path) == wanted
         case .matches(let path, let regex):
-            guard let v = path.resolve(in: record), let text = Transform.scalarText(v) else { return false }
+            guard let v = record.value(at: path), let text = Transform.scalarText(v) else { return false }
             return regex.matches(text)
         case .not(let c): return !c.evaluate(record)
         case .all(let cs):

@@ -13,6 +13,63 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     let components: [Component]
     /// The path as written in the configuration, for messages.
     public let description: String
+    /// The components in a form walked without reference counting, for lookups on a ``JSONTape``.
+    let steps: Steps
+
+    init(components: [Component], description: String) {
+        self.components = components
+        self.description = description
+        steps = Steps(components)
+    }
+
+    /// Member names as UTF-8 in memory owned by the path (immutable once built, hence `Sendable`).
+    final class Steps: @unchecked Sendable {
+        struct Step {
+            /// The member name's UTF-8; `nil` for an index.
+            var key: UnsafePointer<UInt8>?
+            var count: Int
+            var index: Int
+            /// Byte comparison equals `String` comparison only when both names are ASCII.
+            var ascii: Bool
+            /// The name's ``JSONTape/signature(_:_:)``.
+            var signature: UInt64 = 0
+        }
+
+        let steps: UnsafeMutablePointer<Step>
+        let count: Int
+
+        init(_ components: [Component]) {
+            count = components.count
+            steps = .allocate(capacity: max(count, 1))
+            for (i, c) in components.enumerated() {
+                switch c {
+                case .member(let key):
+                    let utf8 = Array(key.utf8)
+                    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(utf8.count, 1))
+                    storage.initialize(from: utf8, count: utf8.count)
+                    steps[i] = Step(key: UnsafePointer(storage), count: utf8.count, index: 0,
+                                    ascii: utf8.allSatisfy { $0 < 0x80 },
+                                    signature: JSONTape.signature(UnsafePointer(storage), utf8.count))
+                case .index(let n):
+                    steps[i] = Step(key: nil, count: 0, index: n, ascii: true)
+                }
+            }
+        }
+
+        deinit {
+            for i in 0..<count { if let key = steps[i].key { UnsafeMutablePointer(mutating: key).deallocate() } }
+            steps.deallocate()
+        }
+    }
+
+    public static func == (a: FieldPath, b: FieldPath) -> Bool {
+        a.components == b.components && a.description == b.description
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(components)
+        hasher.combine(description)
+    }
 
     /// Parses `text`; returns a message saying what is wrong when it is not a valid path.
     public static func parse(_ text: String) -> Result<FieldPath, PathError> {
@@ -28,18 +85,87 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// The value at this path, or `nil` when any step is missing, null, or of the wrong kind.
     @inline(__always)
     func resolve(in root: JSONValue) -> JSONValue? {
+        Self.resolve(raw, in: root)
+    }
+
+    /// ``resolve(in:)`` over the path's raw steps.
+    @inline(__always)
+    static func resolve(_ path: Raw, in root: JSONValue) -> JSONValue? {
         var current = root
-        for component in components {
-            switch component {
-            case .member(let key):
-                guard case .object(let object) = current, let next = object[key] else { return nil }
+        for c in 0..<path.count {
+            let step = path.steps[c]
+            if step.key != nil {
+                guard case .object(let object) = current, let next = member(object, step) else { return nil }
                 current = next
-            case .index(let i):
-                guard case .array(let array) = current, i < array.count else { return nil }
-                current = array[i]
+            } else {
+                guard case .array(let array) = current, step.index < array.count else { return nil }
+                current = array[step.index]
             }
         }
         if case .null = current { return nil }
+        return current
+    }
+
+    /// `object[name]`: the last member whose name equals the step's as a `String`, skipping most unequal names
+    /// without a full comparison: when both names start (or end) with ASCII bytes that differ, they cannot be
+    /// canonically equivalent, since an ASCII character neither decomposes nor reorders.
+    @inline(__always)
+    static func member(_ object: JSONObject, _ step: Steps.Step) -> JSONValue? {
+        let members = object.members
+        guard let name = step.key, step.count > 0 else { return object[""] }
+        let first = name[0], last = name[step.count - 1]
+        var key: String?
+        var i = members.count - 1
+        while i >= 0 {
+            let candidate = members[i].key.utf8
+            if let f = candidate.first, f < 0x80, first < 0x80, f != first {
+                i -= 1
+                continue
+            }
+            if let l = candidate.last, l < 0x80, last < 0x80, l != last {
+                i -= 1
+                continue
+            }
+            if key == nil { key = String(decoding: UnsafeBufferPointer(start: name, count: step.count), as: UTF8.self) }
+            if members[i].key == key! { return members[i].value }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// The node at this path in a scanned line, or `nil` as ``resolve(in:)`` would answer (null counts as
+    /// missing).
+    @inline(__always)
+    func resolve(in tape: JSONTape.Document) -> Int? {
+        Self.resolve(raw, in: tape)
+    }
+
+    /// The steps of a path as plain memory (no reference counting on the hot path), valid while the path is.
+    struct Raw {
+        let steps: UnsafePointer<Steps.Step>
+        let count: Int
+    }
+
+    var raw: Raw { Raw(steps: UnsafePointer(steps.steps), count: steps.count) }
+
+    @inline(__always)
+    static func resolve(_ path: Raw, in tape: JSONTape.Document) -> Int? {
+        var current = tape.root
+        for c in 0..<path.count {
+            let step = path.steps[c]
+            if let key = step.key {
+                let name = UnsafeBufferPointer(start: key, count: step.count)
+                let found = tape.member(
+                    of: current, key: name, signature: step.signature, keyIsASCII: step.ascii,
+                    keyString: String(decoding: name, as: UTF8.self))
+                guard let found else { return nil }
+                current = found
+            } else {
+                guard let next = tape.element(of: current, at: step.index) else { return nil }
+                current = next
+            }
+        }
+        if tape.kind(current) == JSONTape.Kind.null { return nil }
         return current
     }
 

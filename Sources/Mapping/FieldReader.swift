@@ -3,9 +3,9 @@ import PersonalizeModel
 
 /// Reads the output fields of one mapping from one record, converting each value to the type the wire wants and
 /// turning every problem into a ``MappingFailure`` that names the field, the path and what was found.
-struct FieldReader {
+struct FieldReader<R: RecordView> {
     let plan: Mapper.Plan
-    let record: JSONValue
+    let record: R
 
     @inline(__always)
     var mapping: CompiledMapping { _read { yield plan.m } }

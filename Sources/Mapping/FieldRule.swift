@@ -5,6 +5,13 @@ import JSON
 /// A final class rather than a struct: the hot path reads rules constantly, and passing a reference costs one
 /// retain where copying this struct would retain each of its arrays.
 final class FieldRule: Sendable {
+    /// The `paths` alternatives as plain memory, for walking a ``JSONTape`` without reference counting. The
+    /// steps belong to the paths in ``source``; immutable once built.
+    struct RawPaths: @unchecked Sendable {
+        let base: UnsafeMutablePointer<FieldPath.Raw>?
+        let count: Int
+    }
+
     enum Source: Sendable {
         /// Alternatives tried in order; the first present wins.
         case paths([FieldPath])
@@ -20,6 +27,7 @@ final class FieldRule: Sendable {
     let time: TimeFormat
     /// For `sessionId`: sessionize when the record carries no session id.
     let sessionFallback: Bool
+    let rawPaths: RawPaths
 
     init(
         source: Source, defaultValue: JSONValue? = nil, transforms: [Transform] = [], time: TimeFormat = .default,
@@ -30,19 +38,22 @@ final class FieldRule: Sendable {
         self.transforms = transforms
         self.time = time
         self.sessionFallback = sessionFallback
+        if case .paths(let paths) = source, !paths.isEmpty {
+            let base = UnsafeMutablePointer<FieldPath.Raw>.allocate(capacity: paths.count)
+            base.initialize(from: paths.map(\.raw), count: paths.count)
+            rawPaths = RawPaths(base: base, count: paths.count)
+        } else {
+            rawPaths = RawPaths(base: nil, count: 0)
+        }
     }
 
+    deinit { rawPaths.base?.deallocate() }
+
     /// The value for this field, `nil` when the record has none (after transforms and the default).
-    func resolve(in record: JSONValue) -> Result<JSONValue?, ValueProblem> {
+    func resolve<R: RecordView>(in record: R) -> Result<JSONValue?, ValueProblem> {
         var found: JSONValue?
         switch source {
-        case .paths(let paths):
-            for p in paths {
-                if let v = p.resolve(in: record) {
-                    found = v
-                    break
-                }
-            }
+        case .paths: found = record.firstValue(of: self)
         case .constant(let v): found = v
         case .template(let t):
             switch t.render(record) {
@@ -77,9 +88,9 @@ final class FieldRule: Sendable {
     }
 
     /// The path that produced a value, for messages about the value.
-    func sourcePath(in record: JSONValue) -> String {
+    func sourcePath<R: RecordView>(in record: R) -> String {
         if case .paths(let ps) = source {
-            return ps.first(where: { $0.resolve(in: record) != nil })?.description ?? ps[0].description
+            return ps.first(where: { record.has($0) })?.description ?? ps[0].description
         }
         if case .template(let t) = source { return "template \"\(t.text)\"" }
         return "the constant"
@@ -97,13 +108,13 @@ struct Template: Sendable {
     let parts: [Part]
 
     /// The rendered text; `nil` when a referenced value is absent.
-    func render(_ record: JSONValue) -> Result<String?, ValueProblem> {
+    func render<R: RecordView>(_ record: R) -> Result<String?, ValueProblem> {
         var out = ""
         for part in parts {
             switch part {
             case .literal(let s): out += s
             case .path(let p):
-                guard let v = p.resolve(in: record) else { return .success(nil) }
+                guard let v = record.value(at: p) else { return .success(nil) }
                 guard let s = Transform.scalarText(v) else {
                     return .failure(ValueProblem("\(p) in the template is \(v.typeDescription), expected a string or number"))
                 }

@@ -14,7 +14,8 @@ struct StableHash {
     }
 
     mutating func add(_ s: String) {
-        for byte in s.utf8 { addByte(byte) }
+        var s = s
+        s.withUTF8 { for byte in $0 { addByte(byte) } }
         addByte(0xFF)  // separator: never in UTF-8, so ("ab","c") and ("a","bc") differ
     }
 

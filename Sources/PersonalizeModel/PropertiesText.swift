@@ -17,6 +17,11 @@ public enum PropertiesText {
     /// case-insensitively. Conservative: any backslash (an escape could spell a key) answers true. It lets the
     /// limit check skip parsing the properties string of nearly every record.
     static func mayContainKey(_ text: String, among keys: [[UInt8]]) -> Bool {
+        var firstLetters: UInt64 = 0
+        for key in keys {
+            guard let first = key.first, first >= 0x40 else { firstLetters = ~0; break }
+            firstLetters |= 1 << UInt64(first & 63)
+        }
         var text = text
         return text.withUTF8 { bytes in
             let n = bytes.count
@@ -24,7 +29,8 @@ public enum PropertiesText {
             while i < n {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\\") { return true }
-                if b == UInt8(ascii: "\"") {
+                // Skip quotes whose next byte cannot start any key (compared by its low six bits, case folded).
+                if b == UInt8(ascii: "\""), i + 1 < n, firstLetters & (1 << UInt64((bytes[i + 1] | 0x20) & 63)) != 0 {
                     for key in keys where i + key.count + 1 < n && bytes[i + key.count + 1] == UInt8(ascii: "\"") {
                         var match = true
                         for k in 0..<key.count where bytes[i + 1 + k] | 0x20 != key[k] {

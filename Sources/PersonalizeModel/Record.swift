@@ -124,25 +124,7 @@ public struct RequestBody: Sendable {
     /// Builds the request for `records`, which must all share `key` (the batcher guarantees it).
     public init(key: BatchKey, records: [Record]) {
         operation = key.operation
-        switch key.operation {
-        case .putEvents:
-            let events = records.compactMap { if case .event(_, _, _, let e) = $0 { e } else { nil } }
-            body = PutEventsRequest(
-                trackingId: key.destination, userId: key.userId, sessionId: key.sessionId ?? "", eventList: events
-            ).wireBody
-        case .putItems:
-            let items = records.compactMap { if case .item(_, let i) = $0 { i } else { nil } }
-            body = PutItemsRequest(datasetArn: key.destination, items: items).wireBody
-        case .putUsers:
-            let users = records.compactMap { if case .user(_, let u) = $0 { u } else { nil } }
-            body = PutUsersRequest(datasetArn: key.destination, users: users).wireBody
-        case .putActions:
-            let actions = records.compactMap { if case .action(_, let a) = $0 { a } else { nil } }
-            body = PutActionsRequest(datasetArn: key.destination, actions: actions).wireBody
-        case .putActionInteractions:
-            let list = records.compactMap { if case .actionInteraction(_, let a) = $0 { a } else { nil } }
-            body = PutActionInteractionsRequest(trackingId: key.destination, actionInteractions: list).wireBody
-        }
+        body = Self.encode(key, records)
     }
 }
 

@@ -21,7 +21,11 @@ var start = 0
 for (i, b) in bytes.enumerated() where b == 0x0A { lines.append(start..<i); start = i + 1 }
 print("lines: \(lines.count)")
 
+// PARSE_MAP_ONLY=substring runs only the timings whose name contains it (for profiling one of them).
+let only = ProcessInfo.processInfo.environment["PARSE_MAP_ONLY"]
+
 func time(_ name: String, _ body: () -> Int) {
+    if let only, !name.contains(only) { return }
     var best = Double.infinity
     var n = 0
     for _ in 0..<repeats {
@@ -47,6 +51,37 @@ bytes.withUnsafeBytes { raw in
             let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
             for result in mapper.apply(v, context: ctx) { if case .record = result { n += 1 } }
         }
+        return n
+    }
+    time("parse+map (apply(line:))") {
+        var n = 0
+        for r in lines {
+            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
+            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
+            for result in results { if case .record = result { n += 1 } }
+        }
+        return n
+    }
+    time("parse+map+encode(10) line") {
+        var n = 0
+        var key: BatchKey?
+        var batch: [Record] = []
+        var encoded = 0
+        for r in lines {
+            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
+            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
+            for result in results {
+                guard case .record(_, let record) = result else { continue }
+                n += 1
+                if record.batchKey != key || batch.count == 10 {
+                    if let key, !batch.isEmpty { encoded &+= RequestBody(key: key, records: batch).body.count }
+                    batch.removeAll(keepingCapacity: true)
+                    key = record.batchKey
+                }
+                batch.append(record)
+            }
+        }
+        if let key, !batch.isEmpty { encoded &+= RequestBody(key: key, records: batch).body.count }
         return n
     }
     time("parse+map+encode(10)") {

@@ -1,0 +1,66 @@
+import Foundation
+import JSON
+import PersonalizeModel
+import Testing
+
+/// `RequestBody` writes its records straight into the body: the bytes must equal the request struct's `wireBody`.
+@Suite struct RequestBodyTests {
+    static let events = [
+        Event(eventId: "e1", eventType: "click", eventValue: 2.5, itemId: "i\"1", properties: #"{"a":"é\n"}"#,
+              sentAt: Timestamp(epochMilliseconds: 1_705_322_096_999), recommendationId: "r", impression: ["a", "b"],
+              metricAttribution: MetricAttribution(eventAttributionSource: "src")),
+        Event(eventType: "view", sentAt: Timestamp(epochSeconds: 1)),
+    ]
+
+    @Test func bodiesEqualTheRequestStructs() {
+        for userId in ["user\u{7}-1", nil] as [String?] {
+            let key = BatchKey(operation: .putEvents, destination: "T", userId: userId, sessionId: "s")
+            let records = Self.events.map { Record.event(trackingId: "T", userId: userId, sessionId: "s", $0) }
+            #expect(RequestBody(key: key, records: records).body
+                == PutEventsRequest(trackingId: "T", userId: userId, sessionId: "s", eventList: Self.events).wireBody)
+        }
+        let arn = "arn:aws:personalize:us-east-1:1:dataset/d/X"
+        let items = [Item(itemId: "i1", properties: #"{"p":1}"#), Item(itemId: "i\\2")]
+        #expect(RequestBody(key: BatchKey(operation: .putItems, destination: arn), records: items.map { .item(datasetArn: arn, $0) }).body
+            == PutItemsRequest(datasetArn: arn, items: items).wireBody)
+        let users = [User(userId: "u1", properties: #"{"p":"x"}"#), User(userId: "u2")]
+        #expect(RequestBody(key: BatchKey(operation: .putUsers, destination: arn), records: users.map { .user(datasetArn: arn, $0) }).body
+            == PutUsersRequest(datasetArn: arn, users: users).wireBody)
+        let actions = [Action(actionId: "a1"), Action(actionId: "a2", properties: "{}")]
+        #expect(RequestBody(key: BatchKey(operation: .putActions, destination: arn), records: actions.map { .action(datasetArn: arn, $0) }).body
+            == PutActionsRequest(datasetArn: arn, actions: actions).wireBody)
+        let interactions = [
+            ActionInteraction(actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5), eventType: "Taken",
+                              eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"),
+            ActionInteraction(actionId: "b", sessionId: "s", timestamp: Timestamp(epochSeconds: 6), eventType: "Viewed"),
+        ]
+        #expect(RequestBody(key: BatchKey(operation: .putActionInteractions, destination: "T"),
+                            records: interactions.map { .actionInteraction(trackingId: "T", $0) }).body
+            == PutActionInteractionsRequest(trackingId: "T", actionInteractions: interactions).wireBody)
+    }
+
+    @Test func escapingMatchesAByteAtATimeReference() {
+        let samples = ["", "plain ascii longer than eight bytes", "quote\" backslash\\ nl\n cr\r tab\t bell\u{07} nul\u{0} é 😀",
+                       String(repeating: "\u{1F}a\"", count: 9), "12345678\"12345678\\", "é", "\u{7F}\u{80}"]
+        for s in samples {
+            var reference: [UInt8] = [0x22]
+            for b in s.utf8 {
+                switch b {
+                case 0x22: reference += [0x5C, 0x22]
+                case 0x5C: reference += [0x5C, 0x5C]
+                case 0x0A: reference += Array(#"\n"#.utf8)
+                case 0x0D: reference += Array(#"\r"#.utf8)
+                case 0x09: reference += Array(#"\t"#.utf8)
+                case 0x08: reference += Array(#"\b"#.utf8)
+                case 0x0C: reference += Array(#"\f"#.utf8)
+                case 0..<0x20: reference += Array(String(format: "\\u%04x", b).utf8)
+                default: reference.append(b)
+                }
+            }
+            reference.append(0x22)
+            var w = JSONWriter()
+            w.string(s)
+            #expect(w.bytes == reference, "\(s)")
+        }
+    }
+}
