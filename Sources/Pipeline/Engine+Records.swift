@@ -17,9 +17,12 @@ extension Engine {
                 openLine(stream, end: end, records: 0)
                 return
             }
-            let value: JSONValue
+            let context = RecordContext(
+                sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
+            let results: [MappingResult]
             do {
-                value = try JSONParser.parse(bytes)
+                // Validates the whole line, then makes values only for the fields the mappings read.
+                results = try mapper.apply(line: bytes, context: context)
             } catch {
                 let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
                 deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
@@ -27,9 +30,6 @@ extension Engine {
                 openLine(stream, end: end, records: 0)
                 return
             }
-            let context = RecordContext(
-                sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
-            let results = mapper.apply(value, context: context)
             if results.isEmpty {
                 if config.unmatched == .deadLetter {
                     deadLetter(.unmatched, "no mapping matched this record", stream, offset: offset, mapping: nil, line: Array(bytes))
