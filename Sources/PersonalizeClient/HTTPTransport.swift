@@ -7,23 +7,28 @@ import Foundation
 /// One HTTP exchange, without any AWS knowledge: the seam tests and benchmarks replace.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts
-    /// Starts a request without a task and reports its answer through `completion` (called once, on any thread).
-    /// `prepare` makes the request on the transport's own thread (so that encoding and signing leave the caller's
-    /// thread free). Returns false, calling neither, when this transport cannot (callers then use `send`).
+    /// Starts `request` without a task and reports its answer through `completion` (called once, on any thread).
+    /// With `hold`, the request waits for ``flush()``, so that a series of starts costs one wake-up of the
+    /// transport's thread. Returns false, without calling `completion`, when this transport cannot (callers then
+    /// use `send`).
     func start(
-        timeout: Duration, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool
+    /// Lets the requests started with `hold` go.
+    func flush()
     func shutdown() async throws
 }
 
 extension HTTPTransport {
     public func start(
-        timeout: Duration, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
         false
     }
+
+    public func flush() {}
 }
 
 public struct HTTPRequestParts: Sendable {

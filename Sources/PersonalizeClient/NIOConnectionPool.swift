@@ -34,7 +34,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     /// Requests submitted from other threads, picked up by one hop onto the loop however many arrive meanwhile.
     private struct Inbox {
-        var makers: [@Sendable () -> Exchange] = []
+        var exchanges: [Exchange] = []
         var scheduled = false
     }
     private let inbox = Mutex(Inbox())
@@ -48,24 +48,31 @@ final class ConnectionPool: @unchecked Sendable {
 
     // MARK: Requests
 
-    /// From any thread: `make` runs on the loop and its exchange is enqueued. Submissions that arrive while the
-    /// loop has not yet picked up earlier ones ride along with them (one wake-up for many requests).
-    func submit(_ make: @escaping @Sendable () -> Exchange) {
+    /// From any thread: `exchange` is enqueued on the loop. Submissions that arrive while the loop has not yet
+    /// picked up earlier ones ride along with them; without `wake`, they wait for ``wake()`` (one wake-up of the
+    /// loop for a series of requests).
+    func submit(_ exchange: Exchange, wake: Bool) {
+        inbox.withLock { $0.exchanges.append(exchange) }
+        if wake { self.wake() }
+    }
+
+    /// Has the loop pick up what was submitted, unless it is already about to.
+    func wake() {
         let schedule = inbox.withLock { box -> Bool in
-            box.makers.append(make)
-            defer { box.scheduled = true }
-            return !box.scheduled
+            guard !box.exchanges.isEmpty, !box.scheduled else { return false }
+            box.scheduled = true
+            return true
         }
         if schedule { loop.execute { self.drainInbox() } }
     }
 
     private func drainInbox() {
-        let makers = inbox.withLock { box -> [@Sendable () -> Exchange] in
+        let exchanges = inbox.withLock { box -> [Exchange] in
             box.scheduled = false
-            defer { box.makers.removeAll(keepingCapacity: true) }
-            return box.makers
+            defer { box.exchanges.removeAll(keepingCapacity: true) }
+            return box.exchanges
         }
-        for make in makers { enqueue(make()) }
+        for exchange in exchanges { enqueue(exchange) }
     }
 
     func enqueue(_ exchange: Exchange) {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -115,9 +116,10 @@ public final class NIOHTTPTransport: HTTPTransport {
         }
     }
 
-    /// Without a task: `prepare` and `completion` run on the transport's event loop. Always returns true.
+    /// Without a task: the request is encoded on the calling thread (one buffer, head and body) and `completion`
+    /// runs on the transport's event loop. Always returns true.
     public func start(
-        timeout: Duration, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
         if isShutDown.load(ordering: .relaxed) {
@@ -126,15 +128,16 @@ public final class NIOHTTPTransport: HTTPTransport {
         }
         let pool =
             pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
-        let hostHeader = self.hostHeader
-        pool.submit {
-            let request = prepare()
-            return Exchange(
-                request: Self.encode(request, hostHeader: hostHeader),
-                method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
-                deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
-        }
+        let exchange = Exchange(
+            request: Self.encode(request, hostHeader: hostHeader),
+            method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
+            deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
+        pool.submit(exchange, wake: !hold)
         return true
+    }
+
+    public func flush() {
+        for pool in pools { pool.wake() }
     }
 
     /// Fails every queued and in-flight request, closes every connection and stops the event loops.

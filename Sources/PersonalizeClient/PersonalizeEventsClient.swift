@@ -104,32 +104,29 @@ public final class PersonalizeEventsClient: Sendable {
     /// is free now, the credentials are cached and fresh, and the transport reports answers through a callback.
     /// Returns false, doing nothing, otherwise (use ``send(_:destination:after:)``).
     ///
-    /// `makeBody` (the request's encoding) and signing run on the transport's thread, and so does `completion`.
-    /// Unless the attempt was accepted, hand it to ``send(_:destination:after:)``, which classifies the answer and
-    /// retries as usual.
+    /// Signing happens on the calling thread; `completion` runs on the transport's. With `hold`, the request goes
+    /// at the next ``flushStarted()``. Unless the attempt was accepted, hand it to ``send(_:destination:after:)``,
+    /// which classifies the answer and retries as usual.
     public func startFirstAttempt(
-        _ operation: PersonalizeModel.Operation, destination: String = "",
-        makeBody: @escaping @Sendable () -> RequestBody, completion: @escaping @Sendable (Attempt) -> Void
+        _ request: RequestBody, destination: String = "", hold: Bool = false,
+        completion: @escaping @Sendable (Attempt) -> Void
     ) -> Bool {
         guard let creds = credentials.cachedIfFresh() else { return false }
-        guard let permit = rateLimiter.tryAcquireNow(operation, destination: destination) else { return false }
+        guard let permit = rateLimiter.tryAcquireNow(request.operation, destination: destination) else { return false }
         let started = ContinuousClock.now
-        let made = PreparedBody()
-        let accepted = transport.start(timeout: configuration.requestTimeout) {
-            let body = makeBody()
-            made.body = body
-            return self.signedRequest(body, credentials: creds)
-        } completion: { answer in
+        let accepted = transport.start(
+            signedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold
+        ) { answer in
             if case .success(let response) = answer, (200..<300).contains(response.status) { self.health.succeeded() }
-            completion(Attempt(request: made.body ?? makeBody(), answer: answer, permit: permit, started: started))
+            completion(Attempt(request: request, answer: answer, permit: permit, started: started))
         }
-        if !accepted { rateLimiter.refund(permit, operation: operation, destination: destination) }
+        if !accepted { rateLimiter.refund(permit, operation: request.operation, destination: destination) }
         return accepted
     }
 
-    /// The body made on the transport's thread, kept for the completion (both run there, one after the other).
-    private final class PreparedBody: @unchecked Sendable {
-        var body: RequestBody?
+    /// Lets the first attempts started with `hold` go.
+    public func flushStarted() {
+        transport.flush()
     }
 
     /// Sends `request` to `destination` (its tracking id or dataset ARN: the key of the rate limit; requests with
@@ -293,3 +290,4 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+

@@ -45,9 +45,14 @@ public protocol BatchSender: Sendable {
     func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void)
     /// Attempt-level health of delivery, when the sender tracks it (retries in progress count as failing).
     var deliveryHealth: DeliveryHealth? { get }
+    /// Lets the batches started since the last call go (a sender may hold them to send a series with one wake-up
+    /// of its transport). The engine calls it after each series of ``start(_:tasks:completion:)``.
+    func flush()
 }
 
 extension BatchSender {
+    public func flush() {}
+
     public var deliveryHealth: DeliveryHealth? { nil }
 
     public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
@@ -113,6 +118,10 @@ public struct ClientBatchSender: BatchSender {
 
     public var deliveryHealth: DeliveryHealth? { client.health }
 
+    public func flush() {
+        client.flushStarted()
+    }
+
     public func send(_ batch: Batch) async -> BatchResult {
         var result = BatchResult(fates: Array(repeating: .unresolved, count: batch.records.count))
         await deliver(batch.key, batch.records, range: 0..<batch.records.count, into: &result)
@@ -125,9 +134,8 @@ public struct ClientBatchSender: BatchSender {
     public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
         let key = batch.key
         let records = batch.records
-        let started = client.startFirstAttempt(
-            key.operation, destination: key.destination, makeBody: { RequestBody(key: key, records: records.map(\.record)) }
-        ) { attempt in
+        let body = RequestBody(key: key, records: records.map(\.record))
+        let started = client.startFirstAttempt(body, destination: key.destination, hold: true) { attempt in
             if attempt.isAccepted {
                 var result = BatchResult(fates: Array(repeating: .acknowledged, count: records.count), requests: 1)
                 result.accepted = 1

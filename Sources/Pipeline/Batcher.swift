@@ -8,10 +8,12 @@ public struct Batcher: Sendable {
     public let maxWaitMillis: Int64
     public let maxPerCall: Int
 
-    private var open: [BatchKey: (records: [PendingRecord], since: Int64)] = [:]
+    private var open: [BatchKey: (records: [PendingRecord], since: Int64, seq: Int64)] = [:]
     /// Open batches in creation order (entries whose batch has since been sent are skipped lazily), so that finding
     /// the oldest or the due ones never sorts the whole table.
-    private var openOrder: [(key: BatchKey, since: Int64)] = []
+    private var openOrder: [(key: BatchKey, since: Int64, seq: Int64)] = []
+    /// Records added so far: a batch's `seq` is the count when it opened (unique, and an age in records).
+    private var added: Int64 = 0
     private var openOrderHead = 0
     /// Batches ready to send, oldest first.
     public private(set) var ready: [Batch] = []
@@ -30,6 +32,7 @@ public struct Batcher: Sendable {
     public mutating func add(_ record: PendingRecord, now: Int64) {
         let key = record.record.batchKey
         count += 1
+        added += 1
         if var entry = open.removeValue(forKey: key) {
             entry.records.append(record)
             if entry.records.count >= maxPerCall {
@@ -43,8 +46,8 @@ public struct Batcher: Sendable {
             var records: [PendingRecord] = []
             records.reserveCapacity(maxPerCall)
             records.append(record)
-            open[key] = (records, now)
-            openOrder.append((key, now))
+            open[key] = (records, now, added)
+            openOrder.append((key, now, added))
         }
     }
 
@@ -52,27 +55,36 @@ public struct Batcher: Sendable {
     /// Returns the earliest time an open batch will be due, if any remain.
     @discardableResult
     public mutating func flushDue(now: Int64, all: Bool = false) -> Int64? {
-        while let (key, since) = oldestOpen() {
+        while let (key, since, _) = oldestOpen() {
             if !all && now - since < maxWaitMillis { return since + maxWaitMillis }
             sendOldest(key)
         }
         return nil
     }
 
+    /// Sends the open batches that opened more than `records` records ago. A batch that will never fill (a session
+    /// that ended with three events) holds its file's checkpoint back, and the lines read after it count against
+    /// the pending bound: in a catch-up run, where batches have no time limit, this keeps that window short.
+    public mutating func flushOpened(moreThan records: Int) {
+        while let (key, _, seq) = oldestOpen(), added - seq > Int64(records) {
+            sendOldest(key)
+        }
+    }
+
     /// Sends the oldest open batches early, to make room when the pending-record bound is reached.
     public mutating func flushOldest(_ n: Int) {
         var sent = 0
-        while sent < n, let (key, _) = oldestOpen() {
+        while sent < n, let (key, _, _) = oldestOpen() {
             sendOldest(key)
             sent += 1
         }
     }
 
     /// The oldest batch still open, skipping order entries of batches that filled up and left.
-    private mutating func oldestOpen() -> (BatchKey, Int64)? {
+    private mutating func oldestOpen() -> (BatchKey, Int64, Int64)? {
         while openOrderHead < openOrder.count {
             let entry = openOrder[openOrderHead]
-            if let batch = open[entry.key], batch.since == entry.since { return (entry.key, entry.since) }
+            if let batch = open[entry.key], batch.seq == entry.seq { return (entry.key, entry.since, entry.seq) }
             openOrderHead += 1
         }
         openOrder.removeAll(keepingCapacity: true)

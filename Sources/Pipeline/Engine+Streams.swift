@@ -182,7 +182,7 @@ extension Engine {
         var progressed = false
         var visited = 0
         let count = order.count
-        while remaining > 0, visited < count, unresolvedRecords < config.batching.maxPendingRecords {
+        while remaining > 0, visited < count, unresolvedRecords < config.batching.maxPendingRecords, !readyQueueFull {
             let index = options.once ? visited : (cursor + visited) % count
             visited += 1
             guard let stream = streams[order[index]], stream.hasInput, !stream.exhausted else { continue }

@@ -203,19 +203,25 @@ public final class Engine {
             }
             var progressed = false
             var backlogged = isBacklogged()
-            if !stopping && stateFailure == nil && !backlogged {
-                progressed = readSome(budget: 1 << 20)
+            if !stopping && stateFailure == nil && !backlogged && !readyQueueFull {
+                progressed = readSome(budget: 64 << 10)
                 backlogged = isBacklogged()
             }
             if let due = nextDue, t >= due { nextDue = batcher.flushDue(now: t) }
+            if options.once { batcher.flushOpened(moreThan: config.batching.maxPendingRecords / 4) }
             let inputDone = stopping || (options.once && allInputConsumed())
             if inputDone || backlogged {
                 if batcher.readyCount == 0 && inFlight < options.maxConcurrentRequests {
                     if inputDone { batcher.flushDue(now: t, all: true) } else { batcher.flushOldest(options.maxConcurrentRequests) }
                 }
             }
+            var launched = false
             while inFlight < options.maxConcurrentRequests, let batch = batcher.takeReady() {
                 launch(batch)
+                launched = true
+            }
+            if launched {
+                sender.flush()
                 progressed = true
             }
             if nextDue == nil, batcher.openBatchCount > 0 { nextDue = t + batcher.maxWaitMillis }
@@ -244,6 +250,11 @@ public final class Engine {
             }
         }
     }
+
+    /// Batches ready but not yet sent, beyond which reading waits for the sender (a short queue keeps the lines
+    /// between a file's checkpoint and its read position few, and memory low; the sender is never starved because
+    /// each completion lets another batch go and the reader refills the queue in small steps).
+    var readyQueueFull: Bool { batcher.readyCount >= max(8, 2 * options.maxConcurrentRequests) }
 
     /// Reading pauses when too many records are unresolved (memory), or when the resolved lines waiting behind an
     /// unresolved one are too many: those would be sent again after a crash, so their number is bounded too.
@@ -313,3 +324,4 @@ public struct EngineControl: Sendable {
 private struct UncheckedEngine: @unchecked Sendable {
     let engine: Engine
 }
+
