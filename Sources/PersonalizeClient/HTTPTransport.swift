@@ -7,12 +7,12 @@ import Foundation
 /// One HTTP exchange, without any AWS knowledge: the seam tests and benchmarks replace.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts
-    /// Starts `request` without a task and reports its answer through `completion` (called once, on any thread).
-    /// With `hold`, the request waits for ``flush()``, so that a series of starts costs one wake-up of the
-    /// transport's thread. Returns false, without calling `completion`, when this transport cannot (callers then
-    /// use `send`).
+    /// Starts a request without a task and reports its answer through `completion` (called once, on any thread).
+    /// `prepare` makes the request (on the calling thread or the transport's, as the transport sees fit). With `hold`, the request waits for ``flush()``, so that a series of starts costs one wake-up of
+    /// the transport's thread. Returns false, calling neither closure, when this transport cannot (callers then use
+    /// `send`).
     func start(
-        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
+        timeout: Duration, hold: Bool, prepare: @escaping @Sendable () -> HTTPRequestParts,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool
     /// Lets the requests started with `hold` go.
@@ -22,7 +22,7 @@ public protocol HTTPTransport: Sendable {
 
 extension HTTPTransport {
     public func start(
-        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
+        timeout: Duration, hold: Bool, prepare: @escaping @Sendable () -> HTTPRequestParts,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
         false

@@ -69,7 +69,18 @@ public final class PersonalizeEventsClient: Sendable {
         self.signer = SigV4Signer(service: "personalize", region: configuration.region)
         self.logger = logger
         self.rateLimiter = RateLimiter(limits: configuration.rateLimits)
+        let endpoint = configuration.endpoint
+        self.hostHeader = endpoint.hostHeader
+        var targets: [PersonalizeModel.Operation: (path: String, url: String)] = [:]
+        for operation in PersonalizeModel.Operation.allCases {
+            targets[operation] = (endpoint.basePath + operation.path, endpoint.url(path: operation.path))
+        }
+        self.targets = targets
     }
+
+    private let hostHeader: String
+    /// The path (signed) and URL of each operation, worked out once.
+    private let targets: [PersonalizeModel.Operation: (path: String, url: String)]
 
     /// The rate in force now for `operation` to `destination` (requests per second; `nil` = unlimited).
     public func currentRate(for operation: PersonalizeModel.Operation, destination: String = "") -> Double? {
@@ -104,7 +115,7 @@ public final class PersonalizeEventsClient: Sendable {
     /// is free now, the credentials are cached and fresh, and the transport reports answers through a callback.
     /// Returns false, doing nothing, otherwise (use ``send(_:destination:after:)``).
     ///
-    /// Signing happens on the calling thread; `completion` runs on the transport's. With `hold`, the request goes
+    /// `completion` runs on the transport's thread. With `hold`, the request goes
     /// at the next ``flushStarted()``. Unless the attempt was accepted, hand it to ``send(_:destination:after:)``,
     /// which classifies the answer and retries as usual.
     public func startFirstAttempt(
@@ -114,9 +125,9 @@ public final class PersonalizeEventsClient: Sendable {
         guard let creds = credentials.cachedIfFresh() else { return false }
         guard let permit = rateLimiter.tryAcquireNow(request.operation, destination: destination) else { return false }
         let started = ContinuousClock.now
-        let accepted = transport.start(
-            signedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold
-        ) { answer in
+        let accepted = transport.start(timeout: configuration.requestTimeout, hold: hold) {
+            self.signedRequest(request, credentials: creds)
+        } completion: { answer in
             if case .success(let response) = answer, (200..<300).contains(response.status) { self.health.succeeded() }
             completion(Attempt(request: request, answer: answer, permit: permit, started: started))
         }
@@ -233,20 +244,20 @@ public final class PersonalizeEventsClient: Sendable {
     }
 
     private func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials) -> HTTPRequestParts {
-        let endpoint = configuration.endpoint
-        let path = endpoint.basePath + request.operation.path
+        let target = targets[request.operation]!
         let headers: [(name: String, value: String)] = [
-            ("host", endpoint.hostHeader),
+            ("host", hostHeader),
             ("content-type", "application/json"),
         ]
         let signed = signer.sign(
-            method: "POST", path: path, query: "", headers: headers, body: request.body, credentials: creds, date: Date())
+            method: "POST", path: target.path, query: "", headers: headers, body: request.body, credentials: creds,
+            date: Date())
         var all = headers
+        all.reserveCapacity(7)
         all.append(contentsOf: signed)
         all.append(("user-agent", configuration.userAgent))
         all.append(("content-length", String(request.body.count)))
-        return HTTPRequestParts(
-            method: "POST", url: endpoint.url(path: request.operation.path), headers: all, body: request.body)
+        return HTTPRequestParts(method: "POST", url: target.url, headers: all, body: request.body)
     }
 
     static func retryAfter(_ headers: [(String, String)]) -> Double? {

@@ -33,12 +33,12 @@ public struct Batcher: Sendable {
         let key = record.record.batchKey
         count += 1
         added += 1
-        if var entry = open.removeValue(forKey: key) {
-            entry.records.append(record)
-            if entry.records.count >= maxPerCall {
-                ready.append(Batch(key: key, records: entry.records))
-            } else {
-                open[key] = entry
+        if let index = open.index(forKey: key) {
+            // In place: one hash lookup, no copy of the batch's records.
+            open.values[index].records.append(record)
+            if open.values[index].records.count >= maxPerCall {
+                let entry = open.remove(at: index)
+                ready.append(Batch(key: key, records: entry.value.records))
             }
         } else if maxPerCall == 1 {
             ready.append(Batch(key: key, records: [record]))

@@ -116,11 +116,7 @@ extension Engine {
         stats.requests += result.requests
         stats.retries += result.retries
         stats.throttles += result.throttles
-        let operation = batch.key.operation.rawValue
-        requestsByOutcome[operation, default: [:]]["accepted", default: 0] += result.accepted
-        requestsByOutcome[operation, default: [:]]["rejected", default: 0] += result.rejected
-        requestsByOutcome[operation, default: [:]]["throttled", default: 0] += result.throttles
-        requestsByOutcome[operation, default: [:]]["failed", default: 0] += max(0, result.retries - result.throttles)
+        outcomeCounts[batch.key.operation, default: OutcomeCounts()].add(result)
         batchSizes[min(batch.records.count, 10)] += 1
         let wall = Double(wallMillis()) / 1000
         if result.accepted > 0 {
@@ -249,5 +245,31 @@ extension Engine {
             m.stopping = m.stopping || stopping || self.stopping
             if let fatal { m.fatal = fatal }
         }
+    }
+}
+
+/// Requests of one operation by outcome (kept as plain counters: this is updated for every batch).
+struct OutcomeCounts {
+    var accepted = 0
+    var rejected = 0
+    var throttled = 0
+    var failed = 0
+
+    mutating func add(_ result: BatchResult) {
+        accepted += result.accepted
+        rejected += result.rejected
+        throttled += result.throttles
+        failed += max(0, result.retries - result.throttles)
+    }
+}
+
+extension Engine {
+    /// The counters as `/metrics` labels them: operation -> outcome -> requests.
+    var requestsByOutcome: [String: [String: Int]] {
+        var out: [String: [String: Int]] = [:]
+        for (operation, c) in outcomeCounts {
+            out[operation.rawValue] = ["accepted": c.accepted, "rejected": c.rejected, "throttled": c.throttled, "failed": c.failed]
+        }
+        return out
     }
 }

@@ -108,7 +108,7 @@ public final class Engine {
     var exhaustedCount = 0
     var currentFile: String?
     var lastPublish: Int64 = -1_000_000
-    var requestsByOutcome: [String: [String: Int]] = [:]
+    var outcomeCounts: [PersonalizeModel.Operation: OutcomeCounts] = [:]
     var batchSizes = [Int](repeating: 0, count: 11)
     var lastDeliveryTime: Double?
     var failingSince: Double?
