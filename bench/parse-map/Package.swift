@@ -2,13 +2,18 @@
 // Micro-benchmark of parse + map (+ request encoding) on one core, over this repository's sources (symlinked).
 import PackageDescription
 
+let settings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "bench-micro",
     platforms: [.macOS(.v15)],
     targets: [
-        .target(name: "JSON"),
-        .target(name: "PersonalizeModel", dependencies: ["JSON"]),
-        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"]),
+        // The same release settings as the agent's Package.swift.
+        .target(name: "JSON", swiftSettings: settings),
+        .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: settings),
+        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"], swiftSettings: settings),
         .executableTarget(name: "parse-map", dependencies: ["JSON", "PersonalizeModel", "Mapping"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
