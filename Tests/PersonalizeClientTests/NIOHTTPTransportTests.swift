@@ -168,6 +168,80 @@ import Testing
         try await standIn.shutdown()
     }
 
+    // MARK: First attempts without a task (the engine's path)
+
+    /// Collects the attempts reported through callbacks.
+    final class Attempts: Sendable {
+        let list = Mutex<[PersonalizeEventsClient.Attempt]>([])
+        func add(_ a: PersonalizeEventsClient.Attempt) { list.withLock { $0.append(a) } }
+        var count: Int { list.withLock { $0.count } }
+        func wait(for n: Int, within seconds: Double = 10) async -> Bool {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while count < n, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            return count >= n
+        }
+    }
+
+    @Test func heldFirstAttemptsGoAtFlushSignedAndAnswered() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        let transport = try Self.transport(standIn)
+        let client = Self.client(standIn, transport: transport)
+        let attempts = Attempts()
+        // No credentials cached yet: the caller must take the task path.
+        #expect(!client.startFirstAttempt(ClientTests.events(["x"]), hold: true) { attempts.add($0) })
+        _ = try await client.checkCredentials()
+        for i in 0..<5 {
+            #expect(client.startFirstAttempt(ClientTests.events(["h\(i)"]), hold: true) { attempts.add($0) })
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(standIn.stats.requests == 0, "held until flush")
+        client.flushStarted()
+        #expect(await attempts.wait(for: 5))
+        #expect(attempts.list.withLock { $0.allSatisfy(\.isAccepted) })
+        #expect(Set(standIn.acceptedRecords().map(\.id)) == ["h0", "h1", "h2", "h3", "h4"])
+        #expect(standIn.stats.signatureFailures == 0)
+        #expect(client.health.snapshot.lastSuccess != nil)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func aFailedFirstAttemptContinuesOnTheRetryPath() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(throttleNext: 1))
+        let client = Self.client(standIn, transport: try Self.transport(standIn))
+        _ = try await client.checkCredentials()
+        let attempts = Attempts()
+        #expect(client.startFirstAttempt(ClientTests.events(["r"])) { attempts.add($0) })
+        #expect(await attempts.wait(for: 1))
+        let first = try #require(attempts.list.withLock { $0.first })
+        #expect(!first.isAccepted, "the first answer was a throttle")
+        #expect(client.health.snapshot.failingSince == nil, "classified on the retry path, not before")
+        let result = await client.send(first.request, after: first)
+        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(result.attempts == 2)
+        #expect(result.throttles == 1)
+        #expect(standIn.acceptedRecords().map(\.id) == ["r"])
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    @Test func aStartedRequestTimesOutThroughTheSweep() async throws {
+        let standIn = try await PersonalizeStandIn.start()
+        standIn.setFaults(Faults(responseDelayMillis: 3000))
+        let client = Self.client(standIn, transport: try Self.transport(standIn), requestTimeout: .milliseconds(200))
+        _ = try await client.checkCredentials()
+        let attempts = Attempts()
+        let start = ContinuousClock.now
+        #expect(client.startFirstAttempt(ClientTests.events(["t"])) { attempts.add($0) })
+        #expect(await attempts.wait(for: 1, within: 5))
+        #expect(ContinuousClock.now - start < .milliseconds(1500))
+        let first = try #require(attempts.list.withLock { $0.first })
+        guard case .failure(let error) = first.answer else { Issue.record("expected a timeout"); return }
+        #expect((error as? NIOHTTPTransportError) == .timedOut)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
     // MARK: Timeouts, cancellation, shutdown, failures to connect
 
     @Test func requestTimeoutFailsQuickly() async throws {
