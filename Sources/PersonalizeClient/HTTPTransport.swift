@@ -17,6 +17,8 @@ public protocol HTTPTransport: Sendable {
     ) -> Bool
     /// Lets the requests started with `hold` go.
     func flush()
+    /// Whether ``start(timeout:hold:prepare:completion:)`` can start requests (callers skip the attempt otherwise).
+    var startsWithoutTask: Bool { get }
     func shutdown() async throws
 }
 
@@ -29,6 +31,8 @@ extension HTTPTransport {
     }
 
     public func flush() {}
+
+    public var startsWithoutTask: Bool { false }
 }
 
 public struct HTTPRequestParts: Sendable {

@@ -217,6 +217,11 @@ final class ConnectionPool: @unchecked Sendable {
     func shutdown() -> EventLoopFuture<Void> {
         loop.assertInEventLoop()
         isShutDown = true
+        let submitted = inbox.withLock { box -> [Exchange] in
+            defer { box.exchanges.removeAll() }
+            return box.exchanges
+        }
+        for exchange in submitted { exchange.fail(NIOHTTPTransportError.shutDown) }
         while let exchange = waiting.popFirst() { exchange.fail(NIOHTTPTransportError.shutDown) }
         idle.removeAll()
         let closes = open.values.map { channel in

@@ -136,6 +136,8 @@ public final class NIOHTTPTransport: HTTPTransport {
         return true
     }
 
+    public var startsWithoutTask: Bool { true }
+
     public func flush() {
         for pool in pools { pool.wake() }
     }

@@ -122,7 +122,7 @@ public final class PersonalizeEventsClient: Sendable {
         _ request: RequestBody, destination: String = "", hold: Bool = false,
         completion: @escaping @Sendable (Attempt) -> Void
     ) -> Bool {
-        guard let creds = credentials.cachedIfFresh() else { return false }
+        guard transport.startsWithoutTask, let creds = credentials.cachedIfFresh() else { return false }
         guard let permit = rateLimiter.tryAcquireNow(request.operation, destination: destination) else { return false }
         let started = ContinuousClock.now
         let accepted = transport.start(timeout: configuration.requestTimeout, hold: hold) {

@@ -218,6 +218,8 @@ public final class RateLimiter: Sendable {
     struct State {
         var keys: [Key: AdaptiveRate] = [:]
         var meters: [Key: Meter] = [:]
+        /// When each unlimited key was last released from a dynamic limit.
+        var released: [Key: Double] = [:]
         var global: AdaptiveRate?
     }
 
@@ -284,12 +286,13 @@ public final class RateLimiter: Sendable {
 
     private func grant(_ s: inout State, _ key: Key, rate: Double, now: Double, immediateOnly: Bool) -> Permit? {
         if rate == 0, s.keys[key] == nil {
-            // Unlimited and never throttled: only measured (in adaptive mode) and held to the global cap.
-            if limits.adaptive { s.meters[key, default: Meter(windowStart: now)].tick(now: now) }
-            guard let global = s.global else { return Permit(time: now, keyArrival: nil, globalArrival: nil) }
-            let time = max(now, global.earliest(now: now))
+            // Unlimited and never throttled: only measured (in adaptive mode) and held to the global cap. A request
+            // is measured once, when its permit is granted.
+            var time = now
+            if let global = s.global { time = max(now, global.earliest(now: now)) }
             if immediateOnly && time > now { return nil }
-            return Permit(time: time, keyArrival: nil, globalArrival: s.global!.commit(at: time, now: now))
+            if limits.adaptive { s.meters[key, default: Meter(windowStart: now)].tick(now: now) }
+            return Permit(time: time, keyArrival: nil, globalArrival: s.global?.commit(at: time, now: now))
         }
         var time = now
         if let limited = s.keys[key] { time = max(time, limited.earliest(now: now)) }
@@ -300,6 +303,7 @@ public final class RateLimiter: Sendable {
         if rate == 0, let limited = s.keys[key], limited.hasRecovered(at: now, for: Self.releaseAfterSeconds) {
             s.keys[key] = nil  // back to unlimited
             s.meters[key] = Meter(windowStart: now)
+            s.released[key] = now
         }
         return Permit(time: time, keyArrival: keyArrival, globalArrival: globalArrival)
     }
@@ -324,6 +328,8 @@ public final class RateLimiter: Sendable {
         state.withLock { s in
             if s.keys[key] == nil {
                 guard unlimited else { return }
+                // A throttle of a request sent before the key was released says nothing about the fresh meter.
+                if let released = s.released[key], permit.time < released { return }
                 let sent = max(1, s.meters[key]?.estimate(now: now) ?? 1)
                 // Recovery may take it up to twice what it was sending; if it stays there, it is released. The floor
                 // (a tenth of that, at least `dynamicFloor`) keeps a noisy quota from collapsing delivery.

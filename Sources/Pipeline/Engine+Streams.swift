@@ -211,6 +211,7 @@ extension Engine {
             } catch {
                 logger.error("cannot open file", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
                 stream.hasInput = false
+                giveUpInCatchUp(stream)
                 return
             }
         }
@@ -223,6 +224,7 @@ extension Engine {
         } catch {
             logger.error("read failed; will retry", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
             stream.hasInput = false
+            giveUpInCatchUp(stream)
             return
         }
         let consumed = Int(reader.bytesConsumed - consumedBefore)
@@ -306,7 +308,18 @@ extension Engine {
 
     /// In a catch-up run: every stream was read to its end.
     func allInputConsumed() -> Bool {
-        exhaustedCount == streams.count
+        lastScan >= 0 && exhaustedCount == streams.count
+    }
+
+    /// A catch-up run has nothing that would retry a file it could not read (no watcher, no growth to notice): it
+    /// stops reading that file, delivers the rest, and reports itself incomplete, so the next run tries again from
+    /// the same checkpoint.
+    func giveUpInCatchUp(_ stream: Stream) {
+        guard options.once else { return }
+        stream.reader = nil
+        stream.abandoned = true
+        markExhausted(stream)
+        stoppedEarly = true
     }
 
     func markExhausted(_ stream: Stream) {
@@ -352,7 +365,7 @@ extension Engine {
             retired.insert(id)
             let offset = stream.ledger.safeOffset
             // Only now, with every line resolved, may an archive be marked as done for good.
-            let finishedArchive = stream.compressed && stream.exhausted
+            let finishedArchive = stream.compressed && stream.exhausted && !stream.abandoned
             let size = FileStat.of(path: stream.path)?.size
             table.update(stream.entry) {
                 $0.offset = offset
@@ -363,8 +376,8 @@ extension Engine {
                 }
             }
             table.attached[stream.entry] = nil
-            if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode,
-                stream.compressed || options.once
+            if !stream.abandoned, let st = FileStat.of(path: stream.path), st.device == stream.device,
+                st.inode == stream.inode, stream.compressed || options.once
             {
                 settled[stream.path] = st
             }

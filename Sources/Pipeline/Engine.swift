@@ -191,6 +191,20 @@ public final class Engine {
                 return .fatal(fatal)
             }
             let t = now
+            if let deadline = shutdownDeadline, t >= deadline {
+                // Checked before anything is launched: a first attempt has no task to cancel, so nothing new may go
+                // once the deadline (or a second signal) is here. Answers already in are still taken.
+                for message in mailbox.drain() { handle(message, shutdownDeadline: &shutdownDeadline) }
+                if inFlight > 0 || batcher.count > 0 {
+                    logger.warning(
+                        "shutdown timeout reached; unanswered requests are re-sent next time",
+                        metadata: ["in_flight": "\(inFlight)"])
+                }
+                // Requests still out are not waited for: their records stay unresolved, their lines are read again.
+                tasks.cancelAll()
+                retireStreams()
+                return unresolvedRecords == 0 && !incomplete ? .completed : .interrupted
+            }
             if let limit = options.maxDurationSeconds, !stopping, Double(t) >= limit * 1000 {
                 stopping = true
                 stoppedEarly = options.once && !allInputConsumed()
@@ -229,13 +243,7 @@ public final class Engine {
             saveCheckpoints(force: false)
             publishMetrics(force: false)
             if inputDone && inFlight == 0 && batcher.count == 0 {
-                return unresolvedRecords == 0 && !stoppedEarly ? .completed : .interrupted
-            }
-            if let deadline = shutdownDeadline, t >= deadline {
-                logger.warning("shutdown timeout reached; unanswered requests are re-sent next time", metadata: ["in_flight": "\(inFlight)"])
-                // Requests still out are not waited for: their records stay unresolved, their lines are read again.
-                tasks.cancelAll()
-                return .interrupted
+                return unresolvedRecords == 0 && !incomplete ? .completed : .interrupted
             }
             if !progressed {
                 var wakeAt = t + Int64(options.once ? 1000 : config.follow.pollIntervalMillis)
@@ -250,6 +258,9 @@ public final class Engine {
             }
         }
     }
+
+    /// A catch-up run that stopped early, or could not read some of its files (they are tried again next run).
+    var incomplete: Bool { stoppedEarly || (options.once && !unreadable.isEmpty) }
 
     /// Batches ready but not yet sent, beyond which reading waits for the sender (a short queue keeps the lines
     /// between a file's checkpoint and its read position few, and memory low; the sender is never starved because

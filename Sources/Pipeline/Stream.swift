@@ -27,6 +27,8 @@ final class Stream {
     var ledger: LineLedger
     /// Nothing more will be read: the reader reached the end of a gzip stream, damage, or a drained rotated file.
     var exhausted = false
+    /// A catch-up run gave up on it (it could not be read): not finished, whatever else it looks like.
+    var abandoned = false
     /// The path no longer leads to this file (renamed away, deleted, truncated): read what is left, then retire.
     var detached = false
     /// Monotonic milliseconds of the last time the file gave new bytes.

@@ -81,4 +81,41 @@ import Glibc
         #expect(status == 0, "\(agent.log())")
         try await standIn.shutdown()
     }
+
+    @Test func catchUpWithAnUnreadableFileDeliversTheRestAndSaysItIsIncomplete() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let standIn = try await PersonalizeStandIn.start()
+        var readable = EventLines(prefix: "readable")
+        var locked = EventLines(prefix: "locked")
+        try dir.write("logs/a.log", readable.make(30))
+        let lockedPath = try dir.write("logs/b.log", locked.make(20))
+        #expect(chmod(lockedPath, 0) == 0)
+        _ = try Harness.config(dir: dir, endpoint: standIn.endpoint, paths: ["logs/*.log"], extra: Self.follow)
+        let prefix = try Self.withoutFileModeOverride()
+        try #require(!(try Self.canRead(lockedPath, prefix: prefix)), "the test could not make \(lockedPath) unreadable")
+
+        // The first run delivers what it can read, says which file it could not, and exits 4 (run again).
+        let first = try AgentProcess(
+            arguments: ["run", "--once", "--no-progress", "--config", dir.file("config.json")],
+            logPath: dir.file("first.log"), prefix: prefix)
+        defer { first.killIfRunning() }
+        let firstStatus = try await first.waitForExit(timeout: .seconds(60))
+        #expect(firstStatus == 4, "\(first.log())")
+        #expect(!first.logLines(containing: "cannot read file", "b.log").isEmpty, "\(first.log())")
+        #expect(Set(standIn.acceptedRecords().map(\.id)) == readable.ids)
+
+        // Readable now: the next run sends only what is left and exits 0.
+        #expect(chmod(lockedPath, 0o644) == 0)
+        let second = try AgentProcess(
+            arguments: ["run", "--once", "--no-progress", "--config", dir.file("config.json")],
+            logPath: dir.file("second.log"), prefix: prefix)
+        defer { second.killIfRunning() }
+        let secondStatus = try await second.waitForExit(timeout: .seconds(60))
+        #expect(secondStatus == 0, "\(second.log())")
+        let ids = standIn.acceptedRecords().map(\.id)
+        #expect(Set(ids) == readable.ids.union(locked.ids))
+        #expect(ids.count == Set(ids).count, "duplicates")
+        try await standIn.shutdown()
+    }
 }
