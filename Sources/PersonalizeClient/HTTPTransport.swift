@@ -7,24 +7,24 @@ import Foundation
 /// One HTTP exchange, without any AWS knowledge: the seam tests and benchmarks replace.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts
-    /// Starts a request without a task and reports its answer through `completion` (called once, on any thread).
-    /// `prepare` makes the request (on the calling thread or the transport's, as the transport sees fit). With `hold`, the request waits for ``flush()``, so that a series of starts costs one wake-up of
-    /// the transport's thread. Returns false, calling neither closure, when this transport cannot (callers then use
-    /// `send`).
+    /// Starts `request` without a task and reports its answer through `completion` (called once, on any thread).
+    /// With `hold`, the request waits for ``flush()``, so that a series of starts costs one wake-up of the
+    /// transport's thread. Returns false, without calling `completion`, when this transport cannot (callers then
+    /// use `send`; ``startsWithoutTask`` says so beforehand).
     func start(
-        timeout: Duration, hold: Bool, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool
     /// Lets the requests started with `hold` go.
     func flush()
-    /// Whether ``start(timeout:hold:prepare:completion:)`` can start requests (callers skip the attempt otherwise).
+    /// Whether ``start(_:timeout:hold:completion:)`` can start requests (callers skip preparing one otherwise).
     var startsWithoutTask: Bool { get }
     func shutdown() async throws
 }
 
 extension HTTPTransport {
     public func start(
-        timeout: Duration, hold: Bool, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
         false

@@ -25,8 +25,8 @@ final class ConnectionPool: @unchecked Sendable {
     private var connectionCount = 0
     private var idle: [HTTPConnectionHandler] = []
     private var waiting = CircularBuffer<Exchange>(initialCapacity: 64)
-    private var open: [ObjectIdentifier: any Channel] = [:]
-    private var connections: [ObjectIdentifier: HTTPConnectionHandler] = [:]
+    /// Connected channels and their handlers.
+    private var open: [ObjectIdentifier: (channel: any Channel, handler: HTTPConnectionHandler)] = [:]
     private var isShutDown = false
     /// Whether a timeout sweep is scheduled (one timer per pool, not one per request).
     private var sweepScheduled = false
@@ -67,12 +67,16 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     private func drainInbox() {
-        let exchanges = inbox.withLock { box -> [Exchange] in
+        for exchange in takeSubmitted() { enqueue(exchange) }
+    }
+
+    /// Everything submitted so far; the next submission schedules a new pick-up.
+    private func takeSubmitted() -> [Exchange] {
+        inbox.withLock { box in
             box.scheduled = false
             defer { box.exchanges.removeAll(keepingCapacity: true) }
             return box.exchanges
         }
-        for exchange in exchanges { enqueue(exchange) }
     }
 
     func enqueue(_ exchange: Exchange) {
@@ -114,7 +118,7 @@ final class ConnectionPool: @unchecked Sendable {
             if !first.isFinished { timedOut(first) }
         }
         var busy = !waiting.isEmpty
-        for connection in connections.values {
+        for connection in open.values.map(\.handler) {
             guard let exchange = connection.exchange else { continue }
             if exchange.deadline <= now { timedOut(exchange) } else { busy = true }
         }
@@ -148,7 +152,6 @@ final class ConnectionPool: @unchecked Sendable {
         loop.assertInEventLoop()
         connectionCount -= 1
         open[ObjectIdentifier(channel)] = nil
-        connections[ObjectIdentifier(channel)] = nil
         if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
         connectIfWaiting()
     }
@@ -196,8 +199,7 @@ final class ConnectionPool: @unchecked Sendable {
                         channel.close(promise: nil)
                         return
                     }
-                    self.open[ObjectIdentifier(channel)] = channel
-                    self.connections[ObjectIdentifier(channel)] = connection
+                    self.open[ObjectIdentifier(channel)] = (channel, connection)
                     self.release(connection)
                 case .failure(let error):
                     self.connectionCount -= 1
@@ -217,14 +219,10 @@ final class ConnectionPool: @unchecked Sendable {
     func shutdown() -> EventLoopFuture<Void> {
         loop.assertInEventLoop()
         isShutDown = true
-        let submitted = inbox.withLock { box -> [Exchange] in
-            defer { box.exchanges.removeAll() }
-            return box.exchanges
-        }
-        for exchange in submitted { exchange.fail(NIOHTTPTransportError.shutDown) }
+        for exchange in takeSubmitted() { exchange.fail(NIOHTTPTransportError.shutDown) }
         while let exchange = waiting.popFirst() { exchange.fail(NIOHTTPTransportError.shutDown) }
         idle.removeAll()
-        let closes = open.values.map { channel in
+        let closes = open.values.map(\.channel).map { channel in
             let promise = loop.makePromise(of: Void.self)
             channel.close(promise: promise)
             return promise.futureResult

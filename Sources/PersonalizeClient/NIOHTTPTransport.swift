@@ -116,11 +116,11 @@ public final class NIOHTTPTransport: HTTPTransport {
         }
     }
 
-    /// Without a task: `prepare` and the encoding (one buffer, head and body) run on the calling thread, and
-    /// `completion` on the transport's event loop. (Signing on the loop instead was measured slower: the loop's
-    /// thread is the one that must never fall behind.) Always returns true.
+    /// Without a task: the request is encoded (one buffer, head and body) on the calling thread, and `completion`
+    /// runs on the transport's event loop. (Encoding and signing on the loop instead was measured slower: the
+    /// loop's thread is the one that must never fall behind.) Always returns true.
     public func start(
-        timeout: Duration, hold: Bool, prepare: @escaping @Sendable () -> HTTPRequestParts,
+        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
         if isShutDown.load(ordering: .relaxed) {
@@ -130,7 +130,8 @@ public final class NIOHTTPTransport: HTTPTransport {
         let pool =
             pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
         let exchange = Exchange(
-            request: Self.encode(prepare(), hostHeader: hostHeader), method: Self.postHead,
+            request: Self.encode(request, hostHeader: hostHeader),
+            method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
             deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
         pool.submit(exchange, wake: !hold)
         return true

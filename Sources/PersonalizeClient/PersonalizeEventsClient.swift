@@ -96,7 +96,7 @@ public final class PersonalizeEventsClient: Sendable {
         try await credentials.current().accessKeyId
     }
 
-    /// What a first attempt made by ``startFirstAttempt(_:destination:completion:)`` yielded.
+    /// What a first attempt made by ``startFirstAttempt(_:destination:hold:completion:)`` yielded.
     public struct Attempt: Sendable {
         /// The request that was sent.
         public let request: RequestBody
@@ -125,11 +125,11 @@ public final class PersonalizeEventsClient: Sendable {
         guard transport.startsWithoutTask, let creds = credentials.cachedIfFresh() else { return false }
         guard let permit = rateLimiter.tryAcquireNow(request.operation, destination: destination) else { return false }
         let started = ContinuousClock.now
-        let accepted = transport.start(timeout: configuration.requestTimeout, hold: hold) {
-            self.signedRequest(request, credentials: creds)
-        } completion: { answer in
-            if case .success(let response) = answer, (200..<300).contains(response.status) { self.health.succeeded() }
-            completion(Attempt(request: request, answer: answer, permit: permit, started: started))
+        let signed = signedRequest(request, credentials: creds)
+        let accepted = transport.start(signed, timeout: configuration.requestTimeout, hold: hold) { answer in
+            let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
+            if attempt.isAccepted { self.health.succeeded() }
+            completion(attempt)
         }
         if !accepted { rateLimiter.refund(permit, operation: request.operation, destination: destination) }
         return accepted

@@ -89,9 +89,6 @@ public final class TaskSpawner: Sendable {
         }
     }
 
-    /// Tasks still running.
-    public var count: Int { state.withLock { $0.tasks.count } }
-
     public func cancelAll() {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
             s.cancelled = true
@@ -129,7 +126,7 @@ public struct ClientBatchSender: BatchSender {
     }
 
     /// The first attempt goes without a task when it can (see
-    /// ``PersonalizeEventsClient/startFirstAttempt(_:destination:completion:)``); an answer other than success
+    /// ``PersonalizeEventsClient/startFirstAttempt(_:destination:hold:completion:)``); an answer other than success
     /// continues in a task, through the same path as ``send(_:)``.
     public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
         let key = batch.key

@@ -10,8 +10,9 @@ import Tailing
 ///
 /// All of its decisions run on one thread of its own, in one loop, so none of its state needs a lock; requests are
 /// started through the ``BatchSender`` (most complete on the HTTP transport's event loop without any task; retries
-/// run in tasks) and report back through the mailbox. Memory is bounded by `maxPendingRecords`: when that many records are
-/// unresolved, reading pauses until answers come back (back-pressure; nothing is dropped).
+/// run in tasks) and report back through the mailbox. Memory is bounded: reading pauses while the sender has a short
+/// queue of ready batches, or `maxPendingRecords` records are unresolved, until answers come back (back-pressure;
+/// nothing is dropped).
 public final class Engine {
     public struct Options: Sendable {
         /// Catch-up: read everything there is, deliver it, save, and return.
@@ -160,7 +161,7 @@ public final class Engine {
     }
 
     /// ``run()`` on the calling thread (blocks it until the engine is done).
-    public func runHere() -> Outcome {
+    func runHere() -> Outcome {
         logger.info("starting", metadata: [
             "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
             "checkpoints": "\(table.entries.count)",
@@ -292,15 +293,13 @@ public final class Engine {
                 ])
                 shutdownDeadline = now + Int64(config.follow.shutdownTimeoutSeconds * 1000)
             }
-        case .cancel:
+        case .stopNow, .cancel:
             if !stopping { stoppedEarly = options.once && !allInputConsumed() }
             stopping = true
             shutdownDeadline = now
-        case .stopNow:
-            if !stopping { stoppedEarly = options.once && !allInputConsumed() }
-            stopping = true
-            shutdownDeadline = now
-            logger.warning("second signal: abandoning in-flight requests; they are re-sent next time")
+            if case .stopNow = message {
+                logger.warning("second signal: abandoning in-flight requests; they are re-sent next time")
+            }
         }
     }
 

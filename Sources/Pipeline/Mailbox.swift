@@ -51,12 +51,6 @@ final class Mailbox<Message: Sendable>: @unchecked Sendable {
         return taken
     }
 
-    var isEmpty: Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return items.isEmpty
-    }
-
     /// Blocks the calling thread until a message is posted or `milliseconds` have passed, whichever comes first.
     func wait(milliseconds: Int64) {
         guard milliseconds > 0 else { return }
