@@ -10,6 +10,10 @@ public struct MappingSet: Sendable {
     /// The mapping names, in evaluation (document) order.
     public var names: [String] { mappings.map(\.name) }
 
+    /// Whether some mapping derives session ids (sessionization): its results then depend on the order records are
+    /// mapped in, so records must be mapped one after the other.
+    public var sessionizes: Bool { mappings.contains { $0.sessionizes } }
+
     /// The Personalize record kind each mapping produces, by name (for `explain` and metrics).
     public var targets: [String: Target] {
         Dictionary(mappings.map { ($0.name, $0.target) }, uniquingKeysWith: { a, _ in a })

@@ -8,27 +8,28 @@ import Tailing
 
 extension Engine {
     /// Turns one framed line into records (or a dead letter), and registers it with the stream's ledger.
-    func handleLine(_ stream: Stream, _ event: LineEvent) {
+    ///
+    /// `premapped` is what mapping made of a `.line` already (``handleChunk(_:_:)``); without it, the line is mapped
+    /// here.
+    func handleLine(_ stream: Stream, _ event: LineEvent, premapped: Premapped? = nil) {
         switch event {
         case .line(let bytes, let offset, let end):
             stats.linesRead += 1
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            let mapped = premapped ?? Premapped.make(bytes, context: context(of: stream, offset: offset), mapper: mapper)
+            let results: [MappingResult]
+            switch mapped {
+            case .blank:
                 stats.emptyLines += 1
                 openLine(stream, end: end, records: 0)
                 return
-            }
-            let context = RecordContext(
-                sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
-            let results: [MappingResult]
-            do {
-                // Validates the whole line, then makes values only for the fields the mappings read.
-                results = try mapper.apply(line: bytes, context: context)
-            } catch {
+            case .invalid(let error):
                 let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
                 deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
                            offset: offset, mapping: nil, line: Array(bytes))
                 openLine(stream, end: end, records: 0)
                 return
+            case .mapped(let r):
+                results = r
             }
             if results.isEmpty {
                 if config.unmatched == .deadLetter {
@@ -82,6 +83,25 @@ extension Engine {
             logger.error("damaged gzip file; read what could be decoded", metadata: [
                 "file.path": "\(stream.path)", "file.compressed_offset": "\(compressedOffset)",
             ])
+        }
+    }
+
+    func context(of stream: Stream, offset: UInt64) -> RecordContext {
+        RecordContext(
+            sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
+    }
+
+    /// Handles the lines framed from one read, in order; a large chunk is mapped on two threads first (see
+    /// ``MappingWorker``). The lines' bytes are only valid during this call.
+    func handleChunk(_ stream: Stream, _ lines: [FramedLine]) {
+        guard !lines.isEmpty else { return }
+        guard let worker = mappingWorker, lines.count >= MappingWorker.minimumChunk else {
+            for line in lines { handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end)) }
+            return
+        }
+        let mapped = worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper)
+        for (line, result) in zip(lines, mapped) {
+            handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result)
         }
     }
 

@@ -220,7 +220,21 @@ extension Engine {
         let consumedBefore = reader.bytesConsumed
         let status: LogFileReader.Status
         do {
-            status = try reader.read(budget: min(budget, 256 * 1024)) { event in handleLine(stream, event) }
+            var chunk: [FramedLine] = []
+            chunk.reserveCapacity(1024)
+            status = try reader.read(budget: min(budget, 256 * 1024)) { event in
+                if case .line(let bytes, let offset, let end) = event {
+                    chunk.append(FramedLine(bytes: bytes, offset: offset, end: end))
+                } else {
+                    handleChunk(stream, chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                    handleLine(stream, event)
+                }
+            } chunkEnd: {
+                handleChunk(stream, chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+            precondition(chunk.isEmpty, "lines framed outside a chunk")
         } catch {
             logger.error("read failed; will retry", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
             stream.hasInput = false

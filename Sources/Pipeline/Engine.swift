@@ -26,6 +26,8 @@ public final class Engine {
         public var until: Timestamp?
         /// Stop reading after this many seconds, deliver what was read, save, and return (resumed next time).
         public var maxDurationSeconds: Double?
+        /// Map large chunks of lines on two threads (when no mapping sessionizes). Off on one-core machines.
+        public var parallelMapping: Bool = ProcessInfo.processInfo.activeProcessorCount > 1
         public init(
             once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32, since: Timestamp? = nil,
             until: Timestamp? = nil, maxDurationSeconds: Double? = nil
@@ -113,6 +115,8 @@ public final class Engine {
     var batchSizes = [Int](repeating: 0, count: 11)
     var lastDeliveryTime: Double?
     var failingSince: Double?
+    /// Maps half of each large chunk on a second thread (``Options/parallelMapping``, no mapping sessionizes).
+    let mappingWorker: MappingWorker?
 
     public init(
         config: AgentConfig, options: Options, sender: any BatchSender, store: (any CheckpointStore)?,
@@ -126,6 +130,9 @@ public final class Engine {
         self.deadLetters = deadLetters
         self.logger = logger
         self.mapper = Mapper(mappings: config.mappings)
+        self.mappingWorker =
+            options.parallelMapping && MappingWorker.canSplit(config.mappings)
+            ? MappingWorker(mappings: config.mappings) : nil
         self.epoch = clock.now
         self.batcher = Batcher(maxWaitMillis: options.once ? 1_000_000_000 : config.batching.maxWaitMillis)
         self.table = CheckpointTable(try store?.load() ?? [])
@@ -141,6 +148,10 @@ public final class Engine {
     public var control: EngineControl { EngineControl(mailbox: mailbox) }
 
     public var statistics: RunStats { stats }
+
+    /// Whether large chunks of lines are mapped on two threads (``Options/parallelMapping``, and no mapping
+    /// sessionizes).
+    public var mapsInParallel: Bool { mappingWorker != nil }
 
     /// Runs until the input is exhausted (`once`), or until ``requestStop()``. The work happens on a thread of the
     /// engine's own (reading, parsing and mapping are CPU work that must not hold a cooperative thread); cancelling
@@ -174,6 +185,7 @@ public final class Engine {
             }
         }
         let outcome = loop()
+        mappingWorker?.close()
         if outcome != .completed { tasks.cancelAll() }
         watcher?.stop()
         watcher = nil

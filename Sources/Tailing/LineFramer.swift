@@ -67,10 +67,15 @@ public struct LineFramer {
     }
 
     /// Emits every complete line now in the buffer. Returns the number of events emitted.
+    ///
+    /// The bytes of a `.line` event point into the framer's buffer and stay valid until `chunkEnd` is called (once,
+    /// after the last event of this call and before the buffer can change), so a caller may collect a chunk of lines
+    /// and work on them together there.
     @discardableResult
-    public mutating func frame(_ body: (LineEvent) -> Void) -> Int {
+    public mutating func frame(_ body: (LineEvent) -> Void, chunkEnd: () -> Void = {}) -> Int {
         var emitted = 0
         buffer.withUnsafeBytes { raw in
+            defer { chunkEnd() }
             guard let base = raw.baseAddress else { return }  // nil for an empty array that never had storage
             while head < raw.count {
                 let remaining = raw.count - head

@@ -80,7 +80,13 @@ public final class LogFileReader {
     }
 
     /// Reads up to about `budget` bytes of the file and emits the complete lines found.
-    public func read(budget: Int, _ body: (LineEvent) -> Void) throws(TailingError) -> Status {
+    ///
+    /// `chunkEnd` is called after each series of events framed from one read: the bytes of the series' `.line` events
+    /// stay valid until then (see ``LineFramer/frame(_:chunkEnd:)``). Events emitted outside a series (a damaged
+    /// gzip stream's `.corrupt`) come after a `chunkEnd`.
+    public func read(
+        budget: Int, _ body: (LineEvent) -> Void, chunkEnd: () -> Void = {}
+    ) throws(TailingError) -> Status {
         if done { return .finished }
         var spent = 0
         while spent < budget {
@@ -94,7 +100,7 @@ public final class LogFileReader {
                     return .truncated
                 }
                 if let inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
-                    framer.frame(body)
+                    framer.frame(body, chunkEnd: chunkEnd)
                     done = true
                     return .finished
                 }
@@ -106,7 +112,7 @@ public final class LogFileReader {
                 inflated.removeAll(keepingCapacity: true)
                 if let error = inflate(inflater, count: n) {
                     feedInflated()
-                    framer.frame(body)
+                    framer.frame(body, chunkEnd: chunkEnd)
                     fail(error, body)
                     return .finished
                 }
@@ -114,7 +120,7 @@ public final class LogFileReader {
             } else {
                 readBuffer.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             }
-            framer.frame(body)
+            framer.frame(body, chunkEnd: chunkEnd)
         }
         return .more
     }

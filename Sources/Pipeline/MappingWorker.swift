@@ -1,0 +1,165 @@
+import Foundation
+import JSON
+import Mapping
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What mapping made of one line, before the engine acts on it.
+enum Premapped {
+    /// Only whitespace.
+    case blank
+    /// The mappings' results (empty: no mapping matched).
+    case mapped([MappingResult])
+    /// Not JSON, or not UTF-8.
+    case invalid(JSONParseError)
+
+    /// Maps one line. Pure apart from `mapper`'s sessions and scratch space.
+    static func make(_ bytes: UnsafeRawBufferPointer, context: RecordContext, mapper: Mapper) -> Premapped {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
+        do {
+            // Validates the whole line, then makes values only for the fields the mappings read.
+            return .mapped(try mapper.apply(line: bytes, context: context))
+        } catch {
+            return .invalid(error)
+        }
+    }
+}
+
+/// A line framed by the reader and not yet handed to ``Engine/handleLine(_:_:premapped:)``: its bytes point into
+/// the reader's buffer, valid until the end of the chunk they came in.
+struct FramedLine {
+    var bytes: UnsafeRawBufferPointer
+    var offset: UInt64
+    var end: UInt64
+}
+
+/// Maps half of each large chunk of lines on a second thread while the engine maps the other half (fork and join
+/// inside one read, so the engine's order of events, ledgers and back-pressure are exactly as without it).
+///
+/// Parsing and mapping are the largest part of the engine's work in catch-up runs; this lets them use the second
+/// core. It is only used when no mapping sessionizes (sessions depend on the order records are seen in) and the
+/// machine has more than one core. The worker has a ``Mapper`` of its own (mappers keep scratch space); the mapping
+/// set itself is immutable and shared.
+final class MappingWorker: @unchecked Sendable {
+    /// Chunks smaller than this are mapped on the engine's thread alone: a hand-off costs a wake-up, and a follow
+    /// run's small appends gain nothing from it.
+    static let minimumChunk = 64
+
+    private let mapper: Mapper
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// The job in hand (set by the engine, cleared by the worker when done), guarded by `mutex`.
+    private var job: Job?
+    private var done = false
+    private var closed = false
+    private var workerSleeping = false
+    private var engineSleeping = false
+
+    private struct Job {
+        var lines: UnsafeBufferPointer<FramedLine>
+        var context: RecordContext
+        var output: UnsafeMutableBufferPointer<Premapped>
+    }
+
+    init(mappings: MappingSet) {
+        mapper = Mapper(mappings: mappings)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        let thread = Thread { [self] in run() }
+        thread.name = "personalize-tail mapper"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Whether ``map(_:context:engineMapper:)`` splits work for `mappings` (no mapping sessionizes).
+    static func canSplit(_ mappings: MappingSet) -> Bool {
+        !mappings.sessionizes
+    }
+
+    /// Ends the worker thread (it holds the worker until then).
+    func close() {
+        pthread_mutex_lock(mutex)
+        closed = true
+        pthread_mutex_unlock(mutex)
+        pthread_cond_broadcast(condition)
+    }
+
+    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), the second half on the worker.
+    func map(_ lines: [FramedLine], context: RecordContext, engineMapper: Mapper) -> [Premapped] {
+        let n = lines.count
+        guard n >= Self.minimumChunk else {
+            return lines.map { line in
+                var c = context
+                c.offset = line.offset
+                return Premapped.make(line.bytes, context: c, mapper: engineMapper)
+            }
+        }
+        let split = n / 2
+        return [Premapped](unsafeUninitializedCapacity: n) { output, initialized in
+            lines.withUnsafeBufferPointer { all in
+                let theirs = UnsafeBufferPointer(rebasing: all[split...])
+                let theirOutput = UnsafeMutableBufferPointer(rebasing: output[split...])
+                pthread_mutex_lock(mutex)
+                job = Job(lines: theirs, context: context, output: theirOutput)
+                done = false
+                let wake = workerSleeping
+                pthread_mutex_unlock(mutex)
+                if wake { pthread_cond_broadcast(condition) }
+                var c = context
+                for i in 0..<split {
+                    c.offset = all[i].offset
+                    (output.baseAddress! + i).initialize(to: Premapped.make(all[i].bytes, context: c, mapper: engineMapper))
+                }
+                // Join: the worker's half must be done before the lines' bytes can go (the reader's buffer).
+                pthread_mutex_lock(mutex)
+                while !done {
+                    engineSleeping = true
+                    pthread_cond_wait(condition, mutex)
+                    engineSleeping = false
+                }
+                job = nil
+                pthread_mutex_unlock(mutex)
+            }
+            initialized = n
+        }
+    }
+
+    private func run() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while job == nil || done {
+                if closed {
+                    pthread_mutex_unlock(mutex)
+                    return
+                }
+                workerSleeping = true
+                pthread_cond_wait(condition, mutex)
+                workerSleeping = false
+            }
+            let work = job!
+            pthread_mutex_unlock(mutex)
+            var c = work.context
+            for i in 0..<work.lines.count {
+                c.offset = work.lines[i].offset
+                (work.output.baseAddress! + i).initialize(
+                    to: Premapped.make(work.lines[i].bytes, context: c, mapper: mapper))
+            }
+            pthread_mutex_lock(mutex)
+            done = true
+            let wake = engineSleeping
+            pthread_mutex_unlock(mutex)
+            if wake { pthread_cond_broadcast(condition) }
+        }
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+}
