@@ -249,3 +249,86 @@ extension JSONWriter {
         raw(UInt8(ascii: "]"))
     }
 }
+
+/// A record serialized once, as it appears in its request's list, with the key of the requests it may join.
+///
+/// The pipeline encodes each record as soon as it is mapped (on the mapping threads), then keeps only these bytes:
+/// a request body is the key's members and the elements joined (``RequestBody/init(key:elements:)``), the same bytes
+/// as ``RequestBody/init(key:records:)`` would write, and a batch narrowed down after a rejection is re-joined
+/// without encoding anything again.
+public struct EncodedRecord: Sendable {
+    public var key: BatchKey
+    /// The record's JSON object, as in the request's list (`{"eventType":...}`).
+    public var element: [UInt8]
+
+    public init(_ record: Record) {
+        key = record.batchKey
+        var w = JSONWriter(capacity: 320)
+        switch record {
+        case .event(_, _, _, let e): e.write(to: &w)
+        case .item(_, let i): i.write(to: &w)
+        case .user(_, let u): u.write(to: &w)
+        case .action(_, let a): a.write(to: &w)
+        case .actionInteraction(_, let a): a.write(to: &w)
+        }
+        element = w.bytes
+    }
+}
+
+extension RequestBody {
+    /// The request for records already encoded (``EncodedRecord/element``), which must all share `key`.
+    @inlinable
+    public init(key: BatchKey, elements: some Collection<[UInt8]>) {
+        var size = 0
+        for element in elements { size += element.count + 1 }
+        var w = Self.openList(key, capacity: size)
+        var first = true
+        for element in elements {
+            if !first { w.raw(UInt8(ascii: ",")) }
+            first = false
+            w.bytes.append(contentsOf: element)
+        }
+        w.raw(UInt8(ascii: "]"))
+        w.raw(UInt8(ascii: "}"))
+        self.init(operation: key.operation, body: w.bytes)
+    }
+
+    @usableFromInline
+    init(operation: Operation, body: [UInt8]) {
+        self.operation = operation
+        self.body = body
+    }
+
+    /// `{` and the key's members, up to the opening `[` of the operation's list; room for `capacity` more bytes.
+    @usableFromInline
+    static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
+        let size = capacity + 160 + key.destination.utf8.count + (key.userId?.utf8.count ?? 0)
+            + (key.sessionId?.utf8.count ?? 0)
+        var w = JSONWriter(capacity: size)
+        var comma = false
+        w.raw(UInt8(ascii: "{"))
+        let list: StaticString
+        switch key.operation {
+        case .putEvents:
+            w.member("trackingId", key.destination, &comma)
+            w.member("userId", key.userId, &comma)
+            w.member("sessionId", key.sessionId ?? "", &comma)
+            list = "eventList"
+        case .putItems:
+            w.member("datasetArn", key.destination, &comma)
+            list = "items"
+        case .putUsers:
+            w.member("datasetArn", key.destination, &comma)
+            list = "users"
+        case .putActions:
+            w.member("datasetArn", key.destination, &comma)
+            list = "actions"
+        case .putActionInteractions:
+            w.member("trackingId", key.destination, &comma)
+            list = "actionInteractions"
+        }
+        w.key(list, comma: true)
+        w.raw(UInt8(ascii: "["))
+        return w
+    }
+}

@@ -131,7 +131,7 @@ public struct ClientBatchSender: BatchSender {
     public func start(_ batch: Batch, tasks: TaskSpawner, completion: @escaping @Sendable (BatchResult) -> Void) {
         let key = batch.key
         let records = batch.records
-        let body = RequestBody(key: key, records: records.map(\.record))
+        let body = RequestBody(key: key, pending: records)
         let started = client.startFirstAttempt(body, destination: key.destination, hold: true) { attempt in
             if attempt.isAccepted {
                 var result = BatchResult(fates: Array(repeating: .acknowledged, count: records.count), requests: 1)
@@ -155,7 +155,7 @@ public struct ClientBatchSender: BatchSender {
         body prepared: RequestBody? = nil, first: PersonalizeEventsClient.Attempt? = nil
     ) async {
         guard result.fatal == nil, !range.isEmpty else { return }
-        let body = prepared ?? RequestBody(key: key, records: records[range].map(\.record))
+        let body = prepared ?? RequestBody(key: key, pending: records[range])
         let answer = await client.send(body, destination: key.destination, after: first)
         result.requests += answer.attempts
         result.retries += max(0, answer.attempts - 1)
@@ -192,7 +192,7 @@ public final class DryRunSender: BatchSender {
 
     public func send(_ batch: Batch) async -> BatchResult {
         var line = Array("{\"operation\":\"\(batch.key.operation.rawValue)\",\"path\":\"\(batch.key.operation.path)\",\"body\":".utf8)
-        line.append(contentsOf: RequestBody(key: batch.key, records: batch.records.map(\.record)).body)
+        line.append(contentsOf: RequestBody(key: batch.key, pending: batch.records).body)
         line.append(contentsOf: "}\n".utf8)
         output.withLock { $0.write(Data(line)) }
         var result = BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)

@@ -29,8 +29,7 @@ public struct Batcher: Sendable {
     public var openBatchCount: Int { open.count }
     public var readyCount: Int { ready.count - readyHead }
 
-    public mutating func add(_ record: PendingRecord, now: Int64) {
-        let key = record.record.batchKey
+    public mutating func add(_ record: PendingRecord, key: BatchKey, now: Int64) {
         count += 1
         added += 1
         if let index = open.index(forKey: key) {

@@ -16,7 +16,7 @@ extension Engine {
         case .line(let bytes, let offset, let end):
             stats.linesRead += 1
             let mapped = premapped ?? Premapped.make(bytes, context: context(of: stream, offset: offset), mapper: mapper)
-            let results: [MappingResult]
+            let results: [Premapped.Mapped]
             switch mapped {
             case .blank:
                 stats.emptyLines += 1
@@ -40,12 +40,12 @@ extension Engine {
                 openLine(stream, end: end, records: 0)
                 return
             }
-            var records: [(String, Record)] = []
+            var records: [(String, EncodedRecord)] = []
             var raw: [UInt8]?
             for result in results {
                 switch result {
-                case .record(let mapping, let record):
-                    if let time = record.time, !inTimeRange(time) {
+                case .record(let mapping, let record, let time):
+                    if let time, !inTimeRange(time) {
                         stats.outsideTimeRange += 1
                         continue
                     }
@@ -64,8 +64,10 @@ extension Engine {
                 stats.recordsMapped += 1
                 unresolvedRecords += 1
                 batcher.add(
-                    PendingRecord(record: record, mapping: mapping, stream: stream.id, sequence: sequence, offset: offset, line: raw!),
-                    now: t)
+                    PendingRecord(
+                        element: record.element, mapping: mapping, stream: stream.id, sequence: sequence, offset: offset,
+                        line: raw!),
+                    key: record.key, now: t)
             }
         case .tooLong(let sample, let length, let offset, let end):
             stats.linesRead += 1
@@ -148,21 +150,22 @@ extension Engine {
         if let message = result.fatal, fatal == nil {
             fatal = message
         }
-        for (i, pending) in batch.records.enumerated() {
+        // By index: a record is not copied out of the batch (each copy retains its buffers).
+        for i in batch.records.indices {
             let fate = i < result.fates.count ? result.fates[i] : .unresolved
             switch fate {
             case .acknowledged:
                 stats.recordsSent += 1
             case .rejected(let message):
-                recordFailure(.rejectedByService, "rejected by the service: \(message)", pending)
+                recordFailure(.rejectedByService, "rejected by the service: \(message)", batch.records[i])
             case .exhausted(let message):
-                recordFailure(.retriesExhausted, message, pending)
+                recordFailure(.retriesExhausted, message, batch.records[i])
             case .unresolved:
                 stats.unresolved += 1
                 continue
             }
             unresolvedRecords -= 1
-            if let stream = streams[pending.stream] { resolveLine(stream, pending.sequence) }
+            if let stream = streams[batch.records[i].stream] { resolveLine(stream, batch.records[i].sequence) }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Mapping
+import PersonalizeModel
 
 #if canImport(Glibc)
 import Glibc
@@ -12,20 +13,35 @@ import Darwin
 enum Premapped {
     /// Only whitespace.
     case blank
-    /// The mappings' results (empty: no mapping matched).
-    case mapped([MappingResult])
+    /// The mappings' results, records already encoded (empty: no mapping matched).
+    case mapped([Mapped])
     /// Not JSON, or not UTF-8.
     case invalid(JSONParseError)
 
-    /// Maps one line. Pure apart from `mapper`'s sessions and scratch space.
+    enum Mapped {
+        /// A valid record, serialized for its request, and its time (for `--since` / `--until`).
+        case record(mapping: String, EncodedRecord, time: Timestamp?)
+        case failure(mapping: String, MappingFailure)
+    }
+
+    /// Maps one line and encodes its records. Pure apart from `mapper`'s sessions and scratch space.
     static func make(_ bytes: UnsafeRawBufferPointer, context: RecordContext, mapper: Mapper) -> Premapped {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
+        let results: [MappingResult]
         do {
             // Validates the whole line, then makes values only for the fields the mappings read.
-            return .mapped(try mapper.apply(line: bytes, context: context))
+            results = try mapper.apply(line: bytes, context: context)
         } catch {
             return .invalid(error)
         }
+        return .mapped(results.map { result in
+            switch result {
+            case .record(let mapping, let record):
+                .record(mapping: mapping, EncodedRecord(record), time: record.time)
+            case .failure(let mapping, let failure):
+                .failure(mapping: mapping, failure)
+            }
+        })
     }
 }
 

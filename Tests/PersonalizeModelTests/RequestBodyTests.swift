@@ -39,6 +39,33 @@ import Testing
             == PutActionInteractionsRequest(trackingId: "T", actionInteractions: interactions).wireBody)
     }
 
+    /// Records encoded one at a time when they are mapped, then joined into a body, give the same bytes.
+    @Test func joinedElementsEqualTheRecordsBody() {
+        let arn = "arn:aws:personalize:us-east-1:1:dataset/d/X"
+        let batches: [[Record]] = [
+            Self.events.map { .event(trackingId: "T", userId: "u\"1", sessionId: "s", $0) },
+            Self.events.map { .event(trackingId: "T", userId: nil, sessionId: "s", $0) },
+            [.item(datasetArn: arn, Item(itemId: "i1", properties: #"{"p":1}"#)), .item(datasetArn: arn, Item(itemId: "i2"))],
+            [.user(datasetArn: arn, User(userId: "u1", properties: #"{"p":"x"}"#))],
+            [.action(datasetArn: arn, Action(actionId: "a1")), .action(datasetArn: arn, Action(actionId: "a2", properties: "{}"))],
+            [.actionInteraction(trackingId: "T", ActionInteraction(
+                actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5), eventType: "Taken",
+                eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"))],
+        ]
+        for records in batches {
+            let encoded = records.map(EncodedRecord.init)
+            let key = records[0].batchKey
+            #expect(encoded.allSatisfy { $0.key == key })
+            let joined = RequestBody(key: key, elements: encoded.map(\.element))
+            let direct = RequestBody(key: key, records: records)
+            #expect(joined.operation == direct.operation)
+            #expect(String(decoding: joined.body, as: UTF8.self) == String(decoding: direct.body, as: UTF8.self))
+            // A batch narrowed after a rejection joins a part of the same elements.
+            let part = RequestBody(key: key, elements: encoded.map(\.element)[1...])
+            #expect(part.body == RequestBody(key: key, records: Array(records[1...])).body)
+        }
+    }
+
     @Test func escapingMatchesAByteAtATimeReference() {
         let samples = ["", "plain ascii longer than eight bytes", "quote\" backslash\\ nl\n cr\r tab\t bell\u{07} nul\u{0} é 😀",
                        String(repeating: "\u{1F}a\"", count: 9), "12345678\"12345678\\", "é", "\u{7F}\u{80}"]

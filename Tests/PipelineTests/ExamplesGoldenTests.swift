@@ -14,7 +14,7 @@ import Testing
     final class Capture: BatchSender, Sendable {
         let lines = Mutex<[String]>([])
         func send(_ batch: Batch) async -> BatchResult {
-            let body = RequestBody(key: batch.key, records: batch.records.map(\.record))
+            let body = RequestBody(key: batch.key, pending: batch.records)
             lines.withLock { $0.append("\(body.operation.rawValue) " + String(decoding: body.body, as: UTF8.self)) }
             var result = BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)
             result.accepted = 1

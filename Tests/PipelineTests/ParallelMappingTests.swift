@@ -13,7 +13,7 @@ import Testing
     final class Capture: BatchSender, Sendable {
         let lines = Mutex<[String]>([])
         func send(_ batch: Batch) async -> BatchResult {
-            let body = RequestBody(key: batch.key, records: batch.records.map(\.record))
+            let body = RequestBody(key: batch.key, pending: batch.records)
             let where_ = batch.records.map { "\($0.offset)" }.joined(separator: ",")
             lines.withLock { $0.append("\(body.operation.rawValue) [\(where_)] " + String(decoding: body.body, as: UTF8.self)) }
             var result = BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)
