@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import JSON
 import Mapping
 import PersonalizeModel
@@ -53,23 +54,31 @@ struct FramedLine {
     var end: UInt64
 }
 
-/// Maps half of each large chunk of lines on a second thread while the engine maps the other half (fork and join
-/// inside one read, so the engine's order of events, ledgers and back-pressure are exactly as without it).
+/// Maps large chunks of lines on two threads, the engine's and a worker's (fork and join inside one read, so the
+/// engine's order of events, ledgers and back-pressure are exactly as without it).
 ///
-/// Parsing and mapping are the largest part of the engine's work in catch-up runs; this lets them use the second
-/// core. It is only used when no mapping sessionizes (sessions depend on the order records are seen in) and the
-/// machine has more than one core. The worker has a ``Mapper`` of its own (mappers keep scratch space); the mapping
-/// set itself is immutable and shared.
+/// Parsing, mapping and encoding are the largest part of the engine's work in catch-up runs; this lets them use the
+/// second core. Both threads claim small pieces of the chunk from one counter until none are left, so a worker that
+/// is slow to wake or is preempted (the event loop and the sink share the cores) only leaves more to the engine, and
+/// a worker that never got to start is called off. It is only used when no mapping sessionizes (sessions depend on
+/// the order records are seen in) and the machine has more than one core. The worker has a ``Mapper`` of its own
+/// (mappers keep scratch space); the mapping set itself is immutable and shared.
 final class MappingWorker: @unchecked Sendable {
     /// Chunks smaller than this are mapped on the engine's thread alone: a hand-off costs a wake-up, and a follow
     /// run's small appends gain nothing from it.
     static let minimumChunk = 64
+    /// Lines claimed at a time.
+    static let piece = 16
 
     private let mapper: Mapper
+    /// The next unclaimed line of the job in hand.
+    private let next = Atomic<Int>(0)
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// The job in hand (set by the engine, cleared by the worker when done), guarded by `mutex`.
+    // Guarded by `mutex`:
+    /// The job in hand: set by the engine, taken by the worker, cleared by the engine after the join.
     private var job: Job?
+    private var taken = false
     private var done = false
     private var closed = false
     private var workerSleeping = false
@@ -78,7 +87,7 @@ final class MappingWorker: @unchecked Sendable {
     private struct Job {
         var lines: UnsafeBufferPointer<FramedLine>
         var context: RecordContext
-        var output: UnsafeMutableBufferPointer<Premapped>
+        var output: UnsafeMutablePointer<Premapped>
     }
 
     init(mappings: MappingSet) {
@@ -91,7 +100,7 @@ final class MappingWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Whether ``map(_:context:engineMapper:)`` splits work for `mappings` (no mapping sessionizes).
+    /// Whether ``map(_:context:engineMapper:)`` may split work for `mappings` (no mapping sessionizes).
     static func canSplit(_ mappings: MappingSet) -> Bool {
         !mappings.sessionizes
     }
@@ -104,7 +113,7 @@ final class MappingWorker: @unchecked Sendable {
         pthread_cond_broadcast(condition)
     }
 
-    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), the second half on the worker.
+    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), with the worker's help.
     func map(_ lines: [FramedLine], context: RecordContext, engineMapper: Mapper) -> [Premapped] {
         let n = lines.count
         guard n >= Self.minimumChunk else {
@@ -114,40 +123,52 @@ final class MappingWorker: @unchecked Sendable {
                 return Premapped.make(line.bytes, context: c, mapper: engineMapper)
             }
         }
-        let split = n / 2
         return [Premapped](unsafeUninitializedCapacity: n) { output, initialized in
             lines.withUnsafeBufferPointer { all in
-                let theirs = UnsafeBufferPointer(rebasing: all[split...])
-                let theirOutput = UnsafeMutableBufferPointer(rebasing: output[split...])
+                let job = Job(lines: all, context: context, output: output.baseAddress!)
+                next.store(0, ordering: .relaxed)
                 pthread_mutex_lock(mutex)
-                job = Job(lines: theirs, context: context, output: theirOutput)
+                self.job = job
+                taken = false
                 done = false
                 let wake = workerSleeping
                 pthread_mutex_unlock(mutex)
                 if wake { pthread_cond_broadcast(condition) }
-                var c = context
-                for i in 0..<split {
-                    c.offset = all[i].offset
-                    (output.baseAddress! + i).initialize(to: Premapped.make(all[i].bytes, context: c, mapper: engineMapper))
-                }
-                // Join: the worker's half must be done before the lines' bytes can go (the reader's buffer).
+                work(job, mapper: engineMapper)
+                // Join: every claimed line must be mapped before the lines' bytes can go (the reader's buffer).
                 pthread_mutex_lock(mutex)
-                while !done {
-                    engineSleeping = true
-                    pthread_cond_wait(condition, mutex)
-                    engineSleeping = false
+                if taken {
+                    while !done {
+                        engineSleeping = true
+                        pthread_cond_wait(condition, mutex)
+                        engineSleeping = false
+                    }
                 }
-                job = nil
+                self.job = nil
                 pthread_mutex_unlock(mutex)
             }
             initialized = n
         }
     }
 
+    /// Claims pieces of `job` until none are left.
+    private func work(_ job: Job, mapper: Mapper) {
+        let n = job.lines.count
+        var c = job.context
+        while true {
+            let start = next.wrappingAdd(Self.piece, ordering: .relaxed).oldValue
+            if start >= n { return }
+            for i in start..<min(start + Self.piece, n) {
+                c.offset = job.lines[i].offset
+                (job.output + i).initialize(to: Premapped.make(job.lines[i].bytes, context: c, mapper: mapper))
+            }
+        }
+    }
+
     private func run() {
         while true {
             pthread_mutex_lock(mutex)
-            while job == nil || done {
+            while job == nil || taken {
                 if closed {
                     pthread_mutex_unlock(mutex)
                     return
@@ -157,13 +178,9 @@ final class MappingWorker: @unchecked Sendable {
                 workerSleeping = false
             }
             let work = job!
+            taken = true
             pthread_mutex_unlock(mutex)
-            var c = work.context
-            for i in 0..<work.lines.count {
-                c.offset = work.lines[i].offset
-                (work.output.baseAddress! + i).initialize(
-                    to: Premapped.make(work.lines[i].bytes, context: c, mapper: mapper))
-            }
+            self.work(work, mapper: mapper)
             pthread_mutex_lock(mutex)
             done = true
             let wake = engineSleeping
