@@ -77,6 +77,15 @@ public struct SigV4Signer: Sendable {
             method: method, path: path, query: query, headers: headers,
             payloadHash: payloadHash, credentials: credentials, amzDate: amzDate
         )
+        return signedHeaders(
+            canonical: canonical, signedNames: signedNames, payloadHash: payloadHash, credentials: credentials,
+            amzDate: amzDate)
+    }
+
+    /// The headers `sign` returns, from the canonical request.
+    func signedHeaders(
+        canonical: [UInt8], signedNames: [UInt8], payloadHash: String, credentials: AWSCredentials, amzDate: AmzDate
+    ) -> [(name: String, value: String)] {
         let signature = signatureBytes(
             stringToSign: stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate),
             credentials: credentials, amzDate: amzDate

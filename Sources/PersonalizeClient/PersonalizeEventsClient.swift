@@ -71,16 +71,31 @@ public final class PersonalizeEventsClient: Sendable {
         self.rateLimiter = RateLimiter(limits: configuration.rateLimits)
         let endpoint = configuration.endpoint
         self.hostHeader = endpoint.hostHeader
-        var targets: [PersonalizeModel.Operation: (path: String, url: String)] = [:]
+        let headers = Self.signedHeaders(hostHeader: hostHeader)
+        var targets: [PersonalizeModel.Operation: Target] = [:]
         for operation in PersonalizeModel.Operation.allCases {
-            targets[operation] = (endpoint.basePath + operation.path, endpoint.url(path: operation.path))
+            let path = endpoint.basePath + operation.path
+            targets[operation] = Target(
+                path: path, url: endpoint.url(path: operation.path),
+                signing: signer.prepare(method: "POST", path: path, query: "", headers: headers))
         }
         self.targets = targets
     }
 
     private let hostHeader: String
-    /// The path (signed) and URL of each operation, worked out once.
-    private let targets: [PersonalizeModel.Operation: (path: String, url: String)]
+    /// The path (signed), URL and prepared signature of each operation, worked out once.
+    private let targets: [PersonalizeModel.Operation: Target]
+
+    private struct Target: Sendable {
+        var path: String
+        var url: String
+        var signing: SigV4Signer.Prepared
+    }
+
+    /// The headers every request signs.
+    private static func signedHeaders(hostHeader: String) -> [(name: String, value: String)] {
+        [("host", hostHeader), ("content-type", "application/json")]
+    }
 
     /// The rate in force now for `operation` to `destination` (requests per second; `nil` = unlimited).
     public func currentRate(for operation: PersonalizeModel.Operation, destination: String = "") -> Double? {
@@ -245,14 +260,8 @@ public final class PersonalizeEventsClient: Sendable {
 
     private func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials) -> HTTPRequestParts {
         let target = targets[request.operation]!
-        let headers: [(name: String, value: String)] = [
-            ("host", hostHeader),
-            ("content-type", "application/json"),
-        ]
-        let signed = signer.sign(
-            method: "POST", path: target.path, query: "", headers: headers, body: request.body, credentials: creds,
-            date: Date())
-        var all = headers
+        let signed = target.signing.sign(body: request.body, credentials: creds, date: Date())
+        var all = Self.signedHeaders(hostHeader: hostHeader)
         all.reserveCapacity(7)
         all.append(contentsOf: signed)
         all.append(("user-agent", configuration.userAgent))
