@@ -209,10 +209,11 @@ public struct SigV4Signer: Sendable {
     }
 
     private func signatureBytes(stringToSign: [UInt8], credentials: AWSCredentials, amzDate: AmzDate) -> [UInt8] {
-        let key = keyCache.signingKey(for: credentials, date: amzDate)
+        var hmac = keyCache.keyedHMAC(for: credentials, date: amzDate)
+        hmac.update(data: stringToSign)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        ByteEncoding.appendHex(HMAC<SHA256>.authenticationCode(for: stringToSign, using: key), to: &out)
+        ByteEncoding.appendHex(hmac.finalize(), to: &out)
         return out
     }
 }

@@ -13,6 +13,9 @@ final class SigningKeyCache: Sendable {
         var secretAccessKey: String
         var dayNumber: Int
         var key: SymmetricKey
+        /// An HMAC already keyed with `key` (its inner pad hashed): each signature copies it instead of keying a new
+        /// one.
+        var keyed: HMAC<SHA256>
     }
 
     private static let capacity = 4
@@ -27,25 +30,33 @@ final class SigningKeyCache: Sendable {
 
     /// The signing key for `credentials` on the day of `date`, derived on first use.
     func signingKey(for credentials: AWSCredentials, date: AmzDate) -> SymmetricKey {
+        entry(for: credentials, date: date).key
+    }
+
+    /// An HMAC-SHA256 keyed with the signing key for `credentials` on the day of `date`, ready for the string to
+    /// sign.
+    func keyedHMAC(for credentials: AWSCredentials, date: AmzDate) -> HMAC<SHA256> {
+        entry(for: credentials, date: date).keyed
+    }
+
+    private func entry(for credentials: AWSCredentials, date: AmzDate) -> Entry {
         let cached = entries.withLock { entries in
             entries.first {
                 $0.dayNumber == date.dayNumber && $0.accessKeyId == credentials.accessKeyId
                     && $0.secretAccessKey == credentials.secretAccessKey
-            }?.key
+            }
         }
         if let cached { return cached }
         let key = Self.derive(
             secret: credentials.secretAccessKey, dateStamp: date.dateStamp, region: region, service: service)
+        let entry = Entry(
+            accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
+            dayNumber: date.dayNumber, key: key, keyed: HMAC<SHA256>(key: key))
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeFirst() }
-            entries.append(
-                Entry(
-                    accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
-                    dayNumber: date.dayNumber, key: key
-                )
-            )
+            entries.append(entry)
         }
-        return key
+        return entry
     }
 
     /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.

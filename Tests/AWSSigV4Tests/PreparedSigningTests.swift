@@ -53,4 +53,23 @@ import Testing
         }
         #expect(checked == 4 * 6 * 3 * 2 * 3)
     }
+
+    /// Signatures share a keyed HMAC per credentials and day: signing one request must not change the next one's
+    /// signature (each is compared with a signer that never signed before).
+    @Test func signaturesDoNotLeakIntoEachOther() {
+        let creds = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        let shared = SigV4Signer(service: "personalize", region: "us-east-1")
+        let headers = [(name: "host", value: "h")]
+        for body in ["a", "b", "a", "", String(repeating: "x", count: 5000), "b"] {
+            let fresh = SigV4Signer(service: "personalize", region: "us-east-1")
+            let expected = fresh.sign(
+                method: "POST", path: "/events", query: "", headers: headers, body: Array(body.utf8), credentials: creds,
+                date: date)
+            let got = shared.sign(
+                method: "POST", path: "/events", query: "", headers: headers, body: Array(body.utf8), credentials: creds,
+                date: date)
+            #expect(Self.render(got) == Self.render(expected))
+        }
+    }
 }
