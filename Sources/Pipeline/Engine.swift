@@ -138,6 +138,11 @@ public final class Engine {
         self.table = CheckpointTable(try store?.load() ?? [])
     }
 
+    deinit {
+        // An engine made and never run still ends its worker's thread.
+        mappingWorker?.close()
+    }
+
     /// Milliseconds since the engine started, on a monotonic clock.
     var now: Int64 {
         let d = clock.now - epoch
