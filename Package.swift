@@ -68,7 +68,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "AWSSigV4", "AWSProviders", "Tailing",
-                "Checkpoints",
+                "Checkpoints", "CMemory",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,7 @@
+#if defined(__linux__)
+#define _GNU_SOURCE
+#include <sched.h>
+#endif
 #include "CMemory.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -8,6 +12,17 @@ int pt_limit_malloc_arenas(int count) {
     return mallopt(M_ARENA_MAX, count);
 #else
     (void)count;
+    return 0;
+#endif
+}
+
+int pt_affinity_cpu_count(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    return CPU_COUNT(&set);
+#else
     return 0;
 #endif
 }

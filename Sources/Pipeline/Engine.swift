@@ -27,7 +27,7 @@ public final class Engine {
         /// Stop reading after this many seconds, deliver what was read, save, and return (resumed next time).
         public var maxDurationSeconds: Double?
         /// Map large chunks of lines on two threads (when no mapping sessionizes). Off on one-core machines.
-        public var parallelMapping: Bool = ProcessInfo.processInfo.activeProcessorCount > 1
+        public var parallelMapping: Bool = MappingWorker.usableCPUs() > 1
         public init(
             once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32, since: Timestamp? = nil,
             until: Timestamp? = nil, maxDurationSeconds: Double? = nil
@@ -180,7 +180,7 @@ public final class Engine {
     func runHere() -> Outcome {
         logger.info("starting", metadata: [
             "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
-            "checkpoints": "\(table.entries.count)",
+            "checkpoints": "\(table.entries.count)", "mapping_threads": "\(mappingWorker == nil ? 1 : 2)",
         ])
         if !options.once {
             let control = self.control

@@ -1,3 +1,4 @@
+import CMemory
 import Foundation
 import Synchronization
 import JSON
@@ -194,5 +195,27 @@ final class MappingWorker: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         condition.deallocate()
         mutex.deallocate()
+    }
+}
+
+extension MappingWorker {
+    /// The CPUs this process may run on: its affinity mask (`taskset`, systemd `CPUAffinity=`), further limited by a
+    /// cgroup v2 CPU quota (`cpu.max`: systemd `CPUQuota=`, a Kubernetes CPU limit), rounded up.
+    static func usableCPUs() -> Int {
+        var count = ProcessInfo.processInfo.activeProcessorCount
+        let affinity = Int(pt_affinity_cpu_count())
+        if affinity > 0 { count = min(count, affinity) }
+        #if os(Linux)
+        // cgroup v2: this process's group is the "0::" line of /proc/self/cgroup.
+        let group = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? ""
+        if let text = try? String(contentsOfFile: "/sys/fs/cgroup" + group + "/cpu.max", encoding: .utf8) {
+            let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            if parts.count >= 2, let quota = Double(parts[0]), let period = Double(parts[1]), period > 0 {
+                count = min(count, max(1, Int((quota / period).rounded(.up))))
+            }
+        }
+        #endif
+        return count
     }
 }
