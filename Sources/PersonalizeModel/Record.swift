@@ -98,18 +98,36 @@ public enum Record: Sendable, Hashable {
 }
 
 /// What records must share to travel in one request.
+///
+/// Its hash is computed once, when it is made (on the mapping threads): the batcher looks every record's key up.
 public struct BatchKey: Sendable, Hashable, CustomStringConvertible {
-    public var operation: Operation
+    public let operation: Operation
     /// The tracking id (events, action interactions) or dataset ARN (items, users, actions).
-    public var destination: String
-    public var userId: String?
-    public var sessionId: String?
+    public let destination: String
+    public let userId: String?
+    public let sessionId: String?
+    private let hashCode: Int
 
     public init(operation: Operation, destination: String, userId: String? = nil, sessionId: String? = nil) {
         self.operation = operation
         self.destination = destination
         self.userId = userId
         self.sessionId = sessionId
+        var hasher = Hasher()
+        hasher.combine(operation)
+        hasher.combine(destination)
+        hasher.combine(userId)
+        hasher.combine(sessionId)
+        hashCode = hasher.finalize()
+    }
+
+    public static func == (a: BatchKey, b: BatchKey) -> Bool {
+        a.hashCode == b.hashCode && a.operation == b.operation && a.destination == b.destination
+            && a.userId == b.userId && a.sessionId == b.sessionId
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hashCode)
     }
 
     /// Without the user and session: personal data stays out of logs.

@@ -11,12 +11,13 @@ extension Engine {
     ///
     /// `premapped` is what mapping made of a `.line` already (``handleChunk(_:_:)``); without it, the line is mapped
     /// here.
-    func handleLine(_ stream: Stream, _ event: LineEvent, premapped: Premapped? = nil) {
+    func handleLine(_ stream: Stream, _ event: LineEvent, premapped: Premapped? = nil, now time: Int64? = nil) {
         switch event {
         case .line(let bytes, let offset, let end):
             stats.linesRead += 1
             let mapped = premapped ?? Premapped.make(bytes, context: context(of: stream, offset: offset), mapper: mapper)
             let results: [Premapped.Mapped]
+            let raw: [UInt8]
             switch mapped {
             case .blank:
                 stats.emptyLines += 1
@@ -28,8 +29,9 @@ extension Engine {
                            offset: offset, mapping: nil, line: Array(bytes))
                 openLine(stream, end: end, records: 0)
                 return
-            case .mapped(let r):
+            case .mapped(let r, let line):
                 results = r
+                raw = line
             }
             if results.isEmpty {
                 if config.unmatched == .deadLetter {
@@ -40,33 +42,33 @@ extension Engine {
                 openLine(stream, end: end, records: 0)
                 return
             }
-            var records: [(String, EncodedRecord)] = []
-            var raw: [UInt8]?
+            // Two passes instead of a list of the records to keep: failures are dead-lettered and the records in
+            // the time range counted (the ledger needs the count first), then those records are batched.
+            var kept = 0
             for result in results {
                 switch result {
-                case .record(let mapping, let record, let time):
+                case .record(_, _, let time):
                     if let time, !inTimeRange(time) {
                         stats.outsideTimeRange += 1
-                        continue
+                    } else {
+                        kept += 1
                     }
-                    records.append((mapping, record))
                 case .failure(let mapping, let failure):
                     let kind: DeadLetterKind = failure.kind == .limit ? .limitExceeded : .mappingFailed
-                    if raw == nil { raw = Array(bytes) }
-                    deadLetter(kind, failure.description, stream, offset: offset, mapping: mapping, line: raw!)
+                    deadLetter(kind, failure.description, stream, offset: offset, mapping: mapping, line: raw)
                 }
             }
-            let sequence = openLine(stream, end: end, records: records.count)
-            guard !records.isEmpty else { return }
-            if raw == nil { raw = Array(bytes) }
-            let t = now
-            for (mapping, record) in records {
+            let sequence = openLine(stream, end: end, records: kept)
+            guard kept > 0 else { return }
+            let t = time ?? now
+            for case .record(let mapping, let record, let time) in results {
+                if let time, !inTimeRange(time) { continue }
                 stats.recordsMapped += 1
                 unresolvedRecords += 1
                 batcher.add(
                     PendingRecord(
                         element: record.element, mapping: mapping, stream: stream.id, sequence: sequence, offset: offset,
-                        line: raw!),
+                        line: raw),
                     key: record.key, now: t)
             }
         case .tooLong(let sample, let length, let offset, let end):
@@ -102,8 +104,9 @@ extension Engine {
             return
         }
         let mapped = worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper)
+        let t = now
         for (line, result) in zip(lines, mapped) {
-            handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result)
+            handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result, now: t)
         }
     }
 

@@ -15,8 +15,9 @@ import Darwin
 enum Premapped {
     /// Only whitespace.
     case blank
-    /// The mappings' results, records already encoded (empty: no mapping matched).
-    case mapped([Mapped])
+    /// The mappings' results, records already encoded (empty: no mapping matched), and a copy of the line when
+    /// there are results (records keep it for the dead-letter file, failures are written with it).
+    case mapped([Mapped], line: [UInt8])
     /// Not JSON, or not UTF-8.
     case invalid(JSONParseError)
 
@@ -36,14 +37,16 @@ enum Premapped {
         } catch {
             return .invalid(error)
         }
-        return .mapped(results.map { result in
+        if results.isEmpty { return .mapped([], line: []) }
+        let mapped = results.map { result -> Mapped in
             switch result {
             case .record(let mapping, let record):
                 .record(mapping: mapping, EncodedRecord(record), time: record.time)
             case .failure(let mapping, let failure):
                 .failure(mapping: mapping, failure)
             }
-        })
+        }
+        return .mapped(mapped, line: Array(bytes))
     }
 }
 

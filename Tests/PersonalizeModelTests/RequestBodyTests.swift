@@ -66,6 +66,23 @@ import Testing
         }
     }
 
+    /// Keys hash once when made; equality still compares every part.
+    @Test func batchKeysCompareByEveryPart() {
+        let base = BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s")
+        #expect(base == BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s"))
+        #expect(base.hashValue == BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s").hashValue)
+        let others = [
+            BatchKey(operation: .putActionInteractions, destination: "T", userId: "u", sessionId: "s"),
+            BatchKey(operation: .putEvents, destination: "T2", userId: "u", sessionId: "s"),
+            BatchKey(operation: .putEvents, destination: "T", userId: nil, sessionId: "s"),
+            BatchKey(operation: .putEvents, destination: "T", userId: "", sessionId: "s"),
+            BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s2"),
+            BatchKey(operation: .putEvents, destination: "T", userId: "us", sessionId: ""),
+        ]
+        for other in others { #expect(base != other) }
+        #expect(Set(others + [base] + others).count == others.count + 1)
+    }
+
     @Test func escapingMatchesAByteAtATimeReference() {
         let samples = ["", "plain ascii longer than eight bytes", "quote\" backslash\\ nl\n cr\r tab\t bell\u{07} nul\u{0} é 😀",
                        String(repeating: "\u{1F}a\"", count: 9), "12345678\"12345678\\", "é", "\u{7F}\u{80}"]

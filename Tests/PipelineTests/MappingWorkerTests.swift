@@ -12,8 +12,8 @@ import Testing
         switch p {
         case .blank: return "blank"
         case .invalid(let error): return "invalid \(error)"
-        case .mapped(let results):
-            return "mapped " + results.map { r in
+        case .mapped(let results, let line):
+            return "mapped \(line.count) " + results.map { r in
                 switch r {
                 case .record(let mapping, let encoded, let time):
                     "\(mapping) \(encoded.key) \(encoded.key.userId ?? "-") \(time.map { "\($0.epochMilliseconds)" } ?? "-") "
