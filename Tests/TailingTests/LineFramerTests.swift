@@ -67,6 +67,29 @@ extension LineFramer {
         #expect(framer.offset == 0)
     }
 
+    /// A chunk's lines can be kept until `chunkEnd` (the engine maps them together there): it comes once per call,
+    /// after the chunk's events, while their bytes are still the lines'.
+    @Test func chunkEndComesOnceAfterTheChunksEventsWhileTheirBytesHold() {
+        var framer = LineFramer(startOffset: 0, maxLineBytes: 8)
+        var log: [String] = []
+        var held: [UnsafeRawBufferPointer] = []
+        framer.append(Array("ab\ncd\n0123456789\nef\ng".utf8))
+        framer.frame({ event in
+            log.append(Framed(event).description)
+            if case .line(let bytes, _, _) = event { held.append(bytes) }
+        }, chunkEnd: {
+            log.append("end")
+            log.append(held.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))
+            held.removeAll()
+        })
+        #expect(log.count == 6)
+        #expect(log.suffix(2) == ["end", "ab,cd,ef"])
+        // Nothing complete: chunkEnd still comes, with nothing before it.
+        log.removeAll()
+        framer.frame({ _ in log.append("event") }, chunkEnd: { log.append("end") })
+        #expect(log == ["end"])
+    }
+
     @Test func linesSplitAcrossAppends() {
         var framer = LineFramer(startOffset: 0, maxLineBytes: 100)
         #expect(framer.feed("ab").isEmpty)
