@@ -103,7 +103,10 @@ extension Engine {
             for line in lines { handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end)) }
             return
         }
-        let mapped = worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper)
+        // The worker reads (and inflates) the next block ahead first: the engine maps meanwhile.
+        let reader = stream.reader
+        let mapped = worker.map(
+            lines, context: context(of: stream, offset: 0), engineMapper: mapper, first: { reader?.prefetch() })
         let t = now
         for (line, result) in zip(lines, mapped) {
             handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result, now: t)

@@ -92,6 +92,8 @@ final class MappingWorker: @unchecked Sendable {
         var lines: UnsafeBufferPointer<FramedLine>
         var context: RecordContext
         var output: UnsafeMutablePointer<Premapped>
+        /// Run by the worker before it maps (reading and inflating the next block ahead).
+        var first: (() -> Void)?
     }
 
     init(mappings: MappingSet) {
@@ -117,8 +119,12 @@ final class MappingWorker: @unchecked Sendable {
         pthread_cond_broadcast(condition)
     }
 
-    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), with the worker's help.
-    func map(_ lines: [FramedLine], context: RecordContext, engineMapper: Mapper) -> [Premapped] {
+    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), with the worker's help. If the
+    /// worker takes part, it runs `first` before it maps (the engine reads the next block ahead there); `first` must
+    /// not touch what the mapping reads.
+    func map(
+        _ lines: [FramedLine], context: RecordContext, engineMapper: Mapper, first: (() -> Void)? = nil
+    ) -> [Premapped] {
         let n = lines.count
         guard n >= Self.minimumChunk else {
             return lines.map { line in
@@ -129,7 +135,7 @@ final class MappingWorker: @unchecked Sendable {
         }
         return [Premapped](unsafeUninitializedCapacity: n) { output, initialized in
             lines.withUnsafeBufferPointer { all in
-                let job = Job(lines: all, context: context, output: output.baseAddress!)
+                let job = Job(lines: all, context: context, output: output.baseAddress!, first: first)
                 next.store(0, ordering: .relaxed)
                 pthread_mutex_lock(mutex)
                 self.job = job
@@ -184,6 +190,7 @@ final class MappingWorker: @unchecked Sendable {
             let work = job!
             taken = true
             pthread_mutex_unlock(mutex)
+            work.first?()
             self.work(work, mapper: mapper)
             pthread_mutex_lock(mutex)
             done = true

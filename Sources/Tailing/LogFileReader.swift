@@ -38,6 +38,8 @@ public final class LogFileReader {
     private var readBuffer: [UInt8]
     private var inflated: [UInt8] = []
     private var done = false
+    /// A block read (and inflated) ahead by ``prefetch()``, not yet framed: its byte count and inflate error.
+    private var ahead: (count: Int, error: GzipError?)?
 
     /// Offset just past the last complete line handed out.
     public var offset: UInt64 { framer.offset }
@@ -90,7 +92,14 @@ public final class LogFileReader {
         if done { return .finished }
         var spent = 0
         while spent < budget {
-            let n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+            let n: Int
+            let prefetched = ahead
+            ahead = nil
+            if let prefetched {
+                n = prefetched.count
+            } else {
+                n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .system(path, "read it")
@@ -100,8 +109,8 @@ public final class LogFileReader {
                     return .truncated
                 }
                 if let inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
+                    done = true  // before framing: nothing may be read ahead now
                     framer.frame(body, chunkEnd: chunkEnd)
-                    done = true
                     return .finished
                 }
                 return .caughtUp
@@ -109,8 +118,15 @@ public final class LogFileReader {
             filePosition += UInt64(n)
             spent += n
             if let inflater {
-                inflated.removeAll(keepingCapacity: true)
-                if let error = inflate(inflater, count: n) {
+                let failure: GzipError?
+                if let prefetched {
+                    failure = prefetched.error
+                } else {
+                    inflated.removeAll(keepingCapacity: true)
+                    failure = inflate(inflater, count: n)
+                }
+                if let error = failure {
+                    done = true  // before framing: nothing may be read ahead of damaged data
                     feedInflated()
                     framer.frame(body, chunkEnd: chunkEnd)
                     fail(error, body)
@@ -123,6 +139,24 @@ public final class LogFileReader {
             framer.frame(body, chunkEnd: chunkEnd)
         }
         return .more
+    }
+
+    /// Reads (and inflates) the next block now, for the next ``read(budget:_:chunkEnd:)`` to frame: another thread
+    /// can do this while the lines of the current block are still being worked on (their bytes are in the framer's
+    /// buffer, which this does not touch). Call it only while no other call on this reader runs, other than a
+    /// `read` waiting in its `chunkEnd`. The position does not move until the block is framed, so a reader dropped
+    /// with a block ahead loses nothing. At the end of the data, or on a read error, it does nothing (the next read
+    /// finds the same).
+    public func prefetch() {
+        guard !done, ahead == nil else { return }
+        let n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+        guard n > 0 else { return }
+        if let inflater {
+            inflated.removeAll(keepingCapacity: true)
+            ahead = (n, inflate(inflater, count: n))
+        } else {
+            ahead = (n, nil)
+        }
     }
 
     /// Inflates the first `count` bytes of the read buffer into `inflated`; returns the error if the data is damaged.

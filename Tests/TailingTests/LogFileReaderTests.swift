@@ -219,6 +219,47 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         #expect(try reader.drain().status == .finished)
     }
 
+    /// Reading the next block ahead while a chunk's lines are worked on (the engine's mapping worker does it inside
+    /// `chunkEnd`) changes nothing: same events, same offsets, same end, for plain, multi-member gzip and damaged gzip,
+    /// also when the reader is dropped with a block ahead and reopened at its offset.
+    @Test func readingAheadInsideChunkEndChangesNothing() throws {
+        let dir = try TemporaryDirectory()
+        let lines = (0..<3_000).map { i in "{\"n\":\(i),\"pad\":\"\(String(repeating: "x", count: i % 97))\"}" }
+        let noisy = (0..<2_000).map { i in noise(count: 40, seed: UInt64(i + 1)).map { String($0, radix: 16) }.joined() }
+        var damaged = Gzip.compress(text(noisy))
+        let damage = damaged.count / 2
+        for i in damage..<(damage + 64) { damaged[i] ^= 0x5A }
+        let files = [
+            try dir.write("plain.log", text(lines)),
+            try dir.write("two.gz", Gzip.compress(text(Array(lines[..<1_000]))) + Gzip.compress(text(Array(lines[1_000...])))),
+            try dir.write("bad.gz", damaged),
+        ]
+        func events(_ path: String, ahead: Bool, dropEvery: Int = 0) throws -> [Framed] {
+            var out: [Framed] = []
+            var reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 4_000, readSize: 4_096)
+            var reads = 0
+            while true {
+                let status = try reader.read(budget: 4_096) { out.append(Framed($0)) } chunkEnd: {
+                    if ahead { reader.prefetch() }
+                }
+                reads += 1
+                if status != .more { break }
+                if dropEvery > 0, reads % dropEvery == 0 {
+                    // Dropped with a block read ahead: reopened at its offset, nothing is skipped or repeated.
+                    reader = try LogFileReader(path: path, startOffset: reader.offset, maxLineBytes: 4_000, readSize: 4_096)
+                }
+            }
+            return out
+        }
+        for path in files {
+            let plain = try events(path, ahead: false)
+            #expect(plain.count > 1_000)
+            #expect(try events(path, ahead: true) == plain, "\(path)")
+        }
+        #expect(try events(files[0], ahead: true, dropEvery: 3) == events(files[0], ahead: false))
+        #expect(try events(files[1], ahead: true, dropEvery: 5) == events(files[1], ahead: false))
+    }
+
     @Test func corruptGzipMidStreamStopsWithACorruptEvent() throws {
         let dir = try TemporaryDirectory()
         // Lines of noise (hex) barely compress, so damage in the middle is met in the middle.
