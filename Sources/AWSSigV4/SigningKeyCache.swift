@@ -12,9 +12,8 @@ final class SigningKeyCache: Sendable {
         var accessKeyId: String
         var secretAccessKey: String
         var dayNumber: Int
-        var key: SymmetricKey
-        /// An HMAC already keyed with `key` (its inner pad hashed): each signature copies it instead of keying a new
-        /// one.
+        /// An HMAC already keyed with the derived signing key (its inner pad hashed): each signature copies it
+        /// instead of keying a new one.
         var keyed: HMAC<SHA256>
     }
 
@@ -28,13 +27,8 @@ final class SigningKeyCache: Sendable {
         self.service = Array(service.utf8)
     }
 
-    /// The signing key for `credentials` on the day of `date`, derived on first use.
-    func signingKey(for credentials: AWSCredentials, date: AmzDate) -> SymmetricKey {
-        entry(for: credentials, date: date).key
-    }
-
-    /// An HMAC-SHA256 keyed with the signing key for `credentials` on the day of `date`, ready for the string to
-    /// sign.
+    /// An HMAC-SHA256 keyed with the signing key for `credentials` on the day of `date` (derived on first use),
+    /// ready for the string to sign.
     func keyedHMAC(for credentials: AWSCredentials, date: AmzDate) -> HMAC<SHA256> {
         entry(for: credentials, date: date).keyed
     }
@@ -51,7 +45,7 @@ final class SigningKeyCache: Sendable {
             secret: credentials.secretAccessKey, dateStamp: date.dateStamp, region: region, service: service)
         let entry = Entry(
             accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
-            dayNumber: date.dayNumber, key: key, keyed: HMAC<SHA256>(key: key))
+            dayNumber: date.dayNumber, keyed: HMAC<SHA256>(key: key))
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeFirst() }
             entries.append(entry)

@@ -26,7 +26,8 @@ public final class Engine {
         public var until: Timestamp?
         /// Stop reading after this many seconds, deliver what was read, save, and return (resumed next time).
         public var maxDurationSeconds: Double?
-        /// Map large chunks of lines on two threads (when no mapping sessionizes). Off on one-core machines.
+        /// Map large chunks of lines on two threads (when no mapping sessionizes). Off when the process may use one CPU
+        /// (affinity mask, cgroup v2 CPU quota).
         public var parallelMapping: Bool = MappingWorker.usableCPUs() > 1
         public init(
             once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32, since: Timestamp? = nil,
@@ -115,7 +116,8 @@ public final class Engine {
     var batchSizes = [Int](repeating: 0, count: 11)
     var lastDeliveryTime: Double?
     var failingSince: Double?
-    /// Maps half of each large chunk on a second thread (``Options/parallelMapping``, no mapping sessionizes).
+    /// Maps large chunks on two threads with the engine, and reads ahead (``Options/parallelMapping``, no mapping
+    /// sessionizes).
     let mappingWorker: MappingWorker?
 
     public init(
