@@ -13,6 +13,32 @@ extension SigV4Signer {
         Array("x-amz-date".utf8), Array("x-amz-security-token".utf8),
     ]
     static let contentSHA256Name = Array("x-amz-content-sha256".utf8)
+    static let dateName = Array("x-amz-date".utf8)
+    static let tokenName = Array("x-amz-security-token".utf8)
+
+    /// The canonical request's first three lines: the method, the canonical URI and the canonical query.
+    func appendRequestLines(method: String, path: String, query: String, to out: inout [UInt8]) {
+        out.append(contentsOf: method.utf8)
+        out.append(UInt8(ascii: "\n"))
+        Self.appendCanonicalURI(path, normalize: options.normalizesPath, to: &out)
+        out.append(UInt8(ascii: "\n"))
+        Self.appendCanonicalQuery(query, to: &out)
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// The request's own headers that are signed, lower-cased and normalised (not yet sorted): without the
+    /// unsignable ones and, when the signer adds it, without a caller's `x-amz-content-sha256`.
+    func signableHeaders(_ headers: [(name: String, value: String)]) -> [CanonicalHeader] {
+        var out: [CanonicalHeader] = []
+        out.reserveCapacity(headers.count + 3)
+        for header in headers {
+            let name = Self.lowercasedName(header.name)
+            if Self.unsignableHeaders.contains(name) { continue }
+            if options.addsContentSHA256Header, name == Self.contentSHA256Name { continue }
+            out.append(CanonicalHeader(name: name, value: Self.normalizedValue(header.value.utf8)))
+        }
+        return out
+    }
 
     // MARK: - URI
 

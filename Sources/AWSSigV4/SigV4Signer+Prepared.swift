@@ -30,26 +30,15 @@ extension SigV4Signer {
     public func prepare(
         method: String, path: String, query: String, headers: [(name: String, value: String)]
     ) -> Prepared {
-        var toSign: [CanonicalHeader] = []
-        for header in headers {
-            let name = Self.lowercasedName(header.name)
-            if Self.unsignableHeaders.contains(name) { continue }
-            toSign.append(CanonicalHeader(name: name, value: Self.normalizedValue(header.value.utf8)))
-        }
-        let sorted = Self.canonicalHeaders(toSign)
-        let date = Array("x-amz-date".utf8)
-        let token = Array("x-amz-security-token".utf8)
+        let sorted = Self.canonicalHeaders(signableHeaders(headers))
+        let date = Self.dateName
+        let token = Self.tokenName
         let before = sorted.filter { $0.name.lexicographicallyPrecedes(date) }
         let between = sorted.filter { date.lexicographicallyPrecedes($0.name) && $0.name.lexicographicallyPrecedes(token) }
         let after = sorted.filter { token.lexicographicallyPrecedes($0.name) }
 
         var head: [UInt8] = []
-        head.append(contentsOf: method.utf8)
-        head.append(UInt8(ascii: "\n"))
-        Self.appendCanonicalURI(path, normalize: options.normalizesPath, to: &head)
-        head.append(UInt8(ascii: "\n"))
-        Self.appendCanonicalQuery(query, to: &head)
-        head.append(UInt8(ascii: "\n"))
+        appendRequestLines(method: method, path: path, query: query, to: &head)
         var middle: [UInt8] = []
         var tail: [UInt8] = []
         let beforeNames = Self.appendHeaderBlock(before, to: &head)

@@ -163,18 +163,10 @@ public struct SigV4Signer: Sendable {
         method: String, path: String, query: String, headers: [(name: String, value: String)],
         payloadHash: String, credentials: AWSCredentials, amzDate: AmzDate
     ) -> (canonical: [UInt8], signedNames: [UInt8]) {
-        var toSign: [CanonicalHeader] = []
-        toSign.reserveCapacity(headers.count + 3)
-        for header in headers {
-            let name = Self.lowercasedName(header.name)
-            if Self.unsignableHeaders.contains(name) { continue }
-            if options.addsContentSHA256Header, name == Self.contentSHA256Name { continue }
-            toSign.append(CanonicalHeader(name: name, value: Self.normalizedValue(header.value.utf8)))
-        }
-        toSign.append(CanonicalHeader(name: Array("x-amz-date".utf8), value: amzDate.bytes))
+        var toSign = signableHeaders(headers)
+        toSign.append(CanonicalHeader(name: Self.dateName, value: amzDate.bytes))
         if let token = credentials.sessionToken, options.signsSessionToken {
-            toSign.append(
-                CanonicalHeader(name: Array("x-amz-security-token".utf8), value: Self.normalizedValue(token.utf8)))
+            toSign.append(CanonicalHeader(name: Self.tokenName, value: Self.normalizedValue(token.utf8)))
         }
         if options.addsContentSHA256Header {
             toSign.append(CanonicalHeader(name: Self.contentSHA256Name, value: Array(payloadHash.utf8)))
@@ -182,12 +174,7 @@ public struct SigV4Signer: Sendable {
 
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        out.append(contentsOf: method.utf8)
-        out.append(UInt8(ascii: "\n"))
-        Self.appendCanonicalURI(path, normalize: options.normalizesPath, to: &out)
-        out.append(UInt8(ascii: "\n"))
-        Self.appendCanonicalQuery(query, to: &out)
-        out.append(UInt8(ascii: "\n"))
+        appendRequestLines(method: method, path: path, query: query, to: &out)
         let signedNames = Self.appendHeaderBlock(Self.canonicalHeaders(toSign), to: &out)
         out.append(UInt8(ascii: "\n"))
         out.append(contentsOf: signedNames)

@@ -179,74 +179,31 @@ extension PutActionInteractionsRequest: WireEncodable {
 extension RequestBody {
     /// The body of the request for `records`: the same bytes as building the operation's request struct (say
     /// ``PutEventsRequest``) and taking its ``WireEncodable/wireBody``, without copying the records into it first.
+    /// Records of another operation than the key's are left out (the batcher never mixes them).
     static func encode(_ key: BatchKey, _ records: [Record]) -> [UInt8] {
-        var w = JSONWriter(capacity: 128 + 320 * records.count)
-        var comma = false
-        w.raw(UInt8(ascii: "{"))
-        switch key.operation {
-        case .putEvents:
-            w.member("trackingId", key.destination, &comma)
-            w.member("userId", key.userId, &comma)
-            w.member("sessionId", key.sessionId ?? "", &comma)
-            w.list("eventList", records) { r, w in
-                guard case .event(_, _, _, let e) = r else { return false }
-                e.write(to: &w)
-                return true
-            }
-        case .putItems:
-            w.member("datasetArn", key.destination, &comma)
-            w.list("items", records) { r, w in
-                guard case .item(_, let i) = r else { return false }
-                i.write(to: &w)
-                return true
-            }
-        case .putUsers:
-            w.member("datasetArn", key.destination, &comma)
-            w.list("users", records) { r, w in
-                guard case .user(_, let u) = r else { return false }
-                u.write(to: &w)
-                return true
-            }
-        case .putActions:
-            w.member("datasetArn", key.destination, &comma)
-            w.list("actions", records) { r, w in
-                guard case .action(_, let a) = r else { return false }
-                a.write(to: &w)
-                return true
-            }
-        case .putActionInteractions:
-            w.member("trackingId", key.destination, &comma)
-            w.list("actionInteractions", records) { r, w in
-                guard case .actionInteraction(_, let a) = r else { return false }
-                a.write(to: &w)
-                return true
-            }
+        var w = openList(key, capacity: 320 * records.count)
+        var first = true
+        for record in records where record.operation == key.operation {
+            if !first { w.raw(UInt8(ascii: ",")) }
+            first = false
+            record.writeElement(to: &w)
         }
+        w.raw(UInt8(ascii: "]"))
         w.raw(UInt8(ascii: "}"))
         return w.bytes
     }
 }
 
-extension JSONWriter {
-    /// `,"key":[...]` with the records `write` accepts (it writes one and answers true, or writes nothing and
-    /// answers false), as ``records(_:_:)`` writes a request's list.
-    @inline(__always)
-    fileprivate mutating func list(
-        _ key: StaticString, _ records: [Record], _ write: (Record, inout JSONWriter) -> Bool
-    ) {
-        self.key(key, comma: true)
-        raw(UInt8(ascii: "["))
-        var first = true
-        for r in records {
-            let mark = bytes.count
-            if !first { raw(UInt8(ascii: ",")) }
-            if write(r, &self) {
-                first = false
-            } else {
-                bytes.removeSubrange(mark...)
-            }
+extension Record {
+    /// Writes the record's object as it appears in its request's list (`{"eventType":...}`).
+    func writeElement(to w: inout JSONWriter) {
+        switch self {
+        case .event(_, _, _, let e): e.write(to: &w)
+        case .item(_, let i): i.write(to: &w)
+        case .user(_, let u): u.write(to: &w)
+        case .action(_, let a): a.write(to: &w)
+        case .actionInteraction(_, let a): a.write(to: &w)
         }
-        raw(UInt8(ascii: "]"))
     }
 }
 
@@ -264,13 +221,7 @@ public struct EncodedRecord: Sendable {
     public init(_ record: Record) {
         key = record.batchKey
         var w = JSONWriter(capacity: 320)
-        switch record {
-        case .event(_, _, _, let e): e.write(to: &w)
-        case .item(_, let i): i.write(to: &w)
-        case .user(_, let u): u.write(to: &w)
-        case .action(_, let a): a.write(to: &w)
-        case .actionInteraction(_, let a): a.write(to: &w)
-        }
+        record.writeElement(to: &w)
         element = w.bytes
     }
 }
