@@ -70,6 +70,51 @@ extension SigV4Signer.Prepared {
                 credentials: credentials, date: date)
         }
         let amzDate = AmzDate(date)
+        let (canonical, signedNames) = canonicalRequest(payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
+        return signer.signedHeaders(
+            canonical: canonical, signedNames: signedNames, payloadHash: payloadHash, credentials: credentials,
+            amzDate: amzDate)
+    }
+
+    /// Appends the headers ``sign(body:credentials:date:)`` returns, as HTTP/1.1 header lines (`Name: value`, CRLF):
+    /// the same names, values and order, without making a string of each. For callers that write the request's
+    /// bytes themselves.
+    public func appendSignedHeaderLines(
+        body: some ContiguousBytes, credentials: AWSCredentials, date: Date, to out: inout [UInt8]
+    ) {
+        let payloadHash = SigV4Signer.payloadHash(body)
+        guard fast else {
+            for (name, value) in sign(payloadHash: payloadHash, credentials: credentials, date: date) {
+                Self.appendLine(name.utf8, value.utf8, to: &out)
+            }
+            return
+        }
+        let amzDate = AmzDate(date)
+        let (canonical, signedNames) = canonicalRequest(payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
+        Self.appendLine(SigV4Signer.dateHeader.utf8, amzDate.bytes, to: &out)
+        if let token = credentials.sessionToken {
+            Self.appendLine(SigV4Signer.tokenHeader.utf8, token.utf8, to: &out)
+        }
+        out.append(contentsOf: SigV4Signer.authorizationHeader.utf8)
+        out.append(contentsOf: ": ".utf8)
+        signer.appendAuthorization(
+            canonical: canonical, signedNames: signedNames, credentials: credentials, amzDate: amzDate, to: &out)
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    private static func appendLine(
+        _ name: some Collection<UInt8>, _ value: some Collection<UInt8>, to out: inout [UInt8]
+    ) {
+        out.append(contentsOf: name)
+        out.append(contentsOf: ": ".utf8)
+        out.append(contentsOf: value)
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// The canonical request of this shape for one payload, credentials and time, and its signed-header list.
+    private func canonicalRequest(
+        payloadHash: String, credentials: AWSCredentials, amzDate: AmzDate
+    ) -> (canonical: [UInt8], signedNames: [UInt8]) {
         let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
         var canonical: [UInt8] = []
         canonical.reserveCapacity(head.count + middle.count + tail.count + 200 + (token?.utf8.count ?? 0))
@@ -89,8 +134,6 @@ extension SigV4Signer.Prepared {
         canonical.append(contentsOf: signedNames)
         canonical.append(UInt8(ascii: "\n"))
         canonical.append(contentsOf: payloadHash.utf8)
-        return signer.signedHeaders(
-            canonical: canonical, signedNames: signedNames, payloadHash: payloadHash, credentials: credentials,
-            amzDate: amzDate)
+        return (canonical, signedNames)
     }
 }

@@ -86,30 +86,46 @@ public struct SigV4Signer: Sendable {
     func signedHeaders(
         canonical: [UInt8], signedNames: [UInt8], payloadHash: String, credentials: AWSCredentials, amzDate: AmzDate
     ) -> [(name: String, value: String)] {
-        let signature = signatureBytes(
-            stringToSign: stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate),
-            credentials: credentials, amzDate: amzDate
-        )
-        var authorization = Array("AWS4-HMAC-SHA256 Credential=".utf8)
-        authorization.reserveCapacity(200 + signedNames.count)
-        authorization.append(contentsOf: credentials.accessKeyId.utf8)
-        authorization.append(UInt8(ascii: "/"))
-        authorization.append(contentsOf: amzDate.dateStamp)
-        authorization.append(contentsOf: scopeSuffix)
-        authorization.append(contentsOf: ", SignedHeaders=".utf8)
-        authorization.append(contentsOf: signedNames)
-        authorization.append(contentsOf: ", Signature=".utf8)
-        authorization.append(contentsOf: signature)
-
-        var result: [(name: String, value: String)] = [("X-Amz-Date", amzDate.timestamp)]
+        var authorization: [UInt8] = []
+        appendAuthorization(
+            canonical: canonical, signedNames: signedNames, credentials: credentials, amzDate: amzDate,
+            to: &authorization)
+        var result: [(name: String, value: String)] = [(Self.dateHeader, amzDate.timestamp)]
         if let token = credentials.sessionToken {
-            result.append(("X-Amz-Security-Token", token))
+            result.append((Self.tokenHeader, token))
         }
         if options.addsContentSHA256Header {
             result.append(("X-Amz-Content-SHA256", payloadHash))
         }
-        result.append(("Authorization", String(decoding: authorization, as: UTF8.self)))
+        result.append((Self.authorizationHeader, String(decoding: authorization, as: UTF8.self)))
         return result
+    }
+
+    /// The names `sign` gives the headers it adds.
+    static let dateHeader = "X-Amz-Date"
+    static let tokenHeader = "X-Amz-Security-Token"
+    static let authorizationHeader = "Authorization"
+
+    /// `AWS4-HMAC-SHA256 Credential={key id}/{scope}, SignedHeaders={names}, Signature={hex}`, the value of the
+    /// `Authorization` header for the canonical request.
+    func appendAuthorization(
+        canonical: [UInt8], signedNames: [UInt8], credentials: AWSCredentials, amzDate: AmzDate,
+        to out: inout [UInt8]
+    ) {
+        let signature = signatureBytes(
+            stringToSign: stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate),
+            credentials: credentials, amzDate: amzDate
+        )
+        out.reserveCapacity(out.count + 200 + signedNames.count)
+        out.append(contentsOf: "AWS4-HMAC-SHA256 Credential=".utf8)
+        out.append(contentsOf: credentials.accessKeyId.utf8)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: amzDate.dateStamp)
+        out.append(contentsOf: scopeSuffix)
+        out.append(contentsOf: ", SignedHeaders=".utf8)
+        out.append(contentsOf: signedNames)
+        out.append(contentsOf: ", Signature=".utf8)
+        out.append(contentsOf: signature)
     }
 
     /// The lower-case hex SHA-256 of a body, as used in the canonical request.

@@ -19,6 +19,15 @@ public protocol HTTPTransport: Sendable {
     func flush()
     /// Whether ``start(_:timeout:hold:completion:)`` can start requests (callers skip preparing one otherwise).
     var startsWithoutTask: Bool { get }
+    /// ``start(_:timeout:hold:completion:)`` for a request its caller wrote out as HTTP/1.1 bytes. Returns false,
+    /// without calling `completion`, when this transport cannot take such requests (``acceptsEncodedRequests``
+    /// says so beforehand).
+    func start(
+        encoded request: EncodedHTTPRequest, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool
+    /// Whether ``start(encoded:timeout:hold:completion:)`` can start requests.
+    var acceptsEncodedRequests: Bool { get }
     func shutdown() async throws
 }
 
@@ -33,6 +42,30 @@ extension HTTPTransport {
     public func flush() {}
 
     public var startsWithoutTask: Bool { false }
+
+    public func start(
+        encoded request: EncodedHTTPRequest, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool {
+        false
+    }
+
+    public var acceptsEncodedRequests: Bool { false }
+}
+
+/// A request as the bytes of an HTTP/1.1 message: `head` is the request line and every header line (`host` and
+/// `content-length` included) up to and with the empty line; `body` follows it. For transports that write requests
+/// as they are (``HTTPTransport/start(encoded:timeout:hold:completion:)``).
+public struct EncodedHTTPRequest: Sendable {
+    public var method: String
+    public var head: [UInt8]
+    public var body: [UInt8]
+
+    public init(method: String, head: [UInt8], body: [UInt8]) {
+        self.method = method
+        self.head = head
+        self.body = body
+    }
 }
 
 public struct HTTPRequestParts: Sendable {

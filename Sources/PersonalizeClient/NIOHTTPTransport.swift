@@ -139,6 +139,31 @@ public final class NIOHTTPTransport: HTTPTransport {
 
     public var startsWithoutTask: Bool { true }
 
+    /// ``start(_:timeout:hold:completion:)`` for a request already written out: its head and body are copied into
+    /// one buffer as they are.
+    public func start(
+        encoded request: EncodedHTTPRequest, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool {
+        if isShutDown.load(ordering: .relaxed) {
+            completion(.failure(NIOHTTPTransportError.shutDown))
+            return true
+        }
+        let pool =
+            pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
+        var buffer = Self.allocator.buffer(capacity: request.head.count + request.body.count)
+        buffer.writeBytes(request.head)
+        buffer.writeBytes(request.body)
+        let exchange = Exchange(
+            request: buffer,
+            method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
+            deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
+        pool.submit(exchange, wake: !hold)
+        return true
+    }
+
+    public var acceptsEncodedRequests: Bool { true }
+
     public func flush() {
         for pool in pools { pool.wake() }
     }

@@ -75,11 +75,15 @@ public final class PersonalizeEventsClient: Sendable {
         var targets: [PersonalizeModel.Operation: Target] = [:]
         for operation in PersonalizeModel.Operation.allCases {
             let path = endpoint.basePath + operation.path
+            var head = Array("POST \(path) HTTP/1.1\r\n".utf8)
+            for (name, value) in headers { head.append(contentsOf: "\(name): \(value)\r\n".utf8) }
             targets[operation] = Target(
                 path: path, url: endpoint.url(path: operation.path),
-                signing: signer.prepare(method: "POST", path: path, query: "", headers: headers))
+                signing: signer.prepare(method: "POST", path: path, query: "", headers: headers),
+                headStart: head)
         }
         self.targets = targets
+        self.headEnd = Array("user-agent: \(configuration.userAgent)\r\ncontent-length: ".utf8)
     }
 
     private let hostHeader: String
@@ -90,7 +94,12 @@ public final class PersonalizeEventsClient: Sendable {
         var path: String
         var url: String
         var signing: SigV4Signer.Prepared
+        /// The request line and the signed headers' lines of an encoded request (``encodedRequest(_:credentials:)``).
+        var headStart: [UInt8]
     }
+
+    /// The `user-agent` line and the start of the `content-length` one, after the signature's headers.
+    private let headEnd: [UInt8]
 
     /// The headers every request signs.
     private static func signedHeaders(hostHeader: String) -> [(name: String, value: String)] {
@@ -140,12 +149,19 @@ public final class PersonalizeEventsClient: Sendable {
         guard transport.startsWithoutTask, let creds = credentials.cachedIfFresh() else { return false }
         guard let permit = rateLimiter.tryAcquireNow(request.operation, destination: destination) else { return false }
         let started = ContinuousClock.now
-        let signed = signedRequest(request, credentials: creds)
-        let accepted = transport.start(signed, timeout: configuration.requestTimeout, hold: hold) { answer in
+        let answered: @Sendable (Swift.Result<HTTPResponseParts, any Error>) -> Void = { answer in
             let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
             if attempt.isAccepted { self.health.succeeded() }
             completion(attempt)
         }
+        let accepted =
+            transport.acceptsEncodedRequests
+            ? transport.start(
+                encoded: encodedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold,
+                completion: answered)
+            : transport.start(
+                signedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold,
+                completion: answered)
         if !accepted { rateLimiter.refund(permit, operation: request.operation, destination: destination) }
         return accepted
     }
@@ -258,15 +274,47 @@ public final class PersonalizeEventsClient: Sendable {
         return try await transport.send(signedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
     }
 
-    private func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials) -> HTTPRequestParts {
+    func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials, date: Date = Date()) -> HTTPRequestParts {
         let target = targets[request.operation]!
-        let signed = target.signing.sign(body: request.body, credentials: creds, date: Date())
+        let signed = target.signing.sign(body: request.body, credentials: creds, date: date)
         var all = Self.signedHeaders(hostHeader: hostHeader)
         all.reserveCapacity(7)
         all.append(contentsOf: signed)
         all.append(("user-agent", configuration.userAgent))
         all.append(("content-length", String(request.body.count)))
         return HTTPRequestParts(method: "POST", url: target.url, headers: all, body: request.body)
+    }
+
+    /// ``signedRequest(_:credentials:)`` written out as HTTP/1.1: the same request line, headers (names, values,
+    /// order) and body as ``NIOHTTPTransport`` would write for it, without the strings in between.
+    func encodedRequest(_ request: RequestBody, credentials creds: AWSCredentials, date: Date = Date())
+        -> EncodedHTTPRequest
+    {
+        let target = targets[request.operation]!
+        var head: [UInt8] = []
+        head.reserveCapacity(target.headStart.count + headEnd.count + 320 + (creds.sessionToken?.utf8.count ?? 0))
+        head.append(contentsOf: target.headStart)
+        target.signing.appendSignedHeaderLines(body: request.body, credentials: creds, date: date, to: &head)
+        head.append(contentsOf: headEnd)
+        Self.appendDecimal(request.body.count, to: &head)
+        head.append(contentsOf: "\r\n\r\n".utf8)
+        return EncodedHTTPRequest(method: "POST", head: head, body: request.body)
+    }
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var width = 1
+        var scale = 10
+        while scale <= value {
+            width += 1
+            scale &*= 10
+        }
+        let end = out.count + width
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var v = value
+        for i in stride(from: end - 1, through: end - width, by: -1) {
+            out[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
+            v /= 10
+        }
     }
 
     static func retryAfter(_ headers: [(String, String)]) -> Double? {
