@@ -105,11 +105,17 @@ extension Engine {
         }
         // The worker reads (and inflates) the next block ahead first: the engine maps meanwhile.
         let reader = stream.reader
-        let mapped = worker.map(
-            lines, context: context(of: stream, offset: 0), engineMapper: mapper, first: { reader?.prefetch() })
         let t = now
-        for (line, result) in zip(lines, mapped) {
+        worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, first: { reader?.prefetch() }) {
+            i, result in
+            let line = lines[i]
             handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result, now: t)
+            // Requests go as their batches fill (answers making room), while the worker maps the rest of the chunk;
+            // not after a stop or wake-up came in (the loop sees to those first).
+            if i % Self.launchEvery == Self.launchEvery - 1 {
+                takeCompletions()
+                if deferredMessages.isEmpty { launchReady() }
+            }
         }
     }
 

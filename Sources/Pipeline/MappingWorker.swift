@@ -92,6 +92,8 @@ final class MappingWorker: @unchecked Sendable {
         var lines: UnsafeBufferPointer<FramedLine>
         var context: RecordContext
         var output: UnsafeMutablePointer<Premapped>
+        /// Set (releasing) when a piece's lines are in `output`.
+        var ready: UnsafeMutablePointer<Atomic<Bool>>
         /// Run by the worker before it maps (reading and inflating the next block ahead).
         var first: (() -> Void)?
     }
@@ -119,60 +121,100 @@ final class MappingWorker: @unchecked Sendable {
         pthread_cond_broadcast(condition)
     }
 
-    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), with the worker's help. If the
-    /// worker takes part, it runs `first` before it maps (the engine reads the next block ahead there); `first` must
-    /// not touch what the mapping reads.
+    /// Maps `lines` (one chunk of one stream: `context` differs only by offset), with the worker's help, and hands
+    /// each line's result to `handle`, in order, on the calling thread.
+    ///
+    /// The engine handles the pieces as they are done (its own and the worker's), and maps the next unclaimed
+    /// piece whenever the one it needs next is not ready: its handling (batching, launching requests) runs while the
+    /// worker maps, instead of after the join. If the worker takes part, it runs `first` before it maps (the engine
+    /// reads the next block ahead there); neither `first` nor `handle` may touch what the mapping reads. Returns
+    /// once every line is handled and the worker has let go of the chunk.
     func map(
-        _ lines: [FramedLine], context: RecordContext, engineMapper: Mapper, first: (() -> Void)? = nil
-    ) -> [Premapped] {
+        _ lines: [FramedLine], context: RecordContext, engineMapper: Mapper, first: (() -> Void)? = nil,
+        handle: (Int, Premapped) -> Void
+    ) {
         let n = lines.count
         guard n >= Self.minimumChunk else {
-            return lines.map { line in
-                var c = context
+            var c = context
+            for (i, line) in lines.enumerated() {
                 c.offset = line.offset
-                return Premapped.make(line.bytes, context: c, mapper: engineMapper)
+                handle(i, Premapped.make(line.bytes, context: c, mapper: engineMapper))
             }
+            return
         }
-        return [Premapped](unsafeUninitializedCapacity: n) { output, initialized in
-            lines.withUnsafeBufferPointer { all in
-                let job = Job(lines: all, context: context, output: output.baseAddress!, first: first)
-                next.store(0, ordering: .relaxed)
-                pthread_mutex_lock(mutex)
-                self.job = job
-                taken = false
-                done = false
-                let wake = workerSleeping
-                pthread_mutex_unlock(mutex)
-                if wake { pthread_cond_broadcast(condition) }
-                work(job, mapper: engineMapper)
-                // Join: every claimed line must be mapped before the lines' bytes can go (the reader's buffer).
-                pthread_mutex_lock(mutex)
-                if taken {
-                    while !done {
-                        engineSleeping = true
-                        pthread_cond_wait(condition, mutex)
-                        engineSleeping = false
+        let pieces = (n + Self.piece - 1) / Self.piece
+        let output = UnsafeMutablePointer<Premapped>.allocate(capacity: n)
+        let ready = UnsafeMutablePointer<Atomic<Bool>>.allocate(capacity: pieces)
+        for p in 0..<pieces { (ready + p).initialize(to: Atomic(false)) }
+        defer {
+            ready.deinitialize(count: pieces)
+            ready.deallocate()
+            output.deallocate()
+        }
+        lines.withUnsafeBufferPointer { all in
+            let job = Job(lines: all, context: context, output: output, ready: ready, first: first)
+            next.store(0, ordering: .relaxed)
+            pthread_mutex_lock(mutex)
+            self.job = job
+            taken = false
+            done = false
+            let wake = workerSleeping
+            pthread_mutex_unlock(mutex)
+            if wake { pthread_cond_broadcast(condition) }
+            var handled = 0
+            while handled < pieces {
+                if ready[handled].load(ordering: .acquiring) {
+                    for i in handled * Self.piece..<min(handled * Self.piece + Self.piece, n) {
+                        handle(i, (output + i).move())
                     }
+                    handled += 1
+                } else if !claimAndMap(job, mapper: engineMapper) {
+                    // Every piece is claimed and the one needed is not ready: the worker has it (the engine maps
+                    // what it claims before going on), and is done once it finishes it.
+                    waitForWorker()
                 }
-                self.job = nil
-                pthread_mutex_unlock(mutex)
             }
-            initialized = n
+            // Join: the worker must let go of the job (it points at `lines`, `output` and `ready`) before they go.
+            pthread_mutex_lock(mutex)
+            if taken {
+                while !done {
+                    engineSleeping = true
+                    pthread_cond_wait(condition, mutex)
+                    engineSleeping = false
+                }
+            }
+            self.job = nil
+            pthread_mutex_unlock(mutex)
         }
+    }
+
+    private func waitForWorker() {
+        pthread_mutex_lock(mutex)
+        while taken && !done {
+            engineSleeping = true
+            pthread_cond_wait(condition, mutex)
+            engineSleeping = false
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Claims the next piece of `job` and maps it; false when none was left.
+    private func claimAndMap(_ job: Job, mapper: Mapper) -> Bool {
+        let n = job.lines.count
+        let start = next.wrappingAdd(Self.piece, ordering: .relaxed).oldValue
+        if start >= n { return false }
+        var c = job.context
+        for i in start..<min(start + Self.piece, n) {
+            c.offset = job.lines[i].offset
+            (job.output + i).initialize(to: Premapped.make(job.lines[i].bytes, context: c, mapper: mapper))
+        }
+        job.ready[start / Self.piece].store(true, ordering: .releasing)
+        return true
     }
 
     /// Claims pieces of `job` until none are left.
     private func work(_ job: Job, mapper: Mapper) {
-        let n = job.lines.count
-        var c = job.context
-        while true {
-            let start = next.wrappingAdd(Self.piece, ordering: .relaxed).oldValue
-            if start >= n { return }
-            for i in start..<min(start + Self.piece, n) {
-                c.offset = job.lines[i].offset
-                (job.output + i).initialize(to: Premapped.make(job.lines[i].bytes, context: c, mapper: mapper))
-            }
-        }
+        while claimAndMap(job, mapper: mapper) {}
     }
 
     private func run() {

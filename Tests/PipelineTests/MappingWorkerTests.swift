@@ -62,7 +62,14 @@ import Testing
                 let end = min(start + size, lines.count)
                 if start >= end { start = 0 }
                 let chunk = Array(lines[start..<min(start + size, lines.count)])
-                let got = worker.map(chunk, context: context, engineMapper: engineMapper).map(Self.render)
+                var got: [String] = []
+                var order: [Int] = []
+                worker.map(chunk, context: context, engineMapper: engineMapper) { i, result in
+                    order.append(i)
+                    got.append(Self.render(result))
+                }
+                // Each line handed over once, in order (the engine handles pieces as they are done).
+                #expect(order == Array(0..<chunk.count))
                 try #require(got.count == chunk.count)
                 let want = Array(expected[start..<(start + chunk.count)])
                 #expect(got == want, "chunk at \(start), \(chunk.count) lines")
