@@ -123,18 +123,26 @@ public final class NIOHTTPTransport: HTTPTransport {
         _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
+        submit(Self.encode(request, hostHeader: hostHeader), method: request.method, timeout: timeout, hold: hold,
+               completion: completion)
+        return true
+    }
+
+    /// Queues `bytes` (a whole request) on the next pool; fails it at once after shutdown.
+    private func submit(
+        _ bytes: ByteBuffer, method: String, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) {
         if isShutDown.load(ordering: .relaxed) {
             completion(.failure(NIOHTTPTransportError.shutDown))
-            return true
+            return
         }
         let pool =
             pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
         let exchange = Exchange(
-            request: Self.encode(request, hostHeader: hostHeader),
-            method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
+            request: bytes, method: method == "POST" ? Self.postHead : Self.head(for: method),
             deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
         pool.submit(exchange, wake: !hold)
-        return true
     }
 
     public var startsWithoutTask: Bool { true }
@@ -145,20 +153,10 @@ public final class NIOHTTPTransport: HTTPTransport {
         encoded request: EncodedHTTPRequest, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) -> Bool {
-        if isShutDown.load(ordering: .relaxed) {
-            completion(.failure(NIOHTTPTransportError.shutDown))
-            return true
-        }
-        let pool =
-            pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
         var buffer = Self.allocator.buffer(capacity: request.head.count + request.body.count)
         buffer.writeBytes(request.head)
         buffer.writeBytes(request.body)
-        let exchange = Exchange(
-            request: buffer,
-            method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
-            deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
-        pool.submit(exchange, wake: !hold)
+        submit(buffer, method: request.method, timeout: timeout, hold: hold, completion: completion)
         return true
     }
 
