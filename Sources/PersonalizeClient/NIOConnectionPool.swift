@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization
@@ -177,9 +176,6 @@ final class ConnectionPool: @unchecked Sendable {
                         try sync.addHandler(
                             NIOSSLClientHandler(context: context, serverHostname: target.serverHostname))
                     }
-                    try sync.addHandler(RawRequestWriter())
-                    try sync.addHandler(
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(HTTPConnectionHandler(pool: self, maxResponseBytes: target.maxResponseBytes))
                 }
             }
@@ -233,42 +229,21 @@ final class ConnectionPool: @unchecked Sendable {
     var isShuttingDown: Bool { isShutDown }
 }
 
-/// Passes the raw request bytes (`.body(.byteBuffer)`) through and drops `.head` / `.end`: the head is only written
-/// so that the response decoder in front of this handler learns the request's method.
-final class RawRequestWriter: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = HTTPClientRequestPart
+/// One connection: writes an exchange's bytes, reads the answer with an ``HTTPResponseParser``, hands the
+/// connection back to the pool.
+final class HTTPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .body(.byteBuffer(let bytes)):
-            context.write(wrapOutboundOut(bytes), promise: promise)
-        case .body(.fileRegion(let region)):
-            context.write(NIOAny(IOData.fileRegion(region)), promise: promise)
-        case .head, .end:
-            promise?.succeed(())
-        }
-    }
-}
-
-/// One connection: writes an exchange's bytes, gathers the answer, hands the connection back to the pool.
-final class HTTPConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-
     private let pool: ConnectionPool
-    private let maxResponseBytes: Int
+    private var parser: HTTPResponseParser
     private var context: ChannelHandlerContext?
     private var current: Exchange?
-    private var status = 0
-    private var headers: [(String, String)] = []
-    private var body: ByteBuffer?
-    private var keepAlive = true
     private var isClosed = false
 
     init(pool: ConnectionPool, maxResponseBytes: Int) {
         self.pool = pool
-        self.maxResponseBytes = maxResponseBytes
+        self.parser = HTTPResponseParser(maxBodyBytes: maxResponseBytes)
     }
 
     var isUsable: Bool { !isClosed && current == nil && (context?.channel.isActive ?? false) }
@@ -291,8 +266,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
         current = exchange
         exchange.connection = self
-        context.write(wrapOutboundOut(.head(exchange.method)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(exchange.request))), promise: nil)
+        parser.expectsHeadResponse = exchange.isHead
+        context.writeAndFlush(wrapOutboundOut(exchange.request), promise: nil)
     }
 
     func close() {
@@ -302,41 +277,31 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            guard current != nil else {
-                fail(NIOHTTPTransportError.unsolicitedResponse)
-                return
-            }
-            status = Int(head.status.code)
-            headers = head.headers.map { ($0.name, $0.value) }
-            keepAlive = head.isKeepAlive
-            body = nil
-        case .body(var chunk):
-            guard current != nil else { return }
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-            if body!.readableBytes > maxResponseBytes {
-                fail(NIOHTTPTransportError.responseTooLarge(maxResponseBytes))
-            }
-        case .end:
-            guard let exchange = current else { return }
-            current = nil
-            exchange.connection = nil
-            let bytes = body.map { Array($0.readableBytesView) } ?? []
-            let response = HTTPResponseParts(status: status, headers: headers, body: bytes)
-            headers = []
-            body = nil
-            if exchange.isFinished || !keepAlive {
-                // Timed out or cancelled meanwhile (the connection is closing), or the server closes it.
-                close()
-            }
-            exchange.succeed(response)
-            if !isClosed { pool.release(self) }
+        let bytes = unwrapInboundIn(data)
+        guard !isClosed else { return }
+        let responses: [HTTPResponseParser.Response]
+        do {
+            responses = try parser.feed(bytes.readableBytesView)
+        } catch {
+            fail(error)
+            return
         }
+        for response in responses { deliver(response) }
+    }
+
+    private func deliver(_ response: HTTPResponseParser.Response) {
+        guard let exchange = current else {
+            fail(NIOHTTPTransportError.unsolicitedResponse)
+            return
+        }
+        current = nil
+        exchange.connection = nil
+        if exchange.isFinished || !response.keepAlive {
+            // Timed out or cancelled meanwhile (the connection is closing), or the server closes it.
+            close()
+        }
+        exchange.succeed(HTTPResponseParts(status: response.status, headers: response.headers, body: response.body))
+        if !isClosed { pool.release(self) }
     }
 
     private func fail(_ error: any Error) {
@@ -354,6 +319,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosed = true
+        // A body that runs to the end of the connection is complete now.
+        if current != nil, let response = try? parser.end() {
+            deliver(response)
+        }
         if let exchange = current {
             current = nil
             exchange.connection = nil

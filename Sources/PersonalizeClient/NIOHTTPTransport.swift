@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization
@@ -10,7 +9,7 @@ import Synchronization
 /// queued first-in first-out while every connection is busy.
 ///
 /// Per request it encodes the head and body into one buffer (off the event loop), hops onto the loop once, writes
-/// and flushes once, parses the answer with NIOHTTP1's `HTTPResponseDecoder` and completes one promise.
+/// and flushes once, parses the answer with an ``HTTPResponseParser`` and completes one promise.
 ///
 /// No proxies (``HTTPTransportFactory`` picks ``AsyncHTTPTransport`` when one applies). A connection is closed when
 /// the server says `Connection: close`, when an answer cannot be parsed, when a request times out or is cancelled
@@ -105,8 +104,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         let promise = pool.loop.makePromise(of: HTTPResponseParts.self)
         let exchange = Exchange(
             request: Self.encode(request, hostHeader: hostHeader),
-            method: request.method == "POST" ? Self.postHead : Self.head(for: request.method),
-            deadline: .now() + .nanoseconds(timeout.nanoseconds)
+            isHead: request.method == "HEAD", deadline: .now() + .nanoseconds(timeout.nanoseconds)
         ) { promise.completeWith($0) }
         pool.loop.execute { pool.enqueue(exchange) }
         return try await withTaskCancellationHandler {
@@ -140,8 +138,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         let pool =
             pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
         let exchange = Exchange(
-            request: bytes, method: method == "POST" ? Self.postHead : Self.head(for: method),
-            deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
+            request: bytes, isHead: method == "HEAD", deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
         pool.submit(exchange, wake: !hold)
     }
 
@@ -178,12 +175,6 @@ public final class NIOHTTPTransport: HTTPTransport {
     // MARK: Encoding
 
     private static let allocator = ByteBufferAllocator()
-    /// What the response decoder is told of the request (it only looks at the method: HEAD answers have no body).
-    static let postHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
-
-    static func head(for method: String) -> HTTPRequestHead {
-        HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: "/")
-    }
 
     /// `METHOD /path HTTP/1.1`, the headers (adding `host` and `content-length` when missing), the body.
     static func encode(_ request: HTTPRequestParts, hostHeader: String) -> ByteBuffer {
@@ -283,19 +274,20 @@ final class Counters: Sendable {
 final class Exchange: @unchecked Sendable {
     private let onComplete: @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     let request: ByteBuffer
-    let method: HTTPRequestHead
+    /// A HEAD request: its answer has no body.
+    let isHead: Bool
     let deadline: NIODeadline
     /// The connection carrying it, once written.
     var connection: HTTPConnectionHandler?
     private(set) var isFinished = false
 
     init(
-        request: ByteBuffer, method: HTTPRequestHead, deadline: NIODeadline,
+        request: ByteBuffer, isHead: Bool, deadline: NIODeadline,
         onComplete: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) {
         self.onComplete = onComplete
         self.request = request
-        self.method = method
+        self.isHead = isHead
         self.deadline = deadline
     }
 
