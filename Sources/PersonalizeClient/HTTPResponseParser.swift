@@ -89,11 +89,9 @@ struct HTTPResponseParser {
                 start = end + 4
                 if interim { continue }
             case .fixed(let remaining):
-                let take = min(remaining, pending.count - start)
-                body.append(contentsOf: pending[start..<(start + take)])
-                start += take
-                if take < remaining {
-                    state = .fixed(remaining: remaining - take)
+                let left = takeBody(remaining, from: &start)
+                if left > 0 {
+                    state = .fixed(remaining: left)
                     return responses
                 }
                 responses.append(finish())
@@ -111,11 +109,9 @@ struct HTTPResponseParser {
                     state = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
-                let take = min(remaining, pending.count - start)
-                body.append(contentsOf: pending[start..<(start + take)])
-                start += take
-                if take < remaining {
-                    state = .chunkData(remaining: remaining - take)
+                let left = takeBody(remaining, from: &start)
+                if left > 0 {
+                    state = .chunkData(remaining: left)
                     return responses
                 }
                 state = .chunkDataEnd
@@ -155,6 +151,14 @@ struct HTTPResponseParser {
     }
 
     // MARK: Parts
+
+    /// Moves up to `remaining` body bytes from `pending` (at `start`) to `body`; returns how many are still to come.
+    private mutating func takeBody(_ remaining: Int, from start: inout Int) -> Int {
+        let take = min(remaining, pending.count - start)
+        body.append(contentsOf: pending[start..<(start + take)])
+        start += take
+        return remaining - take
+    }
 
     /// Parses a head (without its final CRLF CRLF) and sets up the body; true for an interim (1xx) response.
     private mutating func parseHead(_ head: ArraySlice<UInt8>) throws(ParseError) -> Bool {

@@ -1,13 +1,13 @@
 /// A tiny seeded PRNG so fault fractions are reproducible: the same seed and the same request order give the
-/// same throttles, which keeps fault-injection tests deterministic.
-struct SplitMix64: Sendable {
+/// same throttles, which keeps fault-injection tests deterministic. Tests use it for reproducible random inputs.
+public struct SplitMix64: Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         self.state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

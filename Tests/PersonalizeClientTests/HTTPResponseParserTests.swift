@@ -1,4 +1,5 @@
 @testable import PersonalizeClient
+import TestSupport
 import Testing
 
 /// The NIO transport's response reader: every way HTTP/1.1 delimits a body, interim answers, keep-alive rules, and
@@ -148,7 +149,7 @@ import Testing
 
     /// Random bodies (sizes around chunk and read boundaries), random splits: the same responses as fed whole.
     @Test func randomSplitsGiveTheSameAnswers() throws {
-        var rng = Generator(state: 11)
+        var rng = SplitMix64(seed: 11)
         var wire = ""
         var expected: [Response] = []
         for i in 0..<60 {
@@ -172,18 +173,6 @@ import Testing
         for _ in 0..<20 {
             let pieces = (0..<5).map { _ in Int(rng.next() % 50) + 1 }
             #expect(try Self.parse(wire, pieces: pieces) == expected)
-        }
-    }
-
-    /// SplitMix64 (deterministic).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }
