@@ -13,9 +13,10 @@ struct FieldReader<R: RecordView> {
     /// The rule's value, or `nil` when absent; invalid values throw.
     @inline(__always)
     private func value(_ field: WireField, _ rule: FieldRule) throws(MappingFailure) -> JSONValue? {
-        switch rule.resolve(in: record) {
-        case .success(let v): return v
-        case .failure(let problem): throw .invalid(field.rawValue, at: rule.sourcePath(in: record), problem)
+        do throws(ValueProblem) {
+            return try rule.value(in: record)
+        } catch {
+            throw .invalid(field.rawValue, at: rule.sourcePath(in: record), error)
         }
     }
 
@@ -106,12 +107,13 @@ struct FieldReader<R: RecordView> {
         var writer = JSONWriter(capacity: 128)
         var count = 0
         for p in mapping.properties {
-            let value: JSONValue
-            switch p.rule.resolve(in: record) {
-            case .success(let v?): value = v
-            case .success(nil): continue
-            case .failure(let problem): throw .invalid("properties.\(p.key)", at: p.rule.sourcePath(in: record), problem)
+            let found: JSONValue?
+            do throws(ValueProblem) {
+                found = try p.rule.value(in: record)
+            } catch {
+                throw .invalid("properties.\(p.key)", at: p.rule.sourcePath(in: record), error)
             }
+            guard let value = found else { continue }
             guard let scalar = try propertyValue(value, p) else { continue }
             writer.raw(count == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
             writer.string(p.key)

@@ -49,8 +49,10 @@ final class FieldRule: Sendable {
 
     deinit { rawPaths.base?.deallocate() }
 
-    /// The value for this field, `nil` when the record has none (after transforms and the default).
-    func resolve<R: RecordView>(in record: R) -> Result<JSONValue?, ValueProblem> {
+    /// The value for this field, `nil` when the record has none (after transforms and the default); a value the
+    /// transforms cannot take throws (typed: the common path carries no `Result`).
+    @inline(__always)
+    func value<R: RecordView>(in record: R) throws(ValueProblem) -> JSONValue? {
         var found: JSONValue?
         switch source {
         case .paths: found = record.firstValue(of: self)
@@ -58,21 +60,20 @@ final class FieldRule: Sendable {
         case .template(let t):
             switch t.render(record) {
             case .success(let s): found = s.map { .string($0) }
-            case .failure(let e): return .failure(e)
+            case .failure(let e): throw e
             }
         case .derive: found = nil
         }
-        if var value = found, !transforms.isEmpty {
-            for step in transforms {
-                switch step.apply(value) {
-                case .success(let v?): value = v
-                case .success(nil): return .success(defaultValue)
-                case .failure(let e): return .failure(e)
-                }
+        if transforms.isEmpty { return found ?? defaultValue }
+        guard var value = found else { return defaultValue }
+        for step in transforms {
+            switch step.apply(value) {
+            case .success(let v?): value = v
+            case .success(nil): return defaultValue
+            case .failure(let e): throw e
             }
-            found = value
         }
-        return .success(found ?? defaultValue)
+        return value
     }
 
     /// The paths the rule reads, as a phrase for "required, but ... is absent".

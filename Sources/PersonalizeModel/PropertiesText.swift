@@ -1,4 +1,9 @@
 import JSON
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Helpers for the `properties` member, which the API takes as a *string* holding a serialized JSON object.
 public enum PropertiesText {
@@ -25,12 +30,14 @@ public enum PropertiesText {
         var text = text
         return text.withUTF8 { bytes in
             let n = bytes.count
+            guard let base = bytes.baseAddress, n > 0 else { return false }
+            if memchr(base, Int32(UInt8(ascii: "\\")), n) != nil { return true }
             var i = 0
-            while i < n {
-                let b = bytes[i]
-                if b == UInt8(ascii: "\\") { return true }
+            // From quote to quote (memchr: most of the text is skipped in vector steps).
+            while i < n, let hit = memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) {
+                i = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
                 // Skip quotes whose next byte cannot start any key (compared by its low six bits, case folded).
-                if b == UInt8(ascii: "\""), i + 1 < n, firstLetters & (1 << UInt64((bytes[i + 1] | 0x20) & 63)) != 0 {
+                if i + 1 < n, firstLetters & (1 << UInt64((bytes[i + 1] | 0x20) & 63)) != 0 {
                     for key in keys where i + key.count + 1 < n && bytes[i + key.count + 1] == UInt8(ascii: "\"") {
                         var match = true
                         for k in 0..<key.count where bytes[i + 1 + k] | 0x20 != key[k] {

@@ -41,6 +41,21 @@ import Testing
         #expect(v.contains("metricAttribution.eventAttributionSource"))
     }
 
+    /// Reserved event property names are found as top-level keys in any case and position, also when spelled with
+    /// escapes; the same words as values, in nested objects or as parts of longer keys are not reserved names.
+    @Test(arguments: [
+        (#"{"userId":"x"}"#, ["properties.userId"]),
+        (#"{"a":1,"EVENTTYPE":2}"#, ["properties.EVENTTYPE"]),
+        (#"{"a":"userId","b":{"itemId":1},"itemIdx":2,"xitemId":3}"#, []),
+        (#"{"\u0075serId":1}"#, ["properties.userId"]),
+        (#"{"a":"\"","SessionId":true}"#, ["properties.SessionId"]),
+        (#"{"device":"ios","segment":"vip","tsNs":1}"#, []),
+        (#"{}"#, []),
+    ])
+    func reservedPropertyNames(_ properties: String, _ fields: [String]) {
+        #expect(event { $0.properties = properties }.violations().map(\.field) == fields)
+    }
+
     @Test func propertiesSizePerType() {
         let big = #"{"a":""# + String(repeating: "x", count: 1100) + #""}"#
         #expect(!event { $0.properties = big }.violations().isEmpty)
