@@ -283,7 +283,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         do {
             responses = try parser.feed(bytes.readableBytesView)
         } catch {
-            fail(error)
+            if case .bodyTooLarge(let limit) = error {
+                fail(NIOHTTPTransportError.responseTooLarge(limit))
+            } else {
+                fail(error)
+            }
             return
         }
         for response in responses { deliver(response) }

@@ -65,7 +65,7 @@ import Testing
     }
 
     static func withServer(
-        _ answers: [RawServer.Answer], piece: Int = 1 << 20,
+        _ answers: [RawServer.Answer], piece: Int = 1 << 20, maxResponseBytes: Int = 1 << 20,
         _ body: (NIOHTTPTransport, _ connections: () -> Int) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -81,7 +81,7 @@ import Testing
         let port = channel.localAddress!.port!
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "http://127.0.0.1:\(port)")!,
-            configuration: .init(maxConnections: 1, connectTimeout: .seconds(2)))
+            configuration: .init(maxConnections: 1, connectTimeout: .seconds(2), maxResponseBytes: maxResponseBytes))
         do {
             try await body(transport) { counts.connections.withLock { $0 } }
         } catch {
@@ -148,6 +148,19 @@ import Testing
             let third = try await Self.post(transport)
             #expect(third.status == 200)
             #expect(connections() == 3)
+        }
+    }
+
+    @Test func anAnswerOverTheSizeLimitFailsAsTooLarge() async throws {
+        let answers = [
+            RawServer.Answer(bytes: "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + String(repeating: "x", count: 64) + "\r\n0\r\n\r\n"),
+            RawServer.Answer(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
+        ]
+        try await Self.withServer(answers, maxResponseBytes: 32) { transport, connections in
+            await #expect(throws: NIOHTTPTransportError.responseTooLarge(32)) { try await Self.post(transport) }
+            let next = try await Self.post(transport)
+            #expect(next.status == 200)
+            #expect(connections() == 2)
         }
     }
 }
