@@ -59,16 +59,13 @@ struct HTTPResponseParser {
     private var headers: [(String, String)] = []
     private var body: [UInt8] = []
     private var keepAlive = true
+    /// Bytes after the current head's (or trailer line's) start already searched for its end: a head trickling in
+    /// is not searched again from its start at every read.
+    private var searched = 0
 
     init(maxHeadBytes: Int = 64 << 10, maxBodyBytes: Int = 1 << 20) {
         self.maxHeadBytes = maxHeadBytes
         self.maxBodyBytes = maxBodyBytes
-    }
-
-    /// Whether a response has begun and not yet ended.
-    var isInsideResponse: Bool {
-        if case .head = state { return !pending.isEmpty }
-        return true
     }
 
     /// Takes the next bytes of the connection; returns the responses they complete, in order.
@@ -80,7 +77,7 @@ struct HTTPResponseParser {
         while true {
             switch state {
             case .head:
-                guard let end = Self.find(Self.crlfcrlf, in: pending, from: start) else {
+                guard let end = findLineEnd(Self.crlfcrlf, from: start) else {
                     if pending.count - start > maxHeadBytes { throw .headTooLarge(maxHeadBytes) }
                     return responses
                 }
@@ -121,7 +118,7 @@ struct HTTPResponseParser {
                 start += 2
                 state = .chunkSize
             case .trailers:
-                guard let end = Self.find(Self.crlf, in: pending, from: start) else {
+                guard let end = findLineEnd(Self.crlf, from: start) else {
                     if pending.count - start > maxHeadBytes { throw .headTooLarge(maxHeadBytes) }
                     return responses
                 }
@@ -257,6 +254,18 @@ struct HTTPResponseParser {
         body = []
         expectsHeadResponse = false
         return response
+    }
+
+    /// Where `terminator` starts in `pending`, searching from `start` but not again through what earlier calls
+    /// searched; nil (and remembered) when it has not arrived yet.
+    private mutating func findLineEnd(_ terminator: [UInt8], from start: Int) -> Int? {
+        let from = start + max(0, searched - (terminator.count - 1))
+        guard let end = Self.find(terminator, in: pending, from: from) else {
+            searched = pending.count - start
+            return nil
+        }
+        searched = 0
+        return end
     }
 
     // MARK: Bytes

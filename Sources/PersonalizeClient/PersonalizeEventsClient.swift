@@ -94,7 +94,7 @@ public final class PersonalizeEventsClient: Sendable {
         var path: String
         var url: String
         var signing: SigV4Signer.Prepared
-        /// The request line and the signed headers' lines of an encoded request (``encodedRequest(_:credentials:)``).
+        /// The request line and the signed headers' lines of an encoded request (``encodedRequest(_:credentials:date:)``).
         var headStart: [UInt8]
     }
 
@@ -285,7 +285,7 @@ public final class PersonalizeEventsClient: Sendable {
         return HTTPRequestParts(method: "POST", url: target.url, headers: all, body: request.body)
     }
 
-    /// ``signedRequest(_:credentials:)`` written out as HTTP/1.1: the same request line, headers (names, values,
+    /// ``signedRequest(_:credentials:date:)`` written out as HTTP/1.1: the same request line, headers (names, values,
     /// order) and body as ``NIOHTTPTransport`` would write for it, without the strings in between.
     func encodedRequest(_ request: RequestBody, credentials creds: AWSCredentials, date: Date = Date())
         -> EncodedHTTPRequest
@@ -296,25 +296,9 @@ public final class PersonalizeEventsClient: Sendable {
         head.append(contentsOf: target.headStart)
         target.signing.appendSignedHeaderLines(body: request.body, credentials: creds, date: date, to: &head)
         head.append(contentsOf: headEnd)
-        Self.appendDecimal(request.body.count, to: &head)
+        head.append(contentsOf: String(request.body.count).utf8)
         head.append(contentsOf: "\r\n\r\n".utf8)
         return EncodedHTTPRequest(method: "POST", head: head, body: request.body)
-    }
-
-    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        var width = 1
-        var scale = 10
-        while scale <= value {
-            width += 1
-            scale &*= 10
-        }
-        let end = out.count + width
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-        var v = value
-        for i in stride(from: end - 1, through: end - width, by: -1) {
-            out[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
-            v /= 10
-        }
     }
 
     static func retryAfter(_ headers: [(String, String)]) -> Double? {
