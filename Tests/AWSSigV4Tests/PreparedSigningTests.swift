@@ -45,6 +45,12 @@ import Testing
                                 credentials: creds, date: date)
                             let got = prepared.sign(body: body, credentials: creds, date: date)
                             #expect(Self.render(got) == Self.render(expected), "\(headers) \(path)?\(query) \(options)")
+                            // The same headers written as HTTP/1.1 lines, for callers that write requests as bytes.
+                            var lines: [UInt8] = []
+                            prepared.appendSignedHeaderLines(body: body, credentials: creds, date: date, to: &lines)
+                            #expect(
+                                String(decoding: lines, as: UTF8.self)
+                                    == Self.render(expected).map { $0 + "\r\n" }.joined())
                             checked += 1
                         }
                     }
