@@ -70,7 +70,8 @@ extension SigV4Signer.Prepared {
                 credentials: credentials, date: date)
         }
         let amzDate = AmzDate(date)
-        let (canonical, signedNames) = canonicalRequest(payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
+        let (canonical, signedNames) = canonicalRequest(
+            payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
         return signer.signedHeaders(
             canonical: canonical, signedNames: signedNames, payloadHash: payloadHash, credentials: credentials,
             amzDate: amzDate)
@@ -90,7 +91,8 @@ extension SigV4Signer.Prepared {
             return
         }
         let amzDate = AmzDate(date)
-        let (canonical, signedNames) = canonicalRequest(payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
+        let (canonical, signedNames) = canonicalRequest(
+            payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
         Self.appendLine(SigV4Signer.dateHeader.utf8, amzDate.bytes, to: &out)
         if let token = credentials.sessionToken {
             Self.appendLine(SigV4Signer.tokenHeader.utf8, token.utf8, to: &out)

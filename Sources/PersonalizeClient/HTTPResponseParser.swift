@@ -114,7 +114,9 @@ struct HTTPResponseParser {
                 state = .chunkDataEnd
             case .chunkDataEnd:
                 guard pending.count - start >= 2 else { return responses }
-                guard pending[start] == 13, pending[start + 1] == 10 else { throw .malformed("chunk not followed by CRLF") }
+                guard pending[start] == 13, pending[start + 1] == 10 else {
+                    throw .malformed("chunk not followed by CRLF")
+                }
                 start += 2
                 state = .chunkSize
             case .trailers:
@@ -210,13 +212,14 @@ struct HTTPResponseParser {
                 contentLength = n
             case 17 where Self.equalsLowercased(nameBytes, Self.transferEncoding):
                 // Chunked must be the last coding; anything else is not a body this client can read.
-                let codings = value.lowercased().split(separator: ",").map { $0.trimmingCharacters() }
-                guard codings.last == "chunked" else { throw .malformed("transfer-encoding \"\(value)\"") }
+                guard let last = Self.tokens(valueBytes).last, Self.equalsLowercased(last, Self.chunked) else {
+                    throw .malformed("transfer-encoding \"\(value)\"")
+                }
                 chunked = true
             case 10 where Self.equalsLowercased(nameBytes, Self.connection):
-                for token in value.lowercased().split(separator: ",").map({ $0.trimmingCharacters() }) {
-                    if token == "close" { connectionClose = true }
-                    if token == "keep-alive" { connectionKeepAlive = true }
+                for token in Self.tokens(valueBytes) {
+                    if Self.equalsLowercased(token, Self.close) { connectionClose = true }
+                    if Self.equalsLowercased(token, Self.keepAliveToken) { connectionKeepAlive = true }
                 }
             default:
                 break
@@ -276,6 +279,9 @@ struct HTTPResponseParser {
     private static let contentLength = Array("content-length".utf8)
     private static let transferEncoding = Array("transfer-encoding".utf8)
     private static let connection = Array("connection".utf8)
+    private static let chunked = Array("chunked".utf8)
+    private static let close = Array("close".utf8)
+    private static let keepAliveToken = Array("keep-alive".utf8)
 
     private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
         let n = needle.count
@@ -321,6 +327,11 @@ struct HTTPResponseParser {
         return bytes[s..<e]
     }
 
+    /// The comma-separated items of a header value, each trimmed.
+    private static func tokens(_ value: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { trimmed($0) }
+    }
+
     private static func equalsLowercased(_ bytes: ArraySlice<UInt8>, _ lower: [UInt8]) -> Bool {
         guard bytes.count == lower.count else { return false }
         for (b, l) in zip(bytes, lower) where b | 0x20 != l { return false }
@@ -353,14 +364,5 @@ struct HTTPResponseParser {
 
     private static func show(_ bytes: ArraySlice<UInt8>) -> String {
         String(decoding: bytes.prefix(80), as: UTF8.self)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters() -> String {
-        var s = self[...]
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -99,8 +99,7 @@ public final class NIOHTTPTransport: HTTPTransport {
 
     public func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
         if isShutDown.load(ordering: .relaxed) { throw NIOHTTPTransportError.shutDown }
-        let pool =
-            pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
+        let pool = nextPool()
         let promise = pool.loop.makePromise(of: HTTPResponseParts.self)
         let exchange = Exchange(
             request: Self.encode(request, hostHeader: hostHeader),
@@ -135,11 +134,15 @@ public final class NIOHTTPTransport: HTTPTransport {
             completion(.failure(NIOHTTPTransportError.shutDown))
             return
         }
-        let pool =
-            pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
         let exchange = Exchange(
-            request: bytes, isHead: method == "HEAD", deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
-        pool.submit(exchange, wake: !hold)
+            request: bytes, isHead: method == "HEAD", deadline: .now() + .nanoseconds(timeout.nanoseconds),
+            onComplete: completion)
+        nextPool().submit(exchange, wake: !hold)
+    }
+
+    /// The pools take requests in turn.
+    private func nextPool() -> ConnectionPool {
+        pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
     }
 
     public var startsWithoutTask: Bool { true }

@@ -50,7 +50,7 @@ enum Premapped {
     }
 }
 
-/// A line framed by the reader and not yet handed to ``Engine/handleLine(_:_:premapped:)``: its bytes point into
+/// A line framed by the reader and not yet handed to ``Engine/handleLine(_:_:premapped:now:)``: its bytes point into
 /// the reader's buffer, valid until the end of the chunk they came in.
 struct FramedLine {
     var bytes: UnsafeRawBufferPointer
@@ -58,8 +58,9 @@ struct FramedLine {
     var end: UInt64
 }
 
-/// Maps large chunks of lines on two threads, the engine's and a worker's (fork and join inside one read, so the
-/// engine's order of events, ledgers and back-pressure are exactly as without it).
+/// Maps large chunks of lines on two threads, the engine's and a worker's (fork and join inside one read, the engine
+/// handling results in order as they are done, so its order of events, ledgers and back-pressure are exactly as
+/// without it).
 ///
 /// Parsing, mapping and encoding are the largest part of the engine's work in catch-up runs; this lets them use the
 /// second core. Both threads claim small pieces of the chunk from one counter until none are left, so a worker that
@@ -171,31 +172,26 @@ final class MappingWorker: @unchecked Sendable {
                 } else if !claimAndMap(job, mapper: engineMapper) {
                     // Every piece is claimed and the one needed is not ready: the worker has it (the engine maps
                     // what it claims before going on), and is done once it finishes it.
-                    waitForWorker()
+                    pthread_mutex_lock(mutex)
+                    waitWhileWorkerBusy()
+                    pthread_mutex_unlock(mutex)
                 }
             }
             // Join: the worker must let go of the job (it points at `lines`, `output` and `ready`) before they go.
             pthread_mutex_lock(mutex)
-            if taken {
-                while !done {
-                    engineSleeping = true
-                    pthread_cond_wait(condition, mutex)
-                    engineSleeping = false
-                }
-            }
+            waitWhileWorkerBusy()
             self.job = nil
             pthread_mutex_unlock(mutex)
         }
     }
 
-    private func waitForWorker() {
-        pthread_mutex_lock(mutex)
+    /// With `mutex` held: waits until the worker, if it took the job, is done with it.
+    private func waitWhileWorkerBusy() {
         while taken && !done {
             engineSleeping = true
             pthread_cond_wait(condition, mutex)
             engineSleeping = false
         }
-        pthread_mutex_unlock(mutex)
     }
 
     /// Claims the next piece of `job` and maps it; false when none was left.
@@ -210,11 +206,6 @@ final class MappingWorker: @unchecked Sendable {
         }
         job.ready[start / Self.piece].store(true, ordering: .releasing)
         return true
-    }
-
-    /// Claims pieces of `job` until none are left.
-    private func work(_ job: Job, mapper: Mapper) {
-        while claimAndMap(job, mapper: mapper) {}
     }
 
     private func run() {
@@ -233,7 +224,7 @@ final class MappingWorker: @unchecked Sendable {
             taken = true
             pthread_mutex_unlock(mutex)
             work.first?()
-            self.work(work, mapper: mapper)
+            while claimAndMap(work, mapper: mapper) {}
             pthread_mutex_lock(mutex)
             done = true
             let wake = engineSleeping
