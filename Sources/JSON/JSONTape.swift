@@ -228,6 +228,22 @@ extension JSONTape {
             return nil
         }
 
+        /// The bytes of the token at `node`: a string's with its quotes, a number's literal, a container's whole text.
+        @inlinable public func token(_ node: Int) -> UnsafeBufferPointer<UInt8> {
+            let n = nodes[node]
+            return UnsafeBufferPointer(start: base + Int(n.start), count: Int(n.end - n.start))
+        }
+
+        /// Whether the string at `node` has no escape sequence: its text is the bytes between its quotes.
+        @inlinable public func isUnescaped(_ node: Int) -> Bool { nodes[node].flags & JSONTape.escaped == 0 }
+
+        /// Whether the string at `node` is all ASCII.
+        @inlinable public func isASCII(_ node: Int) -> Bool { nodes[node].flags & JSONTape.nonASCII == 0 }
+
+        /// The node after `node` and everything inside it: an array's elements are the nodes from `node + 1`
+        /// up to this one, each the `after` of the one before.
+        @inlinable public func after(_ node: Int) -> Int { Int(nodes[node].next) }
+
         /// The text of the string at `node`.
         public func string(_ node: Int) -> String {
             let n = nodes[node]

@@ -15,8 +15,16 @@ public final class Mapper {
 
     final class Plan {
         let m: CompiledMapping
-        init(_ m: CompiledMapping) { self.m = m }
+        /// Writes the mapping's records straight from the line, when it knows how to read all its fields.
+        let direct: DirectEventEncoder?
+        init(_ m: CompiledMapping) {
+            self.m = m
+            direct = DirectEventEncoder(m)
+        }
     }
+
+    /// Records ``applyEncoded(line:context:)`` wrote directly (the rest took the generic path); for tests.
+    public private(set) var directlyEncoded = 0
 
     public init(mappings: MappingSet) {
         self.mappings = mappings
@@ -48,6 +56,31 @@ public final class Mapper {
             return apply(try JSONParser.parse(line), context: context)
         }
         return applyView(TapeRecord(tape: document), context: context)
+    }
+
+    /// ``apply(line:context:)`` with each record already encoded for its request: the same results, in the same
+    /// order, as encoding what `apply(line:context:)` returns (``EncodedMappingResult/init(_:)``), the same error for
+    /// a line that is not valid JSON. Events of mappings whose fields are all read in the common ways are written
+    /// straight from the line (``DirectEventEncoder``); anything else, and any line it is unsure of, takes the
+    /// generic path.
+    public func applyEncoded(line: UnsafeRawBufferPointer, context: RecordContext) throws(JSONParseError)
+        -> [EncodedMappingResult]
+    {
+        guard let document = tape.scan(line) else {
+            return apply(try JSONParser.parse(line), context: context).map(EncodedMappingResult.init)
+        }
+        let record = TapeRecord(tape: document)
+        var results: [EncodedMappingResult] = []
+        results.reserveCapacity(1)
+        for plan in plans where plan.m.applies(to: record, source: context.sourceName) {
+            if let direct = plan.direct, let result = direct.encode(document, context: context) {
+                directlyEncoded &+= 1
+                results.append(result)
+            } else {
+                results.append(EncodedMappingResult(build(plan, record, context)))
+            }
+        }
+        return results
     }
 
     /// ``apply(line:context:)`` for any byte collection (contiguous ones are not copied).

@@ -67,3 +67,18 @@ public struct MappingFailure: Error, Sendable, Hashable, CustomStringConvertible
         MappingFailure(field: field, reason: "\(path): \(problem.message)", kind: .invalidValue)
     }
 }
+
+/// What ``Mapper/applyEncoded(line:context:)`` makes of one matching mapping: the record already in the form its
+/// request carries (``EncodedRecord``), with its time (for `--since` / `--until`), or why it could not be made.
+public enum EncodedMappingResult: Sendable, Equatable {
+    case record(mapping: String, EncodedRecord, time: Timestamp?)
+    case failure(mapping: String, MappingFailure)
+
+    /// `result` encoded.
+    public init(_ result: MappingResult) {
+        switch result {
+        case .record(let mapping, let record): self = .record(mapping: mapping, EncodedRecord(record), time: record.time)
+        case .failure(let mapping, let failure): self = .failure(mapping: mapping, failure)
+        }
+    }
+}

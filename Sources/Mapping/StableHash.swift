@@ -36,15 +36,27 @@ struct StableHash {
 
     /// 32 lowercase hex digits.
     var hex: String {
-        var hi = Self.mix(a ^ (b &* 31)), lo = Self.mix(b ^ Self.mix(a))
-        return String(unsafeUninitializedCapacity: 32) { out in
-            for i in stride(from: 15, through: 0, by: -1) {
-                out[i] = Self.digit(hi & 0xF)
-                out[i + 16] = Self.digit(lo & 0xF)
-                hi >>= 4
-                lo >>= 4
-            }
+        String(unsafeUninitializedCapacity: 32) { out in
+            writeHex(to: UnsafeMutableRawBufferPointer(out))
             return 32
+        }
+    }
+
+    /// Appends ``hex``'s 32 digits to `bytes`.
+    func appendHex(to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 1) { out in
+            writeHex(to: out)
+            bytes.append(contentsOf: out)
+        }
+    }
+
+    private func writeHex(to out: UnsafeMutableRawBufferPointer) {
+        var hi = Self.mix(a ^ (b &* 31)), lo = Self.mix(b ^ Self.mix(a))
+        for i in stride(from: 15, through: 0, by: -1) {
+            out[i] = Self.digit(hi & 0xF)
+            out[i + 16] = Self.digit(lo & 0xF)
+            hi >>= 4
+            lo >>= 4
         }
     }
 

@@ -81,6 +81,11 @@ struct TimeFormat: Sendable {
 
     private func iso(_ s: String) -> Int64? {
         guard let parsed = ISO8601.parse(s) else { return nil }
+        return millis(parsed)
+    }
+
+    /// Epoch milliseconds of a parsed ISO 8601 value: its offset, else the rule's zone, else UTC.
+    func millis(_ parsed: ISO8601.Parsed) -> Int64? {
         if let utc = parsed.utcMillis { return TimeParsing.inRange(utc) }
         guard let zone else { return TimeParsing.inRange(parsed.wallMillis) }
         // Local wall-clock time: find the zone's offset at that instant (two steps settle DST edges).

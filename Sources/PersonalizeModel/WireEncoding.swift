@@ -213,10 +213,16 @@ extension Record {
 /// a request body is the key's members and the elements joined (``RequestBody/init(key:elements:)``), the same bytes
 /// as ``RequestBody/init(key:records:)`` would write, and a batch narrowed down after a rejection is re-joined
 /// without encoding anything again.
-public struct EncodedRecord: Sendable {
+public struct EncodedRecord: Sendable, Equatable {
     public var key: BatchKey
     /// The record's JSON object, as in the request's list (`{"eventType":...}`).
     public var element: [UInt8]
+
+    /// A record encoded by other means (the mapper's direct path); `element` must be what ``init(_:)`` writes.
+    public init(key: BatchKey, element: [UInt8]) {
+        self.key = key
+        self.element = element
+    }
 
     public init(_ record: Record) {
         key = record.batchKey

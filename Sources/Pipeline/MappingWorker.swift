@@ -21,32 +21,21 @@ enum Premapped {
     /// Not JSON, or not UTF-8.
     case invalid(JSONParseError)
 
-    enum Mapped {
-        /// A valid record, serialized for its request, and its time (for `--since` / `--until`).
-        case record(mapping: String, EncodedRecord, time: Timestamp?)
-        case failure(mapping: String, MappingFailure)
-    }
+    /// A valid record, serialized for its request, and its time (for `--since` / `--until`); or a failure.
+    typealias Mapped = EncodedMappingResult
 
     /// Maps one line and encodes its records. Pure apart from `mapper`'s sessions and scratch space.
     static func make(_ bytes: UnsafeRawBufferPointer, context: RecordContext, mapper: Mapper) -> Premapped {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
-        let results: [MappingResult]
+        let results: [Mapped]
         do {
-            // Validates the whole line, then makes values only for the fields the mappings read.
-            results = try mapper.apply(line: bytes, context: context)
+            // Validates the whole line, then reads only the fields the mappings read.
+            results = try mapper.applyEncoded(line: bytes, context: context)
         } catch {
             return .invalid(error)
         }
         if results.isEmpty { return .mapped([], line: []) }
-        let mapped = results.map { result -> Mapped in
-            switch result {
-            case .record(let mapping, let record):
-                .record(mapping: mapping, EncodedRecord(record), time: record.time)
-            case .failure(let mapping, let failure):
-                .failure(mapping: mapping, failure)
-            }
-        }
-        return .mapped(mapped, line: Array(bytes))
+        return .mapped(results, line: Array(bytes))
     }
 }
 
