@@ -1,8 +1,23 @@
+import Foundation
+
 /// Hand-written hex and percent-encoding over bytes, because the signer runs for every request and
 /// `String(format:)` / `addingPercentEncoding` are slow and not quite the encodings SigV4 specifies.
 enum ByteEncoding {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
     private static let upperHexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// Calls `body` with the lower-case hex form of a digest or MAC (at most 64 bytes), written on the stack.
+    static func withHex<R>(of digest: some ContiguousBytes, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        digest.withUnsafeBytes { raw in
+            withUnsafeTemporaryAllocation(byteCount: raw.count * 2, alignment: 1) { out in
+                for (i, byte) in raw.enumerated() {
+                    out[2 * i] = hexDigits[Int(byte >> 4)]
+                    out[2 * i + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return body(UnsafeRawBufferPointer(out))
+            }
+        }
+    }
 
     /// Appends the lower-case hex form of `bytes` (SigV4 hashes and signatures are lower-case).
     static func appendHex(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {

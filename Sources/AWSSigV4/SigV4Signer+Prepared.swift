@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 extension SigV4Signer {
@@ -83,16 +84,36 @@ extension SigV4Signer.Prepared {
     public func appendSignedHeaderLines(
         body: some ContiguousBytes, credentials: AWSCredentials, date: Date, to out: inout [UInt8]
     ) {
-        let payloadHash = SigV4Signer.payloadHash(body)
         guard fast else {
+            let payloadHash = SigV4Signer.payloadHash(body)
             for (name, value) in sign(payloadHash: payloadHash, credentials: credentials, date: date) {
                 Self.appendLine(name.utf8, value.utf8, to: &out)
             }
             return
         }
+        var bodyHash = SHA256()
+        body.withUnsafeBytes { bodyHash.update(bufferPointer: $0) }
+        let payloadDigest = bodyHash.finalize()
         let amzDate = AmzDate(date)
-        let (canonical, signedNames) = canonicalRequest(
-            payloadHash: payloadHash, credentials: credentials, amzDate: amzDate)
+        // The canonical request is hashed piece by piece as canonicalRequest(...) would lay it out, never built.
+        let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
+        var canonical = SHA256()
+        canonical.update(data: head)
+        canonical.update(data: SigV4Signer.dateLinePrefix)
+        canonical.update(data: amzDate.bytes)
+        canonical.update(data: SigV4Signer.newline)
+        canonical.update(data: middle)
+        if let token {
+            canonical.update(data: SigV4Signer.tokenLinePrefix)
+            canonical.update(data: SigV4Signer.normalizedValue(token.utf8))
+            canonical.update(data: SigV4Signer.newline)
+        }
+        canonical.update(data: tail)
+        canonical.update(data: SigV4Signer.newline)
+        let signedNames = token == nil ? names : namesWithToken
+        canonical.update(data: signedNames)
+        canonical.update(data: SigV4Signer.newline)
+        ByteEncoding.withHex(of: payloadDigest) { canonical.update(bufferPointer: $0) }
         Self.appendLine(SigV4Signer.dateHeader.utf8, amzDate.bytes, to: &out)
         if let token = credentials.sessionToken {
             Self.appendLine(SigV4Signer.tokenHeader.utf8, token.utf8, to: &out)
@@ -100,7 +121,8 @@ extension SigV4Signer.Prepared {
         out.append(contentsOf: SigV4Signer.authorizationHeader.utf8)
         out.append(contentsOf: ": ".utf8)
         signer.appendAuthorization(
-            canonical: canonical, signedNames: signedNames, credentials: credentials, amzDate: amzDate, to: &out)
+            canonicalHash: canonical.finalize(), signedNames: signedNames, credentials: credentials, amzDate: amzDate,
+            to: &out)
         out.append(contentsOf: "\r\n".utf8)
     }
 

@@ -128,6 +128,38 @@ public struct SigV4Signer: Sendable {
         out.append(contentsOf: signature)
     }
 
+    /// ``appendAuthorization(canonical:signedNames:credentials:amzDate:to:)`` for a canonical request already
+    /// hashed: the string to sign goes into the keyed HMAC piece by piece, the signature's hex straight into `out`.
+    func appendAuthorization(
+        canonicalHash: SHA256Digest, signedNames: [UInt8], credentials: AWSCredentials, amzDate: AmzDate,
+        to out: inout [UInt8]
+    ) {
+        var hmac = keyCache.keyedHMAC(for: credentials, date: amzDate)
+        hmac.update(data: Self.algorithmLine)
+        hmac.update(data: amzDate.bytes)
+        hmac.update(data: Self.newline)
+        hmac.update(data: amzDate.dateStamp)
+        hmac.update(data: scopeSuffix)
+        hmac.update(data: Self.newline)
+        ByteEncoding.withHex(of: canonicalHash) { hmac.update(data: $0) }
+        let mac = hmac.finalize()
+        out.reserveCapacity(out.count + 200 + signedNames.count)
+        out.append(contentsOf: "AWS4-HMAC-SHA256 Credential=".utf8)
+        out.append(contentsOf: credentials.accessKeyId.utf8)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: amzDate.dateStamp)
+        out.append(contentsOf: scopeSuffix)
+        out.append(contentsOf: ", SignedHeaders=".utf8)
+        out.append(contentsOf: signedNames)
+        out.append(contentsOf: ", Signature=".utf8)
+        ByteEncoding.withHex(of: mac) { out.append(contentsOf: $0) }
+    }
+
+    static let algorithmLine = Array("AWS4-HMAC-SHA256\n".utf8)
+    static let newline: [UInt8] = [UInt8(ascii: "\n")]
+    static let dateLinePrefix = Array("x-amz-date:".utf8)
+    static let tokenLinePrefix = Array("x-amz-security-token:".utf8)
+
     /// The lower-case hex SHA-256 of a body, as used in the canonical request.
     public static func payloadHash(_ body: some ContiguousBytes) -> String {
         var hasher = SHA256()

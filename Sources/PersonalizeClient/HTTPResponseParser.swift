@@ -9,10 +9,14 @@
 struct HTTPResponseParser {
     struct Response: Equatable {
         var status: Int
-        var headers: [(String, String)]
+        /// The header lines as received (validated), made into pairs only when asked for (``headers``): most
+        /// answers are 2xx, and nobody reads theirs.
+        var headerLines: [UInt8]
         var body: [UInt8]
         /// Whether the connection may carry another request afterwards.
         var keepAlive: Bool
+
+        var headers: [(String, String)] { HTTPResponseParser.headerPairs(headerLines) }
 
         static func == (a: Response, b: Response) -> Bool {
             a.status == b.status && a.body == b.body && a.keepAlive == b.keepAlive
@@ -56,7 +60,7 @@ struct HTTPResponseParser {
     /// Bytes not yet consumed (a partial line or head).
     private var pending: [UInt8] = []
     private var status = 0
-    private var headers: [(String, String)] = []
+    private var headerLines: [UInt8] = []
     private var body: [UInt8] = []
     private var keepAlive = true
     /// Bytes after the current head's (or trailer line's) start already searched for its end: a head trickling in
@@ -161,9 +165,9 @@ struct HTTPResponseParser {
 
     /// Parses a head (without its final CRLF CRLF) and sets up the body; true for an interim (1xx) response.
     private mutating func parseHead(_ head: ArraySlice<UInt8>) throws(ParseError) -> Bool {
-        var lines = Self.split(head)
-        guard !lines.isEmpty else { throw .malformed("empty head") }
-        let statusLine = lines.removeFirst()
+        // Lines are walked in place: no array of lines, no strings unless something is wrong.
+        let statusEnd = Self.lineEnd(in: head, from: head.startIndex)
+        let statusLine = head[head.startIndex..<statusEnd]
         // HTTP/1.x SP 3DIGIT [SP reason]
         guard statusLine.count >= 12, statusLine.starts(with: Self.httpSlash1Dot) else {
             throw .malformed("status line \"\(Self.show(statusLine))\"")
@@ -184,13 +188,16 @@ struct HTTPResponseParser {
         guard code >= 100, statusLine.count == 12 || statusLine[base + 12] == UInt8(ascii: " ") else {
             throw .malformed("status line \"\(Self.show(statusLine))\"")
         }
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(lines.count)
+        let fieldsStart = statusEnd == head.endIndex ? head.endIndex : statusEnd + 2
         var contentLength: Int?
         var chunked = false
         var connectionClose = false
         var connectionKeepAlive = false
-        for line in lines {
+        var lineStart = fieldsStart
+        while lineStart < head.endIndex {
+            let end = Self.lineEnd(in: head, from: lineStart)
+            let line = head[lineStart..<end]
+            lineStart = end == head.endIndex ? end : end + 2
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
                 throw .malformed("header line \"\(Self.show(line))\"")
             }
@@ -199,25 +206,24 @@ struct HTTPResponseParser {
                 throw .malformed("header line \"\(Self.show(line))\"")
             }
             let valueBytes = Self.trimmed(line[(colon + 1)...])
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            let value = String(decoding: valueBytes, as: UTF8.self)
-            fields.append((name, value))
             switch nameBytes.count {
             case 14 where Self.equalsLowercased(nameBytes, Self.contentLength):
                 guard !valueBytes.isEmpty, valueBytes.count <= 18,
                     valueBytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
-                else { throw .malformed("content-length \"\(value)\"") }
+                else { throw .malformed("content-length \"\(String(decoding: valueBytes, as: UTF8.self))\"") }
                 let n = valueBytes.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
                 if let earlier = contentLength, earlier != n { throw .malformed("conflicting content-length values") }
                 contentLength = n
             case 17 where Self.equalsLowercased(nameBytes, Self.transferEncoding):
                 // Chunked must be the last coding; anything else is not a body this client can read.
-                guard let last = Self.tokens(valueBytes).last, Self.equalsLowercased(last, Self.chunked) else {
-                    throw .malformed("transfer-encoding \"\(value)\"")
+                var last = valueBytes[valueBytes.startIndex..<valueBytes.startIndex]
+                Self.forEachToken(valueBytes) { last = $0 }
+                guard Self.equalsLowercased(last, Self.chunked) else {
+                    throw .malformed("transfer-encoding \"\(String(decoding: valueBytes, as: UTF8.self))\"")
                 }
                 chunked = true
             case 10 where Self.equalsLowercased(nameBytes, Self.connection):
-                for token in Self.tokens(valueBytes) {
+                Self.forEachToken(valueBytes) { token in
                     if Self.equalsLowercased(token, Self.close) { connectionClose = true }
                     if Self.equalsLowercased(token, Self.keepAliveToken) { connectionKeepAlive = true }
                 }
@@ -231,7 +237,7 @@ struct HTTPResponseParser {
         }
         if code == 101 { throw .malformed("unexpected protocol switch (101)") }
         status = code
-        headers = fields
+        headerLines = fieldsStart < head.endIndex ? Array(head[fieldsStart...]) : []
         body = []
         keepAlive = minor == UInt8(ascii: "1") ? !connectionClose : connectionKeepAlive && !connectionClose
         let noBody = expectsHeadResponse || code == 204 || code == 304
@@ -251,9 +257,9 @@ struct HTTPResponseParser {
     }
 
     private mutating func finish() -> Response {
-        let response = Response(status: status, headers: headers, body: body, keepAlive: keepAlive)
+        let response = Response(status: status, headerLines: headerLines, body: body, keepAlive: keepAlive)
         state = .head
-        headers = []
+        headerLines = []
         body = []
         expectsHeadResponse = false
         return response
@@ -301,22 +307,30 @@ struct HTTPResponseParser {
         return nil
     }
 
-    /// The CRLF-separated lines of a head.
-    private static func split(_ head: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        var lines: [ArraySlice<UInt8>] = []
-        var start = head.startIndex
-        var i = head.startIndex
-        while i < head.endIndex {
-            if head[i] == 13, i + 1 < head.endIndex, head[i + 1] == 10 {
-                lines.append(head[start..<i])
-                i += 2
-                start = i
-            } else {
-                i += 1
-            }
+    /// Where the line starting at `start` ends: its CR LF, or the end of `bytes`.
+    private static func lineEnd(in bytes: ArraySlice<UInt8>, from start: Int) -> Int {
+        var i = start
+        while i < bytes.endIndex {
+            if bytes[i] == 13, i + 1 < bytes.endIndex, bytes[i + 1] == 10 { return i }
+            i += 1
         }
-        lines.append(head[start..<head.endIndex])
-        return lines
+        return bytes.endIndex
+    }
+
+    /// Header lines as kept in ``Response/headerLines`` (validated when parsed), as name-value pairs.
+    static func headerPairs(_ lines: [UInt8]) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        let all = lines[...]
+        var lineStart = all.startIndex
+        while lineStart < all.endIndex {
+            let end = lineEnd(in: all, from: lineStart)
+            let line = all[lineStart..<end]
+            lineStart = end == all.endIndex ? end : end + 2
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            pairs.append((String(decoding: line[..<colon], as: UTF8.self),
+                          String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)))
+        }
+        return pairs
     }
 
     private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
@@ -327,9 +341,18 @@ struct HTTPResponseParser {
         return bytes[s..<e]
     }
 
-    /// The comma-separated items of a header value, each trimmed.
-    private static func tokens(_ value: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { trimmed($0) }
+    /// Each comma-separated item of a header value, trimmed (empty items included, as in `a,,b`).
+    private static func forEachToken(_ value: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> Void) {
+        var start = value.startIndex
+        var i = start
+        while true {
+            if i == value.endIndex || value[i] == UInt8(ascii: ",") {
+                body(trimmed(value[start..<i]))
+                if i == value.endIndex { return }
+                start = i + 1
+            }
+            i += 1
+        }
     }
 
     private static func equalsLowercased(_ bytes: ArraySlice<UInt8>, _ lower: [UInt8]) -> Bool {

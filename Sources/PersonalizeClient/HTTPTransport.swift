@@ -84,12 +84,36 @@ public struct HTTPRequestParts: Sendable {
 
 public struct HTTPResponseParts: Sendable {
     public var status: Int
-    public var headers: [(String, String)]
     public var body: [UInt8]
+    private var headerStorage: HeaderStorage
+
+    /// The response's headers, in the order received.
+    public var headers: [(String, String)] {
+        get {
+            switch headerStorage {
+            case .pairs(let pairs): pairs
+            case .lines(let lines): HTTPResponseParser.headerPairs(lines)
+            }
+        }
+        set { headerStorage = .pairs(newValue) }
+    }
+
+    /// Headers as pairs, or as the header lines the NIO transport received (made into pairs when read: a 2xx
+    /// answer's are rarely read, and this spares a string per name and value of every answer).
+    private enum HeaderStorage: Sendable {
+        case pairs([(String, String)])
+        case lines([UInt8])
+    }
 
     public init(status: Int, headers: [(String, String)], body: [UInt8]) {
         self.status = status
-        self.headers = headers
+        self.headerStorage = .pairs(headers)
+        self.body = body
+    }
+
+    init(status: Int, headerLines: [UInt8], body: [UInt8]) {
+        self.status = status
+        self.headerStorage = .lines(headerLines)
         self.body = body
     }
 }

@@ -304,7 +304,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             // Timed out or cancelled meanwhile (the connection is closing), or the server closes it.
             close()
         }
-        exchange.succeed(HTTPResponseParts(status: response.status, headers: response.headers, body: response.body))
+        exchange.succeed(HTTPResponseParts(status: response.status, headerLines: response.headerLines, body: response.body))
         if !isClosed { pool.release(self) }
     }
 

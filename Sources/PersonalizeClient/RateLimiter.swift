@@ -291,7 +291,16 @@ public final class RateLimiter: Sendable {
             var time = now
             if let global = s.global { time = max(now, global.earliest(now: now)) }
             if immediateOnly && time > now { return nil }
-            if limits.adaptive { s.meters[key, default: Meter(windowStart: now)].tick(now: now) }
+            if limits.adaptive {
+                // By index rather than `meters[key, default:]`, whose accessor costs an allocation per request.
+                if let i = s.meters.index(forKey: key) {
+                    s.meters.values[i].tick(now: now)
+                } else {
+                    var meter = Meter(windowStart: now)
+                    meter.tick(now: now)
+                    s.meters[key] = meter
+                }
+            }
             return Permit(time: time, keyArrival: nil, globalArrival: s.global?.commit(at: time, now: now))
         }
         var time = now

@@ -31,7 +31,9 @@ import Testing
     static let splits: [[Int]] = [[Int.max], [1], [2, 3], [7, 1, 13], [64]]
 
     static func response(_ status: Int, _ headers: [(String, String)], _ body: String, keepAlive: Bool = true) -> Response {
-        Response(status: status, headers: headers, body: Array(body.utf8), keepAlive: keepAlive)
+        // Compared by their pairs: the lines are written as "name: value" here, whatever spacing the wire had.
+        let lines = headers.map { "\($0.0): \($0.1)" }.joined(separator: "\r\n")
+        return Response(status: status, headerLines: Array(lines.utf8), body: Array(body.utf8), keepAlive: keepAlive)
     }
 
     @Test(arguments: splits)
