@@ -3,6 +3,7 @@
 #include <sched.h>
 #endif
 #include "CMemory.h"
+#include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -24,5 +25,16 @@ int pt_affinity_cpu_count(void) {
     return CPU_COUNT(&set);
 #else
     return 0;
+#endif
+}
+
+const char *pt_allocator_name(void) {
+    /* jemalloc's control interface: present when jemalloc provides malloc (linked or preloaded). */
+    if (dlsym(RTLD_DEFAULT, "mallctl") != 0) return "jemalloc";
+    if (dlsym(RTLD_DEFAULT, "mi_version") != 0) return "mimalloc";
+#if defined(__GLIBC__)
+    return "glibc";
+#else
+    return "system";
 #endif
 }

@@ -11,12 +11,16 @@ enum Entry {
         await PersonalizeTail.main()
     }
 
-    /// glibc gives each busy thread its own malloc arena (up to 8 per core), each holding freed memory of its
-    /// own: two are plenty for an agent with two busy threads, and keep resident memory low. `MALLOC_ARENA_MAX` in
-    /// the environment still wins.
+    /// With glibc's malloc (the binary links jemalloc when the build machine has it): glibc gives each busy thread
+    /// its own malloc arena (up to 8 per core), each holding freed memory of its own; two are plenty for an agent
+    /// with two busy threads, and keep resident memory low. `MALLOC_ARENA_MAX` in the environment still wins.
     static func limitMallocArenas() {
+        guard allocator == "glibc" else { return }
         if ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil { _ = pt_limit_malloc_arenas(2) }
     }
+
+    /// The malloc the process uses (logged at start-up).
+    static let allocator = String(cString: pt_allocator_name())
 }
 
 struct PersonalizeTail: AsyncParsableCommand {

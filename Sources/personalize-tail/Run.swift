@@ -59,6 +59,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let logger = common.bootstrapLogging()
+        logger.debug("memory allocator", metadata: ["allocator": "\(Entry.allocator)"])
         let config: AgentConfig
         do {
             config = try AgentConfig.load(path: common.config)
