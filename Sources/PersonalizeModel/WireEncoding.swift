@@ -250,15 +250,14 @@ extension RequestBody {
         self.init(operation: key.operation, body: w.bytes)
     }
 
-    @usableFromInline
-    init(operation: Operation, body: [UInt8]) {
+    /// A request whose body was written by other means (``openList(_:capacity:)``, the elements, `]}`).
+    public init(operation: Operation, body: [UInt8]) {
         self.operation = operation
         self.body = body
     }
 
     /// `{` and the key's members, up to the opening `[` of the operation's list; room for `capacity` more bytes.
-    @usableFromInline
-    static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
+    public static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
         let size = capacity + 160 + key.destination.utf8.count + (key.userId?.utf8.count ?? 0)
             + (key.sessionId?.utf8.count ?? 0)
         var w = JSONWriter(capacity: size)

@@ -1,3 +1,4 @@
+import JSON
 import PersonalizeModel
 
 /// A mapped record on its way to the service, with what is needed to resolve it: the line it came from (to
@@ -31,7 +32,20 @@ public struct Batch: Sendable {
 
 extension RequestBody {
     /// The request for `records` (which share `key`), from their encoded elements.
+    /// What ``init(key:elements:)`` writes for the records' elements, read in place (a lazy map over the records
+    /// copies each one, retaining all its fields, twice per request).
     public init(key: BatchKey, pending records: some Collection<PendingRecord>) {
-        self.init(key: key, elements: records.lazy.map(\.element))
+        var size = 0
+        for i in records.indices { size += records[i].element.count + 1 }
+        var w = Self.openList(key, capacity: size)
+        var first = true
+        for i in records.indices {
+            if !first { w.raw(UInt8(ascii: ",")) }
+            first = false
+            records[i].element.withUnsafeBufferPointer { w.bytes.append(contentsOf: $0) }
+        }
+        w.raw(UInt8(ascii: "]"))
+        w.raw(UInt8(ascii: "}"))
+        self.init(operation: key.operation, body: w.bytes)
     }
 }
