@@ -28,6 +28,13 @@ public protocol HTTPTransport: Sendable {
     ) -> Bool
     /// Whether ``start(encoded:timeout:hold:completion:)`` can start requests.
     var acceptsEncodedRequests: Bool { get }
+    /// ``start(encoded:timeout:hold:completion:)`` for a request written out only when it is about to go: a
+    /// transport with a thread of its own calls `encode` there (signing then runs beside the caller's work, and
+    /// as close to sending as it can). The default calls it at once.
+    func start(
+        method: String, encode: @escaping @Sendable () -> EncodedHTTPRequest, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool
     func shutdown() async throws
 }
 
@@ -51,6 +58,13 @@ extension HTTPTransport {
     }
 
     public var acceptsEncodedRequests: Bool { false }
+
+    public func start(
+        method: String, encode: @escaping @Sendable () -> EncodedHTTPRequest, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> Bool {
+        start(encoded: encode(), timeout: timeout, hold: hold, completion: completion)
+    }
 }
 
 /// A request as the bytes of an HTTP/1.1 message: `head` is the request line and every header line (`host` and

@@ -267,7 +267,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         current = exchange
         exchange.connection = self
         parser.expectsHeadResponse = exchange.isHead
-        context.writeAndFlush(wrapOutboundOut(exchange.request), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(exchange.request.bytes), promise: nil)
     }
 
     func close() {

@@ -157,8 +157,8 @@ public final class PersonalizeEventsClient: Sendable {
         let accepted =
             transport.acceptsEncodedRequests
             ? transport.start(
-                encoded: encodedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold,
-                completion: answered)
+                method: "POST", encode: { [self] in encodedRequest(request, credentials: creds) },
+                timeout: configuration.requestTimeout, hold: hold, completion: answered)
             : transport.start(
                 signedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold,
                 completion: answered)

@@ -126,6 +126,33 @@ import Testing
         }
     }
 
+    /// A request given as a closure is written when a connection takes it: the closure runs once, on the
+    /// transport's event loop (not the caller's thread), after `flush` for a held request; its bytes go as they are.
+    @Test func deferredRequestsAreWrittenOnTheEventLoop() async throws {
+        let answers = [RawServer.Answer(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")]
+        try await Self.withServer(answers) { transport, _ in
+            let calls = Mutex<[Bool]>([])
+            let encoded = EncodedHTTPRequest(
+                method: "POST", head: Array("POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 7\r\n\r\n".utf8),
+                body: Array("{\"a\":1}".utf8))
+            let answered = try await withCheckedThrowingContinuation { continuation in
+                let started = transport.start(
+                    method: "POST",
+                    encode: {
+                        calls.withLock { $0.append(MultiThreadedEventLoopGroup.currentEventLoop != nil) }
+                        return encoded
+                    },
+                    timeout: .seconds(5), hold: true
+                ) { continuation.resume(with: $0) }
+                #expect(started)
+                #expect(calls.withLock { $0.isEmpty }, "encoded before the request was let go")
+                transport.flush()
+            }
+            #expect(answered.status == 200)
+            #expect(calls.withLock { $0 } == [true])
+        }
+    }
+
     @Test func aBodyThatRunsToTheEndOfTheConnectionIsAnswered() async throws {
         let answers = [
             RawServer.Answer(bytes: "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nslow down", close: true),
