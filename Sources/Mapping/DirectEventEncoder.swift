@@ -14,12 +14,18 @@ import PersonalizeModel
 /// reject or convert — it answers `nil`, and the mapper takes the generic path, which also phrases any failure.
 /// So the two cannot disagree about what is valid; a test runs both over random lines and compares every byte.
 final class DirectEventEncoder {
+    /// A rule read on every line without reference counting: ``rules`` keeps every one alive as long as the encoder.
+    private struct Rule {
+        unowned(unsafe) let rule: FieldRule
+        init(_ rule: FieldRule) { self.rule = rule }
+    }
+
     /// Where an id-like field comes from.
     private enum IdSource {
         case none
         case constant(Id)
-        case paths(FieldRule)
-        case lookup(FieldRule, Lookup)
+        case paths(Rule)
+        case lookup(Rule, Lookup)
     }
 
     /// An id as found: absent, a JSON string token to copy (with its length in Unicode scalars), or a number
@@ -47,10 +53,11 @@ final class DirectEventEncoder {
         }
     }
 
-    /// A one-step `lookup` with ASCII keys (so byte equality is `String` equality).
+    /// A one-step `lookup` with ASCII keys (so byte equality is `String` equality); its tables live in the
+    /// encoder's storage, so that reading it retains nothing.
     private struct Lookup {
-        var keys: [UnsafeBufferPointer<UInt8>]
-        var values: [Id]
+        var keys: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>
+        var values: UnsafeBufferPointer<Id>
         var miss: Miss
 
         enum Miss {
@@ -60,7 +67,7 @@ final class DirectEventEncoder {
     }
 
     private struct Property {
-        var rule: FieldRule
+        var rule: Rule
         /// `{"key":` and `,"key":` as they appear inside the properties string (escaped once more).
         var first: UnsafeBufferPointer<UInt8>
         var next: UnsafeBufferPointer<UInt8>
@@ -77,13 +84,16 @@ final class DirectEventEncoder {
     private let recommendationId: IdSource
     private let eventId: IdSource
     private let derivesEventId: Bool
-    private let eventValue: FieldRule?
-    private let sentAt: FieldRule
-    private let impression: FieldRule?
+    private let eventValue: Rule?
+    private let sentAt: Rule
+    private let impression: Rule?
     private let truncatesImpression: Bool
-    private let properties: [Property]
+    private let properties: UnsafeBufferPointer<Property>
+    /// The rules the fields above read, kept alive.
+    private let rules: [FieldRule]
     /// Everything allocated for the encoder's lifetime (tokens, keys, prefixes).
     private var storage: [UnsafeMutableBufferPointer<UInt8>] = []
+    private var tables: [UnsafeMutableRawPointer] = []
 
     /// An encoder for `m`, or `nil` when some field is read in a way it does not handle (the generic path then
     /// maps every record of the mapping).
@@ -99,9 +109,17 @@ final class DirectEventEncoder {
         guard tracking >= 1, Limits.length(trackingId) <= Limits.idLength else { return nil }
         mapping = m.name
         self.trackingId = trackingId
-        self.sentAt = sentAt
+        self.sentAt = Rule(sentAt)
         var ok = true
         var storage: [UnsafeMutableBufferPointer<UInt8>] = []
+        var tables: [UnsafeMutableRawPointer] = []
+        var rules: [FieldRule] = [sentAt]
+        func pinned<T>(_ elements: [T]) -> UnsafeBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(elements.count, 1))
+            _ = buffer.initialize(from: elements)
+            tables.append(UnsafeMutableRawPointer(buffer.baseAddress!))
+            return UnsafeBufferPointer(rebasing: buffer[0..<elements.count])
+        }
         func keep(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
             let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
             _ = buffer.initialize(from: bytes)
@@ -124,7 +142,8 @@ final class DirectEventEncoder {
                 default: ok = false
                 }
             case .paths where rule.defaultValue == nil && rule.transforms.isEmpty:
-                return .paths(rule)
+                rules.append(rule)
+                return .paths(Rule(rule))
             case .paths where rule.defaultValue == nil && rule.transforms.count == 1:
                 guard case .lookup(let table, let otherwise) = rule.transforms[0],
                     table.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } })
@@ -136,8 +155,10 @@ final class DirectEventEncoder {
                 case .drop: miss = .drop
                 case .replace(let s): miss = .replace(text(s))
                 }
-                return .lookup(rule, Lookup(
-                    keys: entries.map { keep(Array($0.key.utf8)) }, values: entries.map { text($0.value) }, miss: miss))
+                rules.append(rule)
+                return .lookup(Rule(rule), Lookup(
+                    keys: pinned(entries.map { keep(Array($0.key.utf8)) }), values: pinned(entries.map { text($0.value) }),
+                    miss: miss))
             default: break
             }
             ok = false
@@ -155,13 +176,17 @@ final class DirectEventEncoder {
             derivesEventId = false
             eventId = source(.eventId)
         }
-        eventValue = m[.eventValue]
-        impression = m[.impression]
+        eventValue = m[.eventValue].map(Rule.init)
+        impression = m[.impression].map(Rule.init)
         truncatesImpression = m.impressionOverflow == .truncate
-        if let r = eventValue, !Self.isPlain(r) { ok = false }
-        if let r = impression, !Self.isPlain(r) { ok = false }
+        for r in [m[.eventValue], m[.impression]] {
+            guard let r else { continue }
+            if !Self.isPlain(r) { ok = false }
+            rules.append(r)
+        }
         var properties: [Property] = []
         for p in m.properties {
+            rules.append(p.rule)
             guard Self.isPlain(p.rule), !Limits.reservedEventPropertyKeys.contains(p.key.lowercased()) else {
                 ok = false
                 break
@@ -174,16 +199,20 @@ final class DirectEventEncoder {
             outer.string(keyText)
             let escaped = Array(outer.bytes.dropFirst().dropLast())
             properties.append(Property(
-                rule: p.rule, first: keep([UInt8(ascii: "{")] + escaped), next: keep([UInt8(ascii: ",")] + escaped),
+                rule: Rule(p.rule), first: keep([UInt8(ascii: "{")] + escaped), next: keep([UInt8(ascii: ",")] + escaped),
                 scalars: 1 + Limits.length(keyText)))
         }
-        self.properties = properties
+        self.properties = pinned(properties)
+        self.rules = rules
         self.storage = storage
+        self.tables = tables
         guard ok else { return nil }
     }
 
     deinit {
         for buffer in storage { buffer.deallocate() }
+        // The tables hold trivial values (pointers, ids pointing into `storage`, unowned rules).
+        for table in tables { table.deallocate() }
     }
 
     /// A rule that reads paths, with no transform and no default.
@@ -193,8 +222,8 @@ final class DirectEventEncoder {
     }
 
     @inline(__always)
-    private static func node(_ rule: FieldRule, _ doc: JSONTape.Document) -> Int? {
-        let paths = rule.rawPaths
+    private static func node(_ rule: Rule, _ doc: JSONTape.Document) -> Int? {
+        let paths = rule.rule.rawPaths
         guard let base = paths.base else { return nil }
         for i in 0..<paths.count {
             if let node = FieldPath.resolve(base[i], in: doc) { return node }
@@ -292,7 +321,7 @@ final class DirectEventEncoder {
     @inline(__always)
     private func time(_ doc: JSONTape.Document) -> Int64? {
         guard let node = Self.node(sentAt, doc) else { return nil }
-        let format = sentAt.time
+        let format = sentAt.rule.time
         switch doc.kind(node) {
         case JSONTape.Kind.string:
             switch format.kind {
