@@ -91,3 +91,33 @@ enum ByteEncoding {
         }
     }
 }
+
+/// Appends bytes to a buffer allocated by the caller (on the stack) that is known to be large enough.
+struct ByteScratch {
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var count = 0
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) {
+        self.buffer = buffer
+    }
+
+    /// What was appended so far.
+    var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[0..<count]) }
+
+    mutating func append(_ byte: UInt8) {
+        precondition(count < buffer.count, "scratch buffer too small")
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: some ContiguousBytes) {
+        bytes.withUnsafeBytes { append(raw: $0) }
+    }
+
+    mutating func append(raw bytes: UnsafeRawBufferPointer) {
+        precondition(count + bytes.count <= buffer.count, "scratch buffer too small")
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        (buffer.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+}

@@ -95,25 +95,34 @@ extension SigV4Signer.Prepared {
         body.withUnsafeBytes { bodyHash.update(bufferPointer: $0) }
         let payloadDigest = bodyHash.finalize()
         let amzDate = AmzDate(date)
-        // The canonical request is hashed piece by piece as canonicalRequest(...) would lay it out, never built.
+        // The canonical request is laid out as canonicalRequest(...) does, on the stack, and hashed in one call
+        // (swift-crypto's `update(data:)` costs a generic walk per call).
         let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
-        var canonical = SHA256()
-        canonical.update(data: head)
-        canonical.update(data: SigV4Signer.dateLinePrefix)
-        canonical.update(data: amzDate.bytes)
-        canonical.update(data: SigV4Signer.newline)
-        canonical.update(data: middle)
-        if let token {
-            canonical.update(data: SigV4Signer.tokenLinePrefix)
-            canonical.update(data: SigV4Signer.normalizedValue(token.utf8))
-            canonical.update(data: SigV4Signer.newline)
-        }
-        canonical.update(data: tail)
-        canonical.update(data: SigV4Signer.newline)
+        let normalizedToken = token.map { SigV4Signer.normalizedValue($0.utf8) }
         let signedNames = token == nil ? names : namesWithToken
-        canonical.update(data: signedNames)
-        canonical.update(data: SigV4Signer.newline)
-        ByteEncoding.withHex(of: payloadDigest) { canonical.update(bufferPointer: $0) }
+        let size = head.count + middle.count + tail.count + signedNames.count + 128
+            + (normalizedToken.map { $0.count + SigV4Signer.tokenLinePrefix.count + 1 } ?? 0)
+        let canonicalHash = withUnsafeTemporaryAllocation(byteCount: size, alignment: 1) { buffer in
+            var w = ByteScratch(buffer)
+            w.append(head)
+            w.append(SigV4Signer.dateLinePrefix)
+            w.append(amzDate.bytes)
+            w.append(UInt8(ascii: "\n"))
+            w.append(middle)
+            if let normalizedToken {
+                w.append(SigV4Signer.tokenLinePrefix)
+                w.append(normalizedToken)
+                w.append(UInt8(ascii: "\n"))
+            }
+            w.append(tail)
+            w.append(UInt8(ascii: "\n"))
+            w.append(signedNames)
+            w.append(UInt8(ascii: "\n"))
+            ByteEncoding.withHex(of: payloadDigest) { w.append($0) }
+            var hash = SHA256()
+            hash.update(bufferPointer: w.written)
+            return hash.finalize()
+        }
         Self.appendLine(SigV4Signer.dateHeader.utf8, amzDate.bytes, to: &out)
         if let token = credentials.sessionToken {
             Self.appendLine(SigV4Signer.tokenHeader.utf8, token.utf8, to: &out)
@@ -121,7 +130,7 @@ extension SigV4Signer.Prepared {
         out.append(contentsOf: SigV4Signer.authorizationHeader.utf8)
         out.append(contentsOf: ": ".utf8)
         signer.appendAuthorization(
-            canonicalHash: canonical.finalize(), signedNames: signedNames, credentials: credentials, amzDate: amzDate,
+            canonicalHash: canonicalHash, signedNames: signedNames, credentials: credentials, amzDate: amzDate,
             to: &out)
         out.append(contentsOf: "\r\n".utf8)
     }

@@ -135,13 +135,18 @@ public struct SigV4Signer: Sendable {
         to out: inout [UInt8]
     ) {
         var hmac = keyCache.keyedHMAC(for: credentials, date: amzDate)
-        hmac.update(data: Self.algorithmLine)
-        hmac.update(data: amzDate.bytes)
-        hmac.update(data: Self.newline)
-        hmac.update(data: amzDate.dateStamp)
-        hmac.update(data: scopeSuffix)
-        hmac.update(data: Self.newline)
-        ByteEncoding.withHex(of: canonicalHash) { hmac.update(data: $0) }
+        // The string to sign, on the stack, in one update.
+        withUnsafeTemporaryAllocation(byteCount: Self.algorithmLine.count + scopeSuffix.count + 112, alignment: 1) {
+            var w = ByteScratch($0)
+            w.append(Self.algorithmLine)
+            w.append(amzDate.bytes)
+            w.append(UInt8(ascii: "\n"))
+            w.append(amzDate.dateStamp)
+            w.append(scopeSuffix)
+            w.append(UInt8(ascii: "\n"))
+            ByteEncoding.withHex(of: canonicalHash) { w.append($0) }
+            hmac.update(data: w.written)
+        }
         let mac = hmac.finalize()
         out.reserveCapacity(out.count + 200 + signedNames.count)
         out.append(contentsOf: "AWS4-HMAC-SHA256 Credential=".utf8)
@@ -156,7 +161,6 @@ public struct SigV4Signer: Sendable {
     }
 
     static let algorithmLine = Array("AWS4-HMAC-SHA256\n".utf8)
-    static let newline: [UInt8] = [UInt8(ascii: "\n")]
     static let dateLinePrefix = Array("x-amz-date:".utf8)
     static let tokenLinePrefix = Array("x-amz-security-token:".utf8)
 
