@@ -112,24 +112,15 @@ public struct SigV4Signer: Sendable {
         canonical: [UInt8], signedNames: [UInt8], credentials: AWSCredentials, amzDate: AmzDate,
         to out: inout [UInt8]
     ) {
-        let signature = signatureBytes(
-            stringToSign: stringToSignBytes(canonicalRequest: canonical, amzDate: amzDate),
-            credentials: credentials, amzDate: amzDate
-        )
-        out.reserveCapacity(out.count + 200 + signedNames.count)
-        out.append(contentsOf: "AWS4-HMAC-SHA256 Credential=".utf8)
-        out.append(contentsOf: credentials.accessKeyId.utf8)
-        out.append(UInt8(ascii: "/"))
-        out.append(contentsOf: amzDate.dateStamp)
-        out.append(contentsOf: scopeSuffix)
-        out.append(contentsOf: ", SignedHeaders=".utf8)
-        out.append(contentsOf: signedNames)
-        out.append(contentsOf: ", Signature=".utf8)
-        out.append(contentsOf: signature)
+        appendAuthorization(
+            canonicalHash: SHA256.hash(data: canonical), signedNames: signedNames, credentials: credentials,
+            amzDate: amzDate, to: &out)
     }
 
     /// ``appendAuthorization(canonical:signedNames:credentials:amzDate:to:)`` for a canonical request already
-    /// hashed: the string to sign goes into the keyed HMAC piece by piece, the signature's hex straight into `out`.
+    /// hashed (the general signer, which the AWS suite and the botocore vectors test, goes through here too): the
+    /// string to sign is laid out on the stack and goes into the keyed HMAC in one update, the signature's hex
+    /// straight into `out`.
     func appendAuthorization(
         canonicalHash: SHA256Digest, signedNames: [UInt8], credentials: AWSCredentials, amzDate: AmzDate,
         to out: inout [UInt8]

@@ -31,9 +31,9 @@ public struct Batch: Sendable {
 }
 
 extension RequestBody {
-    /// The request for `records` (which share `key`), from their encoded elements.
-    /// What ``init(key:elements:)`` writes for the records' elements, read in place (a lazy map over the records
-    /// copies each one, retaining all its fields, twice per request).
+    /// The request for `records` (which share `key`): what ``init(key:elements:)`` writes for their encoded
+    /// elements, read in place (a lazy map over the records copied each one, retaining all its fields, twice per
+    /// request).
     public init(key: BatchKey, pending records: some Collection<PendingRecord>) {
         var size = 0
         for i in records.indices { size += records[i].element.count + 1 }
