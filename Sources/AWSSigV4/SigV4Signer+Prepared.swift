@@ -95,33 +95,13 @@ extension SigV4Signer.Prepared {
         body.withUnsafeBytes { bodyHash.update(bufferPointer: $0) }
         let payloadDigest = bodyHash.finalize()
         let amzDate = AmzDate(date)
-        // The canonical request is laid out as canonicalRequest(...) does, on the stack, and hashed in one call
-        // (swift-crypto's `update(data:)` costs a generic walk per call).
-        let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
-        let normalizedToken = token.map { SigV4Signer.normalizedValue($0.utf8) }
-        let signedNames = token == nil ? names : namesWithToken
-        let size = head.count + middle.count + tail.count + signedNames.count + 128
-            + (normalizedToken.map { $0.count + SigV4Signer.tokenLinePrefix.count + 1 } ?? 0)
-        let canonicalHash = withUnsafeTemporaryAllocation(byteCount: size, alignment: 1) { buffer in
-            var w = ByteScratch(buffer)
-            w.append(head)
-            w.append(SigV4Signer.dateLinePrefix)
-            w.append(amzDate.bytes)
-            w.append(UInt8(ascii: "\n"))
-            w.append(middle)
-            if let normalizedToken {
-                w.append(SigV4Signer.tokenLinePrefix)
-                w.append(normalizedToken)
-                w.append(UInt8(ascii: "\n"))
+        // Hashed in one call (swift-crypto's `update(data:)` costs a generic walk per call).
+        let (canonicalHash, signedNames) = ByteEncoding.withHex(of: payloadDigest) { payloadHex in
+            withCanonicalRequest(payloadHash: payloadHex, credentials: credentials, amzDate: amzDate) { canonical, names in
+                var hash = SHA256()
+                hash.update(bufferPointer: canonical)
+                return (hash.finalize(), names)
             }
-            w.append(tail)
-            w.append(UInt8(ascii: "\n"))
-            w.append(signedNames)
-            w.append(UInt8(ascii: "\n"))
-            ByteEncoding.withHex(of: payloadDigest) { w.append($0) }
-            var hash = SHA256()
-            hash.update(bufferPointer: w.written)
-            return hash.finalize()
         }
         Self.appendLine(SigV4Signer.dateHeader.utf8, amzDate.bytes, to: &out)
         if let token = credentials.sessionToken {
@@ -148,25 +128,43 @@ extension SigV4Signer.Prepared {
     private func canonicalRequest(
         payloadHash: String, credentials: AWSCredentials, amzDate: AmzDate
     ) -> (canonical: [UInt8], signedNames: [UInt8]) {
-        let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
-        var canonical: [UInt8] = []
-        canonical.reserveCapacity(head.count + middle.count + tail.count + 200 + (token?.utf8.count ?? 0))
-        canonical.append(contentsOf: head)
-        canonical.append(contentsOf: "x-amz-date:".utf8)
-        canonical.append(contentsOf: amzDate.bytes)
-        canonical.append(UInt8(ascii: "\n"))
-        canonical.append(contentsOf: middle)
-        if let token {
-            canonical.append(contentsOf: "x-amz-security-token:".utf8)
-            canonical.append(contentsOf: SigV4Signer.normalizedValue(token.utf8))
-            canonical.append(UInt8(ascii: "\n"))
+        var hash = payloadHash
+        return hash.withUTF8 { hex in
+            withCanonicalRequest(payloadHash: UnsafeRawBufferPointer(hex), credentials: credentials, amzDate: amzDate) {
+                (Array($0), $1)
+            }
         }
-        canonical.append(contentsOf: tail)
-        canonical.append(UInt8(ascii: "\n"))
+    }
+
+    /// Lays the canonical request out on the stack (the fixed parts of this shape around the date, the session
+    /// token and the payload hash, given as hex) and calls `body` with it and its signed-header list.
+    private func withCanonicalRequest<R>(
+        payloadHash: UnsafeRawBufferPointer, credentials: AWSCredentials, amzDate: AmzDate,
+        _ body: (UnsafeRawBufferPointer, _ signedNames: [UInt8]) -> R
+    ) -> R {
+        let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
+        let normalizedToken = token.map { SigV4Signer.normalizedValue($0.utf8) }
         let signedNames = token == nil ? names : namesWithToken
-        canonical.append(contentsOf: signedNames)
-        canonical.append(UInt8(ascii: "\n"))
-        canonical.append(contentsOf: payloadHash.utf8)
-        return (canonical, signedNames)
+        let size = head.count + middle.count + tail.count + signedNames.count + payloadHash.count + 64
+            + (normalizedToken.map { $0.count + SigV4Signer.tokenLinePrefix.count + 1 } ?? 0)
+        return withUnsafeTemporaryAllocation(byteCount: size, alignment: 1) { buffer in
+            var w = ByteScratch(buffer)
+            w.append(head)
+            w.append(SigV4Signer.dateLinePrefix)
+            w.append(amzDate.bytes)
+            w.append(UInt8(ascii: "\n"))
+            w.append(middle)
+            if let normalizedToken {
+                w.append(SigV4Signer.tokenLinePrefix)
+                w.append(normalizedToken)
+                w.append(UInt8(ascii: "\n"))
+            }
+            w.append(tail)
+            w.append(UInt8(ascii: "\n"))
+            w.append(signedNames)
+            w.append(UInt8(ascii: "\n"))
+            w.append(raw: payloadHash)
+            return body(w.written, signedNames)
+        }
     }
 }

@@ -317,31 +317,22 @@ final class DirectEventEncoder {
         }
     }
 
-    /// Epoch milliseconds of the time field, as ``TimeFormat/read(_:)`` would read them; `nil` when unsure.
+    /// Epoch milliseconds of the time field, as ``TimeFormat/read(_:)`` reads them (ISO 8601 text straight from the
+    /// line's bytes, anything else through `read` itself); `nil` when absent or unreadable.
     @inline(__always)
     private func time(_ doc: JSONTape.Document) -> Int64? {
         guard let node = Self.node(sentAt, doc) else { return nil }
         let format = sentAt.rule.time
-        switch doc.kind(node) {
-        case JSONTape.Kind.string:
+        if doc.kind(node) == JSONTape.Kind.string, doc.isUnescaped(node),
+            let parsed = ISO8601.parse(bytes: Self.inner(doc.token(node)))
+        {
             switch format.kind {
-            case .iso8601, .auto:
-                guard doc.isUnescaped(node), let parsed = ISO8601.parse(bytes: Self.inner(doc.token(node))) else {
-                    return nil
-                }
-                return format.millis(parsed)
-            default: return nil
+            case .iso8601, .auto: return format.millis(parsed)
+            case .epoch, .pattern: break
             }
-        case JSONTape.Kind.number:
-            let literal = String(decoding: doc.token(node), as: UTF8.self)
-            switch format.kind {
-            case .auto, .epoch(nil): return TimeParsing.epoch(literal: literal, unit: nil)
-            case .epoch(let unit): return TimeParsing.epoch(literal: literal, unit: unit)
-            default: return nil
-            }
-        default:
-            return nil
         }
+        guard case .success(let ms) = format.read(doc.value(node)) else { return nil }
+        return ms
     }
 
     /// Whether a number literal is finite as a `Double` (as ``JSONNumber/double`` reads it).
@@ -381,13 +372,9 @@ final class DirectEventEncoder {
         w.raw(UInt8(ascii: "{"))
         var comma = false
         if derivesEventId {
-            var h = StableHash()
-            h.add(context.fingerprint)
-            h.add(context.offset)
-            h.add(mapping)
             w.key("eventId", comma: false)
             w.raw(UInt8(ascii: "\""))
-            h.appendHex(to: &w.bytes)
+            Mapper.eventIdHash(context: context, mapping: mapping).appendHex(to: &w.bytes)
             w.raw(UInt8(ascii: "\""))
             comma = true
         } else if eventId.isPresent {

@@ -203,10 +203,15 @@ public final class Mapper {
 
     /// The id ``apply(_:context:)`` derives for `"eventId": {"derive": true}` (32 hex digits).
     public static func derivedEventId(context: RecordContext, mapping: String) -> String {
+        eventIdHash(context: context, mapping: mapping).hex
+    }
+
+    /// The hash behind ``derivedEventId(context:mapping:)`` (``DirectEventEncoder`` writes its digits as bytes).
+    static func eventIdHash(context: RecordContext, mapping: String) -> StableHash {
         var h = StableHash()
         h.add(context.fingerprint)
         h.add(context.offset)
         h.add(mapping)
-        return h.hex
+        return h
     }
 }

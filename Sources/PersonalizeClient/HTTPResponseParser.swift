@@ -193,19 +193,7 @@ struct HTTPResponseParser {
         var chunked = false
         var connectionClose = false
         var connectionKeepAlive = false
-        var lineStart = fieldsStart
-        while lineStart < head.endIndex {
-            let end = Self.lineEnd(in: head, from: lineStart)
-            let line = head[lineStart..<end]
-            lineStart = end == head.endIndex ? end : end + 2
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
-                throw .malformed("header line \"\(Self.show(line))\"")
-            }
-            let nameBytes = line[line.startIndex..<colon]
-            if nameBytes.contains(where: { $0 == 0x20 || $0 == 0x09 }) || line.first == 0x20 || line.first == 0x09 {
-                throw .malformed("header line \"\(Self.show(line))\"")
-            }
-            let valueBytes = Self.trimmed(line[(colon + 1)...])
+        try Self.forEachField(head[fieldsStart...]) { nameBytes, valueBytes throws(ParseError) in
             switch nameBytes.count {
             case 14 where Self.equalsLowercased(nameBytes, Self.contentLength):
                 guard !valueBytes.isEmpty, valueBytes.count <= 18,
@@ -317,18 +305,32 @@ struct HTTPResponseParser {
         return bytes.endIndex
     }
 
+    /// Each `name: value` line of a head's header fields (CR LF separated), the value trimmed. A line without a colon,
+    /// with an empty name, or with white space in or before the name is malformed.
+    private static func forEachField(
+        _ fields: ArraySlice<UInt8>, _ body: (_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) throws(ParseError) -> Void
+    ) throws(ParseError) {
+        var lineStart = fields.startIndex
+        while lineStart < fields.endIndex {
+            let end = lineEnd(in: fields, from: lineStart)
+            let line = fields[lineStart..<end]
+            lineStart = end == fields.endIndex ? end : end + 2
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
+                throw .malformed("header line \"\(show(line))\"")
+            }
+            let name = line[line.startIndex..<colon]
+            if name.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
+                throw .malformed("header line \"\(show(line))\"")
+            }
+            try body(name, trimmed(line[(colon + 1)...]))
+        }
+    }
+
     /// Header lines as kept in ``Response/headerLines`` (validated when parsed), as name-value pairs.
     static func headerPairs(_ lines: [UInt8]) -> [(String, String)] {
         var pairs: [(String, String)] = []
-        let all = lines[...]
-        var lineStart = all.startIndex
-        while lineStart < all.endIndex {
-            let end = lineEnd(in: all, from: lineStart)
-            let line = all[lineStart..<end]
-            lineStart = end == all.endIndex ? end : end + 2
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            pairs.append((String(decoding: line[..<colon], as: UTF8.self),
-                          String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)))
+        try? forEachField(lines[...]) { name, value in
+            pairs.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return pairs
     }

@@ -236,28 +236,36 @@ extension RequestBody {
     /// The request for records already encoded (``EncodedRecord/element``), which must all share `key`.
     @inlinable
     public init(key: BatchKey, elements: some Collection<[UInt8]>) {
+        self.init(key: key, joining: elements) { $0 }
+    }
+
+    /// The request for `items` (which must all share `key`) whose encoded elements `element` reads; each item is
+    /// read in place, not copied (callers hold their records with more than the element).
+    @inlinable
+    public init<C: Collection>(key: BatchKey, joining items: C, element: (borrowing C.Element) -> [UInt8]) {
         var size = 0
-        for element in elements { size += element.count + 1 }
+        for i in items.indices { size += element(items[i]).count + 1 }
         var w = Self.openList(key, capacity: size)
         var first = true
-        for element in elements {
+        for i in items.indices {
             if !first { w.raw(UInt8(ascii: ",")) }
             first = false
-            w.bytes.append(contentsOf: element)
+            element(items[i]).withUnsafeBufferPointer { w.bytes.append(contentsOf: $0) }
         }
         w.raw(UInt8(ascii: "]"))
         w.raw(UInt8(ascii: "}"))
         self.init(operation: key.operation, body: w.bytes)
     }
 
-    /// A request whose body was written by other means (``openList(_:capacity:)``, the elements, `]}`).
-    public init(operation: Operation, body: [UInt8]) {
+    @usableFromInline
+    init(operation: Operation, body: [UInt8]) {
         self.operation = operation
         self.body = body
     }
 
     /// `{` and the key's members, up to the opening `[` of the operation's list; room for `capacity` more bytes.
-    public static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
+    @usableFromInline
+    static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
         let size = capacity + 160 + key.destination.utf8.count + (key.userId?.utf8.count ?? 0)
             + (key.sessionId?.utf8.count ?? 0)
         var w = JSONWriter(capacity: size)

@@ -1,4 +1,3 @@
-import JSON
 import PersonalizeModel
 
 /// A mapped record on its way to the service, with what is needed to resolve it: the line it came from (to
@@ -31,21 +30,9 @@ public struct Batch: Sendable {
 }
 
 extension RequestBody {
-    /// The request for `records` (which share `key`): what ``init(key:elements:)`` writes for their encoded
-    /// elements, read in place (a lazy map over the records copied each one, retaining all its fields, twice per
-    /// request).
+    /// The request for `records` (which share `key`), from their encoded elements, read in place (a lazy map over
+    /// the records copied each one, retaining all its fields, twice per request).
     public init(key: BatchKey, pending records: some Collection<PendingRecord>) {
-        var size = 0
-        for i in records.indices { size += records[i].element.count + 1 }
-        var w = Self.openList(key, capacity: size)
-        var first = true
-        for i in records.indices {
-            if !first { w.raw(UInt8(ascii: ",")) }
-            first = false
-            records[i].element.withUnsafeBufferPointer { w.bytes.append(contentsOf: $0) }
-        }
-        w.raw(UInt8(ascii: "]"))
-        w.raw(UInt8(ascii: "}"))
-        self.init(operation: key.operation, body: w.bytes)
+        self.init(key: key, joining: records) { $0.element }
     }
 }
