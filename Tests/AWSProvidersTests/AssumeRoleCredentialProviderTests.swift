@@ -29,14 +29,15 @@ import Testing
             role_session_name = tail-session
             duration_seconds = 900
             """)
-        let answer = Fixtures.stsSuccess(expiration: "2026-11-27T12:00:00.5Z")
+        let expiry = Fixtures.expirationDate
+        let answer = Fixtures.stsSuccess(expiration: Fixtures.expirationText(expiry, fraction: ".5"))
         try await withServer({ _ in .ok(answer) }) { server in
             try await withHTTPClient { client in
                 let credentials = try await provider(files, server, profile: "deploy", HTTPClientBox(client))
                     .credentials()
                 #expect(credentials.accessKeyId == "ASIAROLE")
                 #expect(credentials.secretAccessKey == "role-secret")
-                #expect(credentials.expiration == Date(timeIntervalSince1970: 1_795_780_800.5))
+                #expect(credentials.expiration == expiry.addingTimeInterval(0.5))
                 let request = try #require(server.requests.first)
                 #expect(request.method == "POST" && request.uri == "/")
                 #expect(request.header("Content-Type")?.hasPrefix("application/x-www-form-urlencoded") == true)

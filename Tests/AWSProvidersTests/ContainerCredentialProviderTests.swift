@@ -8,7 +8,9 @@ import Testing
     @Test func readsCredentialsAndRereadsTheTokenFile() async throws {
         let files = TempFiles()
         let tokenFile = files.write("token", "token-one\n")
-        try await withServer({ _ in .ok(Fixtures.credentialsJSON()) }) { server in
+        let expiry = Fixtures.expirationDate
+        let answer = Fixtures.credentialsJSON(expiration: Fixtures.expirationText(expiry))
+        try await withServer({ _ in .ok(answer) }) { server in
             try await withHTTPClient { client in
                 let provider = ContainerCredentialProvider(
                     environment: files.environment([
@@ -20,7 +22,7 @@ import Testing
                 #expect(first.accessKeyId == "ASIACONTAINER")
                 #expect(first.secretAccessKey == "container-secret")
                 #expect(first.sessionToken == "container-token")
-                #expect(first.expiration == Date(timeIntervalSince1970: 1_795_780_800))
+                #expect(first.expiration == expiry)
                 files.write("token", "token-two")
                 _ = try await provider.credentials()
                 #expect(server.requests.map { $0.header("Authorization") } == ["token-one", "token-two"])
@@ -30,7 +32,9 @@ import Testing
     }
 
     @Test func usesTheTokenVariable() async throws {
-        try await withServer({ _ in .ok(Fixtures.credentialsJSON(expiration: "2026-11-27T12:00:00.123Z")) }) { server in
+        let expiry = Fixtures.expirationDate
+        let answer = Fixtures.credentialsJSON(expiration: Fixtures.expirationText(expiry, fraction: ".123"))
+        try await withServer({ _ in .ok(answer) }) { server in
             try await withHTTPClient { client in
                 let provider = ContainerCredentialProvider(
                     environment: [
@@ -39,7 +43,7 @@ import Testing
                     ], httpClient: client, logger: testLogger)
                 let credentials = try await provider.credentials()
                 let expiration = try #require(credentials.expiration)
-                #expect(abs(expiration.timeIntervalSince1970 - 1_795_780_800.123) < 0.001)
+                #expect(abs(expiration.timeIntervalSince1970 - (expiry.timeIntervalSince1970 + 0.123)) < 0.001)
                 #expect(server.requests.first?.header("Authorization") == "Basic abc")
             }
         }

@@ -90,7 +90,7 @@ final class CountingProvider: CredentialProvider {
 
     @Test func concurrentCallersShareOneRefresh() async throws {
         let answer = CannedResponse.ok(
-            Fixtures.credentialsJSON(expiration: "2099-01-01T00:00:00Z"), delay: .milliseconds(200))
+            Fixtures.credentialsJSON(), delay: .milliseconds(200))
         try await withServer({ _ in answer }) { server in
             try await withHTTPClient { client in
                 let provider = RefreshingCredentialProvider(

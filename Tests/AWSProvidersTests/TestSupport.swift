@@ -75,7 +75,19 @@ func withServer<T>(
 // MARK: - Answers
 
 enum Fixtures {
-    static let expiration = "2026-11-27T12:00:00Z"
+    /// An expiry six hours after now (whole seconds, so the text round-trips exactly): the providers and the
+    /// chain read the real clock, and a fixed date would turn every cached set stale once it has passed.
+    static var expirationDate: Date { Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6 * 3600).rounded(.down)) }
+
+    /// `expirationDate` as the services write it, with an optional fraction (`".5"`, `".123"`).
+    static func expirationText(_ date: Date, fraction: String = "") -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let text = formatter.string(from: date)
+        return String(text.dropLast()) + fraction + "Z"
+    }
+
+    static var expiration: String { expirationText(expirationDate) }
 
     static func stsSuccess(
         _ action: String = "AssumeRole", key: String = "ASIAROLE", secret: String = "role-secret",
