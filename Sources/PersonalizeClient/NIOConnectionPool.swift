@@ -11,6 +11,8 @@ final class ConnectionPool: @unchecked Sendable {
         var port: Int
         var sslContext: NIOSSLContext?
         var serverHostname: String?
+        /// Through this proxy (`CONNECT`), or direct.
+        var proxy: ProxyTunnelHandler.Route?
         var connectTimeout: TimeAmount
         var maxResponseBytes: Int
     }
@@ -163,23 +165,47 @@ final class ConnectionPool: @unchecked Sendable {
 
     // MARK: Connections
 
+    /// `TCP_NODELAY` at the TCP level (`IPPROTO_TCP`): requests go in one write and wait for their answer, so
+    /// Nagle's algorithm would only hold back the last segment. (At `SOL_SOCKET` the same number is `SO_DEBUG`,
+    /// which only root may set: every connect of an unprivileged agent would fail with EACCES.)
+    static let noDelay = ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay)
+
+    /// Connects to the endpoint, or to the proxy with a `CONNECT` tunnel to it, with TLS for https (inside the
+    /// tunnel), then `handler`. `verify` replaces certificate verification (for ``diagnoseCertificate(_:)``).
+    private func openChannel(
+        handler: @escaping @Sendable () -> (any ChannelHandler)?,
+        verify: (@Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void)? = nil
+    ) -> EventLoopFuture<any Channel> {
+        let target = self.target
+        return ClientBootstrap(group: loop)
+            .connectTimeout(target.connectTimeout)
+            .channelOption(Self.noDelay, value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let route = target.proxy {
+                        try sync.addHandler(ProxyTunnelHandler(route: route))
+                    }
+                    if let context = target.sslContext {
+                        if let verify {
+                            try sync.addHandler(
+                                NIOSSLClientHandler(
+                                    context: context, serverHostname: target.serverHostname,
+                                    customVerificationCallback: verify))
+                        } else {
+                            try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: target.serverHostname))
+                        }
+                    }
+                    if let handler = handler() { try sync.addHandler(handler) }
+                }
+            }
+            .connect(host: target.proxy?.proxy.host ?? target.host, port: target.proxy?.proxy.port ?? target.port)
+    }
+
     private func connect() {
         connectionCount += 1
         let target = self.target
-        ClientBootstrap(group: loop)
-            .connectTimeout(target.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let context = target.sslContext {
-                        try sync.addHandler(
-                            NIOSSLClientHandler(context: context, serverHostname: target.serverHostname))
-                    }
-                    try sync.addHandler(HTTPConnectionHandler(pool: self, maxResponseBytes: target.maxResponseBytes))
-                }
-            }
-            .connect(host: target.host, port: target.port)
+        openChannel(handler: { [self] in HTTPConnectionHandler(pool: self, maxResponseBytes: target.maxResponseBytes) })
             .whenComplete { [self] result in
                 self.loop.assertInEventLoop()
                 switch result {
@@ -211,6 +237,57 @@ final class ConnectionPool: @unchecked Sendable {
             }
     }
 
+    // MARK: Certificates
+
+    /// The error of a refused certificate, once known (the agent stops on it; later refusals reuse it).
+    private var certificateError: ClientError?
+
+    /// `exchange`'s connection refused the server's certificate: fails it with a ``ClientError`` that says why,
+    /// after one look at the certificate the server sends (a handshake that only collects it).
+    func certificateRefused(_ exchange: Exchange) {
+        loop.assertInEventLoop()
+        if let certificateError {
+            exchange.fail(certificateError)
+            return
+        }
+        let target = self.target
+        let look = CertificateLook()
+        let finish: @Sendable ([NIOSSLCertificate]?) -> Void = { [self] chain in
+            self.loop.assertInEventLoop()
+            guard !look.isDone else { return }
+            look.isDone = true
+            look.timeout?.cancel()
+            look.channel?.close(promise: nil)
+            let reason = chain.map { CertificateFailure.reason(chain: $0, host: target.host) }
+            let error = self.certificateError ?? CertificateFailure.error(host: target.host, port: target.port, reason: reason)
+            self.certificateError = error
+            exchange.fail(error)
+        }
+        look.timeout = loop.scheduleTask(in: target.connectTimeout) { finish(nil) }
+        openChannel(
+            handler: { nil },
+            verify: { certificates, verdict in
+                finish(certificates)
+                verdict.succeed(.failed)
+            }
+        ).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                look.channel = channel
+                channel.closeFuture.whenComplete { _ in finish(nil) }
+            case .failure:
+                finish(nil)
+            }
+        }
+    }
+
+    /// The state of one look at a refused certificate (touched only on the pool's loop).
+    private final class CertificateLook: @unchecked Sendable {
+        var isDone = false
+        var channel: (any Channel)?
+        var timeout: Scheduled<Void>?
+    }
+
     /// Fails what waits, closes every connection (failing what is in flight).
     func shutdown() -> EventLoopFuture<Void> {
         loop.assertInEventLoop()
@@ -227,6 +304,9 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     var isShuttingDown: Bool { isShutDown }
+
+    /// The channels of the open connections (on `loop`).
+    var connectedChannels: [any Channel] { open.values.map(\.channel) }
 }
 
 /// One connection: writes an exchange's bytes, reads the answer with an ``HTTPResponseParser``, hands the
@@ -267,7 +347,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         current = exchange
         exchange.connection = self
         parser.expectsHeadResponse = exchange.isHead
-        context.writeAndFlush(wrapOutboundOut(exchange.request.bytes), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(exchange.request()), promise: nil)
     }
 
     func close() {
@@ -318,6 +398,19 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
+            // The server closed without a TLS close_notify: channelInactive follows and says what that means.
+            return
+        }
+        if CertificateFailure.isVerificationFailure(error) {
+            if let exchange = current {
+                current = nil
+                exchange.connection = nil
+                pool.certificateRefused(exchange)
+            }
+            close()
+            return
+        }
         fail(error)
     }
 

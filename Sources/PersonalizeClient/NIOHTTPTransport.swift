@@ -4,16 +4,24 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// A lean HTTP/1.1 transport for many small requests to one endpoint: its own event loop group, a fixed-size pool of
-/// kept-alive connections per event loop (opened lazily, reused last-in first-out, one request at a time), requests
-/// queued first-in first-out while every connection is busy.
+/// The HTTP/1.1 transport of every Personalize request, http and https alike: its own event loop group, a
+/// fixed-size pool of kept-alive connections per event loop (opened lazily, reused last-in first-out, one request at
+/// a time), requests queued first-in first-out while every connection is busy.
 ///
-/// Per request it encodes the head and body into one buffer (off the event loop), hops onto the loop once, writes
-/// and flushes once, parses the answer with an ``HTTPResponseParser`` and completes one promise.
+/// Per request it hops onto the loop once (however many requests were started meanwhile), has the request written
+/// (and signed) there when a connection takes it, writes and flushes head and body as one buffer (over TLS: one
+/// write into the TLS handler, which encrypts it into as few records as fit and flushes them together), parses the
+/// answer with an ``HTTPResponseParser`` and completes once.
 ///
-/// No proxies (``HTTPTransportFactory`` picks ``AsyncHTTPTransport`` when one applies). A connection is closed when
-/// the server says `Connection: close`, when an answer cannot be parsed, when a request times out or is cancelled
-/// while in flight; the request then fails with a ``NIOHTTPTransportError`` (retryable for the client).
+/// https: swift-nio-ssl (BoringSSL) with the system's trust store plus `caBundlePath`, SNI and host name
+/// verification, TLS 1.2 or 1.3. A certificate that does not verify fails the request with a ``ClientError`` that
+/// names the host, the reason and `aws.caBundle` (the client treats it as fatal). Proxies: `CONNECT host:port`
+/// through the proxy the environment names for the endpoint's scheme (http endpoints too), with
+/// `Proxy-Authorization: Basic` when the proxy URL carries credentials; TLS then runs inside the tunnel.
+///
+/// A connection is closed when the server says `Connection: close` or closes it, when an answer cannot be parsed,
+/// when a request times out or is cancelled while in flight; the request then fails with a
+/// ``NIOHTTPTransportError`` (retryable for the client).
 public final class NIOHTTPTransport: HTTPTransport {
     public struct Configuration: Sendable {
         /// Event loop threads (each runs its own share of the connections).
@@ -21,32 +29,40 @@ public final class NIOHTTPTransport: HTTPTransport {
         /// Connections to the endpoint at most, over all threads.
         public var maxConnections: Int = 16
         public var connectTimeout: Duration = .seconds(10)
-        /// A PEM file of CA certificates trusted in addition to the system's (https only).
+        /// A PEM file of CA certificates trusted in addition to the system's (https only; `aws.caBundle`,
+        /// `AWS_CA_BUNDLE`).
         public var caBundlePath: String?
+        /// `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`.
+        public var proxy: ProxySettings = .none
         /// Larger answer bodies fail the request (and close its connection).
         public var maxResponseBytes: Int = 1 << 20
 
         public init(
             threads: Int = 1, maxConnections: Int = 16, connectTimeout: Duration = .seconds(10),
-            caBundlePath: String? = nil, maxResponseBytes: Int = 1 << 20
+            caBundlePath: String? = nil, proxy: ProxySettings = .none, maxResponseBytes: Int = 1 << 20
         ) {
             self.threads = threads
             self.maxConnections = maxConnections
             self.connectTimeout = connectTimeout
             self.caBundlePath = caBundlePath
+            self.proxy = proxy
             self.maxResponseBytes = maxResponseBytes
         }
 
-        /// Pool size, connect timeout and CA bundle from the async-http-client options (the proxy is ignored).
-        public init(options: AsyncHTTPTransport.Options, threads: Int = 1) {
-            self.init(
-                threads: threads, maxConnections: options.maxConnectionsPerHost,
-                connectTimeout: options.connectTimeout, caBundlePath: options.caBundlePath)
+        /// What the environment asks for: `AWS_CA_BUNDLE` (unless `caBundle` is configured) and the proxy variables.
+        /// The other settings keep their defaults.
+        public static func fromEnvironment(_ environment: [String: String], caBundle: String? = nil) -> Configuration {
+            var configuration = Configuration()
+            configuration.caBundlePath = caBundle ?? environment["AWS_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
+            configuration.proxy = ProxySettings.fromEnvironment(environment)
+            return configuration
         }
     }
 
     public let endpoint: Endpoint
     public let configuration: Configuration
+    /// The proxy connections go through (`nil`: direct).
+    public let proxy: ProxyServer?
     private let group: MultiThreadedEventLoopGroup
     private let pools: [ConnectionPool]
     private let next = Atomic<Int>(0)
@@ -61,29 +77,22 @@ public final class NIOHTTPTransport: HTTPTransport {
         guard scheme == "http" || scheme == "https" else {
             throw .configuration("endpoint \(endpoint): only http and https are supported")
         }
-        var sslContext: NIOSSLContext?
-        if scheme == "https" {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            if let path = configuration.caBundlePath {
-                tls.additionalTrustRoots = [.certificates(try AsyncHTTPTransport.loadCABundle(path))]
-            }
-            do {
-                sslContext = try NIOSSLContext(configuration: tls)
-            } catch {
-                throw .configuration("cannot set up TLS for \(endpoint): \(error)")
-            }
-        }
+        let sslContext = scheme == "https" ? try Self.makeSSLContext(caBundlePath: configuration.caBundlePath) : nil
+        let proxy = try configuration.proxy.proxy(for: endpoint)
         self.endpoint = endpoint
         self.configuration = configuration
+        self.proxy = proxy
         let threads = max(1, configuration.threads)
         let maxConnections = max(1, configuration.maxConnections)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
         let counters = Counters()
         self.counters = counters
+        let port = endpoint.port ?? (scheme == "https" ? 443 : 80)
         let target = ConnectionPool.Target(
-            host: endpoint.host, port: endpoint.port ?? (scheme == "https" ? 443 : 80), sslContext: sslContext,
+            host: endpoint.host, port: port, sslContext: sslContext,
             serverHostname: Self.isIPAddress(endpoint.host) ? nil : endpoint.host,
+            proxy: proxy.map { ProxyTunnelHandler.Route(proxy: $0, host: endpoint.host, port: port) },
             connectTimeout: .nanoseconds(configuration.connectTimeout.nanoseconds),
             maxResponseBytes: configuration.maxResponseBytes)
         let loops = Array(group.makeIterator())
@@ -97,79 +106,37 @@ public final class NIOHTTPTransport: HTTPTransport {
 
     private let hostHeader: String
 
+    /// Sends a request given as parts (written out with ``encode(_:hostHeader:)``), awaited.
     public func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
-        if isShutDown.load(ordering: .relaxed) { throw NIOHTTPTransportError.shutDown }
-        let pool = nextPool()
-        let promise = pool.loop.makePromise(of: HTTPResponseParts.self)
-        let exchange = Exchange(
-            request: .ready(Self.encode(request, hostHeader: hostHeader)),
-            isHead: request.method == "HEAD", deadline: .now() + .nanoseconds(timeout.nanoseconds)
-        ) { promise.completeWith($0) }
-        pool.loop.execute { pool.enqueue(exchange) }
-        return try await withTaskCancellationHandler {
-            try await promise.futureResult.get()
-        } onCancel: {
-            pool.loop.execute { pool.cancel(exchange) }
-        }
+        let bytes = Self.encode(request, hostHeader: hostHeader)
+        return try await send(
+            EncodedHTTPRequest(method: request.method, head: Array(bytes.readableBytesView), body: []), timeout: timeout)
     }
 
-    /// Without a task: the request is encoded (one buffer, head and body) on the calling thread, and `completion`
-    /// runs on the transport's event loop. Always returns true. (``start(method:encode:timeout:hold:completion:)``
-    /// writes and signs on the loop instead.)
+    /// Queues the request on the next pool (the pools take requests in turn); fails it at once after shutdown.
+    /// `encode` runs on that pool's event loop when a connection takes the request.
+    @discardableResult
     public func start(
-        _ request: HTTPRequestParts, timeout: Duration, hold: Bool,
+        method: String, encode: @escaping @Sendable () -> EncodedHTTPRequest, timeout: Duration, hold: Bool,
         completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
-    ) -> Bool {
-        submit(.ready(Self.encode(request, hostHeader: hostHeader)), method: request.method, timeout: timeout, hold: hold,
-               completion: completion)
-        return true
-    }
-
-    /// Queues `bytes` (a whole request) on the next pool; fails it at once after shutdown.
-    private func submit(
-        _ bytes: Exchange.Request, method: String, timeout: Duration, hold: Bool,
-        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
-    ) {
+    ) -> HTTPRequestHandle {
         if isShutDown.load(ordering: .relaxed) {
             completion(.failure(NIOHTTPTransportError.shutDown))
-            return
+            return HTTPRequestHandle()
         }
         let exchange = Exchange(
-            request: bytes, isHead: method == "HEAD", deadline: .now() + .nanoseconds(timeout.nanoseconds),
-            onComplete: completion)
-        nextPool().submit(exchange, wake: !hold)
+            request: { Self.buffer(encode()) }, isHead: method == "HEAD",
+            deadline: .now() + .nanoseconds(timeout.nanoseconds), onComplete: completion)
+        let pool = nextPool()
+        pool.submit(exchange, wake: !hold)
+        return HTTPRequestHandle { pool.loop.execute { pool.cancel(exchange) } }
     }
 
-    /// The pools take requests in turn.
     private func nextPool() -> ConnectionPool {
         pools.count == 1 ? pools[0] : pools[next.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
     }
 
-    public var startsWithoutTask: Bool { true }
-
-    /// ``start(_:timeout:hold:completion:)`` for a request already written out: its head and body are copied into
-    /// one buffer as they are.
-    public func start(
-        encoded request: EncodedHTTPRequest, timeout: Duration, hold: Bool,
-        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
-    ) -> Bool {
-        submit(.ready(Self.buffer(request)), method: request.method, timeout: timeout, hold: hold, completion: completion)
-        return true
-    }
-
-    /// ``start(encoded:timeout:hold:completion:)`` with the request written (and signed) on the event loop, when a
-    /// connection takes it. The agent's engine starts a series of requests and goes back to reading and mapping
-    /// while the loop signs and sends them; signed on the engine's thread instead, the loop and the mapping worker
-    /// sat idle meanwhile (measured: idle CPU per million events 1.3 -> 0.6 s, 8 % less wall time).
-    public func start(
-        method: String, encode: @escaping @Sendable () -> EncodedHTTPRequest, timeout: Duration, hold: Bool,
-        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
-    ) -> Bool {
-        submit(.deferred { Self.buffer(encode()) }, method: method, timeout: timeout, hold: hold, completion: completion)
-        return true
-    }
-
-    /// The request's head and body in one buffer.
+    /// The request's head and body in one buffer (one write, one flush, and over TLS as few records as fit).
     private static func buffer(_ request: EncodedHTTPRequest) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: request.head.count + request.body.count)
         buffer.writeBytes(request.head)
@@ -177,10 +144,17 @@ public final class NIOHTTPTransport: HTTPTransport {
         return buffer
     }
 
-    public var acceptsEncodedRequests: Bool { true }
-
     public func flush() {
         for pool in pools { pool.wake() }
+    }
+
+    /// The connections open now (for tests that look at their sockets).
+    func connectedChannels() async throws -> [any Channel] {
+        var channels: [any Channel] = []
+        for pool in pools {
+            channels += try await pool.loop.submit { pool.connectedChannels }.get()
+        }
+        return channels
     }
 
     /// Fails every queued and in-flight request, closes every connection and stops the event loops.
@@ -273,6 +247,8 @@ public enum NIOHTTPTransportError: Error, Sendable, Equatable, CustomStringConve
     case responseTooLarge(Int)
     /// The server sent an answer nobody asked for.
     case unsolicitedResponse
+    /// The proxy answered `CONNECT` with this status (other than 2xx and 407).
+    case proxyRefused(Int)
 
     public var description: String {
         switch self {
@@ -281,6 +257,7 @@ public enum NIOHTTPTransportError: Error, Sendable, Equatable, CustomStringConve
         case .shutDown: "the HTTP transport is shut down"
         case .responseTooLarge(let limit): "the answer is larger than \(limit) bytes"
         case .unsolicitedResponse: "the server sent an answer to no request"
+        case .proxyRefused(let status): "the proxy refused the tunnel (CONNECT answered \(status))"
         }
     }
 }
@@ -292,21 +269,9 @@ final class Counters: Sendable {
 
 /// One request: created off the loop, then only touched on its pool's loop.
 final class Exchange: @unchecked Sendable {
-    /// The request's bytes, or how to make them (on the event loop, when a connection takes the request).
-    enum Request {
-        case ready(ByteBuffer)
-        case deferred(@Sendable () -> ByteBuffer)
-
-        var bytes: ByteBuffer {
-            switch self {
-            case .ready(let buffer): buffer
-            case .deferred(let make): make()
-            }
-        }
-    }
-
     private let onComplete: @Sendable (Result<HTTPResponseParts, any Error>) -> Void
-    let request: Request
+    /// Writes the request out (on the event loop, when a connection takes it).
+    let request: @Sendable () -> ByteBuffer
     /// A HEAD request: its answer has no body.
     let isHead: Bool
     let deadline: NIODeadline
@@ -315,7 +280,7 @@ final class Exchange: @unchecked Sendable {
     private(set) var isFinished = false
 
     init(
-        request: Request, isHead: Bool, deadline: NIODeadline,
+        request: @escaping @Sendable () -> ByteBuffer, isHead: Bool, deadline: NIODeadline,
         onComplete: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
     ) {
         self.onComplete = onComplete

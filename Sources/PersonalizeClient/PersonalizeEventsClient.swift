@@ -136,8 +136,7 @@ public final class PersonalizeEventsClient: Sendable {
     }
 
     /// Makes the first attempt of `request` without a task, when nothing has to be waited for: a rate-limit permit
-    /// is free now, the credentials are cached and fresh, and the transport reports answers through a callback.
-    /// Returns false, doing nothing, otherwise (use ``send(_:destination:after:)``).
+    /// is free now and the credentials are cached and fresh. Returns false, doing nothing, otherwise (use ``send(_:destination:after:)``).
     ///
     /// `completion` runs on the transport's thread. With `hold`, the request goes
     /// at the next ``flushStarted()``. Unless the attempt was accepted, hand it to ``send(_:destination:after:)``,
@@ -146,24 +145,18 @@ public final class PersonalizeEventsClient: Sendable {
         _ request: RequestBody, destination: String = "", hold: Bool = false,
         completion: @escaping @Sendable (Attempt) -> Void
     ) -> Bool {
-        guard transport.startsWithoutTask, let creds = credentials.cachedIfFresh() else { return false }
+        guard let creds = credentials.cachedIfFresh() else { return false }
         guard let permit = rateLimiter.tryAcquireNow(request.operation, destination: destination) else { return false }
         let started = ContinuousClock.now
-        let answered: @Sendable (Swift.Result<HTTPResponseParts, any Error>) -> Void = { answer in
+        transport.start(
+            method: "POST", encode: { [self] in encodedRequest(request, credentials: creds) },
+            timeout: configuration.requestTimeout, hold: hold
+        ) { answer in
             let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
             if attempt.isAccepted { self.health.succeeded() }
             completion(attempt)
         }
-        let accepted =
-            transport.acceptsEncodedRequests
-            ? transport.start(
-                method: "POST", encode: { [self] in encodedRequest(request, credentials: creds) },
-                timeout: configuration.requestTimeout, hold: hold, completion: answered)
-            : transport.start(
-                signedRequest(request, credentials: creds), timeout: configuration.requestTimeout, hold: hold,
-                completion: answered)
-        if !accepted { rateLimiter.refund(permit, operation: request.operation, destination: destination) }
-        return accepted
+        return true
     }
 
     /// Lets the first attempts started with `hold` go.
@@ -271,7 +264,7 @@ public final class PersonalizeEventsClient: Sendable {
         } catch {
             throw ClientError.credentials("cannot get AWS credentials: \(error)")
         }
-        return try await transport.send(signedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
+        return try await transport.send(encodedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
     }
 
     func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials, date: Date = Date()) -> HTTPRequestParts {

@@ -227,15 +227,14 @@ public enum Agent {
             profile: config.aws.profile, environment: environment, httpClient: HTTPClient.shared, logger: logger)
         let retry = RetryPolicy(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds)
         let timeout = Duration.milliseconds(Int64(config.aws.requestTimeoutSeconds * 1000))
-        var transportOptions = AsyncHTTPTransport.Options.fromEnvironment(environment, caBundle: config.aws.caBundle)
-        transportOptions.maxConnectionsPerHost = config.aws.maxConcurrentRequests
-        transportOptions.connectTimeout = .milliseconds(Int64(config.aws.connectTimeoutSeconds * 1000))
-        let transport: any HTTPTransport
+        var transportConfiguration = NIOHTTPTransport.Configuration.fromEnvironment(
+            environment, caBundle: config.aws.caBundle)
+        transportConfiguration.maxConnections = config.aws.maxConcurrentRequests
+        transportConfiguration.connectTimeout = .milliseconds(Int64(config.aws.connectTimeoutSeconds * 1000))
+        let transport: NIOHTTPTransport
         do {
-            // The lean NIO transport for plain-http endpoints (local stand-ins, sidecars); async-http-client, with
-            // its proven TLS and proxy support, for https.
-            transport = try HTTPTransportFactory.make(
-                endpoint: endpoint, options: transportOptions, kind: endpoint.scheme == "http" ? .automatic : .asyncHTTPClient)
+            // One transport for http and https, direct or through a CONNECT proxy.
+            transport = try NIOHTTPTransport(endpoint: endpoint, configuration: transportConfiguration)
         } catch {
             throw StartupError(status: .configuration, message: "\(error)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A local stand-in for the Personalize Events API on 127.0.0.1, for tests and benchmarks.
@@ -32,12 +33,22 @@ public final class PersonalizeStandIn: Sendable {
             ? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads)) : nil
         let group: any EventLoopGroup = configuration.eventLoopGroup ?? ownedGroup!
         let core = StandInCore(configuration: configuration)
+        let sslContext = try configuration.tls.map { tls in
+            try NIOSSLContext(
+                configuration: TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem))))
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY at IPPROTO_TCP (at SOL_SOCKET, option 1 is SO_DEBUG, refused to non-root users).
+            .childChannelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
                     // Our own response headers are well-formed; validating them costs ~5% of a request.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withErrorHandling: true, withOutboundHeaderValidation: false)
@@ -57,8 +68,8 @@ public final class PersonalizeStandIn: Sendable {
         }
     }
 
-    /// `http://127.0.0.1:<port>`, to use as the client's endpoint override.
-    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:<port>` (`https://` with ``Configuration/tls``), to use as the client's endpoint override.
+    public var endpoint: String { "\(core.configuration.tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
 
     /// The configuration the stand-in runs with.
     public var configuration: Configuration { core.configuration }

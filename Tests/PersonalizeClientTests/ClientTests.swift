@@ -18,7 +18,12 @@ import Testing
             configuration: .init(
                 endpoint: Endpoint(url: standIn.endpoint)!, region: "us-east-1", retry: retry,
                 requestTimeout: .seconds(5)),
-            credentials: credentials, transport: AsyncHTTPTransport(), logger: logger)
+            credentials: credentials, transport: transport(standIn), logger: logger)
+    }
+
+    /// The transport for requests to `standIn`.
+    static func transport(_ standIn: PersonalizeStandIn) -> NIOHTTPTransport {
+        try! NIOHTTPTransport(endpoint: Endpoint(url: standIn.endpoint)!, configuration: .init(connectTimeout: .seconds(5)))
     }
 
     static func events(_ ids: [String]) -> RequestBody {

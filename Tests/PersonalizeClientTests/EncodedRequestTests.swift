@@ -13,9 +13,14 @@ import Testing
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     final class NoTransport: HTTPTransport {
-        func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
-            throw CancellationError()
+        func start(
+            method: String, encode: @escaping @Sendable () -> EncodedHTTPRequest, timeout: Duration, hold: Bool,
+            completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+        ) -> HTTPRequestHandle {
+            completion(.failure(CancellationError()))
+            return HTTPRequestHandle()
         }
+        func flush() {}
         func shutdown() async throws {}
     }
 

@@ -1,31 +1,39 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import PersonalizeClient
-import Synchronization
+@testable import PersonalizeClient
+import PersonalizeModel
 import TestSupport
 import Testing
 
-/// The lean NIO transport over https: a local TLS server whose certificate (for IP 127.0.0.1) is signed by a CA made
-/// at test time with the `openssl` command; trusted through `caBundlePath`, refused without it.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The transport over https against local TLS servers whose certificates come from a CA made at test time
+/// (``TestCertificates``): versions, SNI, keep-alive, server-side closes, and certificates that do not verify, which
+/// stop the client with a message that names the host, the reason and `aws.caBundle`.
 @Suite(.serialized) struct NIOHTTPTransportTLSTests {
+    static func post(_ transport: NIOHTTPTransport, port: Int, _ body: String) async throws -> HTTPResponseParts {
+        try await transport.send(
+            HTTPRequestParts(
+                method: "POST", url: "https://127.0.0.1:\(port)/events",
+                headers: [("content-type", "application/json")], body: Array(body.utf8)),
+            timeout: .seconds(10))
+    }
+
     @Test func postOverTLSWithTheCABundleAndConnectionReuse() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let pki = try TestPKI.make(in: dir)
-        let server = try await TLSAnsweringServer.start(certificate: pki.serverCertificate, key: pki.serverKey)
+        let pki = try TestCertificates(in: dir)
+        let cert = try pki.server("server")
+        let server = try await TLSAnsweringServer.start(certificate: cert.certificate, key: cert.key)
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "https://127.0.0.1:\(server.port)")!,
             configuration: .init(maxConnections: 4, connectTimeout: .seconds(5), caBundlePath: pki.caCertificate))
         for i in 0..<5 {
-            let body = Array(#"{"n":\#(i)}"#.utf8)
-            let response = try await transport.send(
-                HTTPRequestParts(
-                    method: "POST", url: "https://127.0.0.1:\(server.port)/events",
-                    headers: [("content-type", "application/json")], body: body),
-                timeout: .seconds(10))
+            let response = try await Self.post(transport, port: server.port, #"{"n":\#(i)}"#)
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == #"{"method":"POST","uri":"/events","body":{"n":\#(i)}}"#)
         }
@@ -36,180 +44,177 @@ import Testing
         try await server.shutdown()
     }
 
-    @Test func withoutTheCABundleTheCertificateIsRefused() async throws {
+    /// A server that speaks only TLS 1.2, or only TLS 1.3, is answered.
+    @Test(arguments: [TLSVersion.tlsv12, .tlsv13])
+    func eachTLSVersionIsSpoken(_ version: TLSVersion) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let pki = try TestPKI.make(in: dir)
-        let server = try await TLSAnsweringServer.start(certificate: pki.serverCertificate, key: pki.serverKey)
+        let pki = try TestCertificates(in: dir)
+        let cert = try pki.server("server")
+        let server = try await TLSAnsweringServer.start(
+            certificate: cert.certificate, key: cert.key, minimum: version, maximum: version)
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "https://127.0.0.1:\(server.port)")!,
-            configuration: .init(maxConnections: 4, connectTimeout: .seconds(5)))
-        var failure: (any Error)?
-        do {
-            let response = try await transport.send(
-                HTTPRequestParts(
-                    method: "POST", url: "https://127.0.0.1:\(server.port)/events", headers: [], body: Array("{}".utf8)),
-                timeout: .seconds(10))
-            Issue.record("an untrusted certificate was accepted: \(response.status)")
-        } catch {
-            failure = error
-        }
-        let error = try #require(failure)
-        #expect(error is NIOSSLError, "not a TLS error: \(error)")
-        #expect("\(error)".contains("CERTIFICATE_VERIFY_FAILED"), "not a certificate error: \(error)")
-        #expect(server.requests == 0)
+            configuration: .init(connectTimeout: .seconds(5), caBundlePath: pki.caCertificate))
+        #expect(try await Self.post(transport, port: server.port, "{}").status == 200)
+        #expect(server.requests == 1)
         try await transport.shutdown()
         try await server.shutdown()
     }
-}
 
-/// A CA and a server certificate for IP 127.0.0.1, made with the `openssl` command (required, not optional: CI
-/// installs it).
-struct TestPKI {
-    var caCertificate: String
-    var serverCertificate: String
-    var serverKey: String
-
-    static func openssl() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        let found = (path.split(separator: ":").map { "\($0)/openssl" } + ["/usr/bin/openssl"])
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-        return try #require(found, "the openssl command is required by this test (apt-get install -y openssl)")
-    }
-
-    static func make(in dir: TemporaryDirectory) throws -> TestPKI {
-        let openssl = try openssl()
-        func run(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: openssl)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-            let errors = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errors
-            try process.run()
-            let output = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            try #require(
-                process.terminationStatus == 0,
-                "openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
+    /// A host name is sent as SNI (and verified against the certificate); an IP address is not sent.
+    @Test func theHostNameGoesAsSNI() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let pki = try TestCertificates(in: dir)
+        let cert = try pki.server("server", names: "DNS:localhost,IP:127.0.0.1")
+        let server = try await TLSAnsweringServer.start(certificate: cert.certificate, key: cert.key)
+        for (host, expected) in [("localhost", "localhost"), ("127.0.0.1", "")] {
+            let transport = try NIOHTTPTransport(
+                endpoint: Endpoint(url: "https://\(host):\(server.port)")!,
+                configuration: .init(connectTimeout: .seconds(5), caBundlePath: pki.caCertificate))
+            #expect(try await Self.post(transport, port: server.port, "{}").status == 200)
+            #expect(server.serverNames.last == expected)
+            try await transport.shutdown()
         }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try run(["req", "-x509"] + ec + [
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=personalize-tail test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ])
-        try run(["req", "-new"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
-        try dir.write(
-            "server.ext",
-            """
-            basicConstraints=CA:FALSE
-            keyUsage=critical,digitalSignature,keyEncipherment
-            extendedKeyUsage=serverAuth
-            subjectAltName=IP:127.0.0.1
-
-            """)
-        try run([
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
-        ])
-        return TestPKI(
-            caCertificate: dir.file("ca.pem"), serverCertificate: dir.file("server.pem"), serverKey: dir.file("server.key"))
-    }
-}
-
-/// HTTP/1.1 over TLS on 127.0.0.1: answers every request 200 (kept alive) with a JSON echo of its method, URI
-/// and body; counts connections and requests.
-final class TLSAnsweringServer: Sendable {
-    let port: Int
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
-    private let counters: Counters
-
-    final class Counters: Sendable {
-        let connections = Atomic<Int>(0)
-        let requests = Atomic<Int>(0)
+        #expect(server.serverNames.count == 2)
+        try await server.shutdown()
     }
 
-    var connectionsAccepted: Int { counters.connections.load(ordering: .relaxed) }
-    var requests: Int { counters.requests.load(ordering: .relaxed) }
-
-    private init(port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel, counters: Counters) {
-        self.port = port
-        self.group = group
-        self.channel = channel
-        self.counters = counters
+    enum Refusal: String, CaseIterable, Sendable {
+        case unknownCA, wrongName, expired
     }
 
-    static func start(certificate: String, key: String) async throws -> TLSAnsweringServer {
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-        let context = try NIOSSLContext(configuration: tls)
-        let counters = Counters()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            let channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    counters.connections.add(1, ordering: .relaxed)
-                    return channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(NIOSSLServerHandler(context: context))
-                        try sync.configureHTTPServerPipeline()
-                        try sync.addHandler(EchoHandler(counters: counters))
-                    }
-                }
-                .bind(host: "127.0.0.1", port: 0).get()
-            let port = try #require(channel.localAddress?.port)
-            return TLSAnsweringServer(port: port, group: group, channel: channel, counters: counters)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
+    /// A certificate that does not verify ends the client's attempts at once (no retry), with a message that names
+    /// the host, why, and aws.caBundle; nothing reaches the server's HTTP layer.
+    @Test(arguments: Refusal.allCases)
+    func aCertificateThatDoesNotVerifyIsFatal(_ refusal: Refusal) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let pki = try TestCertificates(in: dir)
+        let cert: TestCertificates.Server
+        let expected: String
+        switch refusal {
+        case .unknownCA:
+            cert = try pki.server("server")
+            expected = "not issued by a certificate authority this host trusts"
+        case .wrongName:
+            cert = try pki.server("server", names: "DNS:other.example")
+            expected = "not for the name 127.0.0.1 (it is for other.example)"
+        case .expired:
+            cert = try pki.server("server", days: -1)
+            expected = "expired"
         }
-    }
-
-    func shutdown() async throws {
-        try? await channel.close()
-        try await group.shutdownGracefully()
-    }
-
-    private final class EchoHandler: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        let counters: Counters
-        var head: HTTPRequestHead?
-        var body: [UInt8] = []
-
-        init(counters: Counters) {
-            self.counters = counters
+        let server = try await TLSAnsweringServer.start(certificate: cert.certificate, key: cert.key)
+        let endpoint = Endpoint(url: "https://127.0.0.1:\(server.port)")!
+        let transport = try NIOHTTPTransport(
+            endpoint: endpoint,
+            configuration: .init(connectTimeout: .seconds(5), caBundlePath: refusal == .unknownCA ? nil : pki.caCertificate))
+        let client = PersonalizeEventsClient(
+            configuration: .init(endpoint: endpoint, region: "us-east-1", retry: RetryPolicy(base: 0.001, cap: 0.01)),
+            credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
+        let result = await client.send(ClientTests.events(["a"]))
+        guard case .fatal(let message) = result.outcome else {
+            Issue.record("not fatal: \(result.outcome)")
+            return
         }
+        #expect(result.attempts == 1)
+        #expect(message.contains("127.0.0.1:\(server.port)"), "\(message)")
+        #expect(message.contains(expected), "\(message)")
+        #expect(message.contains("aws.caBundle"), "\(message)")
+        #expect(server.requests == 0)
+        try await client.shutdown()
+        try await server.shutdown()
+    }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                self.head = head
-                body = []
-            case .body(let chunk):
-                body += chunk.readableBytesView
-            case .end:
-                guard let head else { return }
-                self.head = nil
-                counters.requests.add(1, ordering: .relaxed)
-                let text = #"{"method":"\#(head.method.rawValue)","uri":"\#(head.uri)","body":\#(String(decoding: body, as: UTF8.self))}"#
-                var headers = HTTPHeaders()
-                headers.add(name: "content-type", value: "application/json")
-                headers.add(name: "content-length", value: String(text.utf8.count))
-                context.write(
-                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    // MARK: Against the stand-in over TLS
+
+    static func standIn(_ dir: TemporaryDirectory) async throws -> (PersonalizeStandIn, ca: String) {
+        let pki = try TestCertificates(in: dir)
+        let cert = try pki.server("standin")
+        let standIn = try await PersonalizeStandIn.start(
+            .init(tls: .init(certificateChainPath: cert.certificate, privateKeyPath: cert.key)))
+        return (standIn, pki.caCertificate)
+    }
+
+    static func transport(_ standIn: PersonalizeStandIn, ca: String) throws -> NIOHTTPTransport {
+        try NIOHTTPTransport(
+            endpoint: Endpoint(url: standIn.endpoint)!,
+            configuration: .init(maxConnections: 4, connectTimeout: .seconds(5), caBundlePath: ca))
+    }
+
+    /// The server answering `Connection: close` and closing (without a TLS close_notify of its own making any
+    /// difference), and the server dropping connections: each costs a new connection, never an error that escapes.
+    @Test func serverSideClosesOverTLS() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (standIn, ca) = try await Self.standIn(dir)
+        #expect(standIn.endpoint.hasPrefix("https://"))
+        let transport = try Self.transport(standIn, ca: ca)
+        let spy = SpyTransport(transport, extraHeaders: [("connection", "close")])
+        let client = NIOHTTPTransportTests.client(standIn, transport: spy)
+        for i in 0..<3 {
+            let result = await client.send(ClientTests.events(["c\(i)"]))
+            guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+            #expect(result.attempts == 1)
+        }
+        #expect(spy.errors.isEmpty, "\(spy.errors)")
+        #expect(transport.connectionsOpened == 3)
+
+        standIn.setFaults(Faults(script: [.drop, .drop]))
+        let plain = try Self.transport(standIn, ca: ca)
+        let dropped = NIOHTTPTransportTests.client(standIn, transport: plain)
+        let result = await dropped.send(ClientTests.events(["d"]))
+        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        #expect(result.attempts == 3)
+        #expect(standIn.acceptedRecords().map(\.id) == ["c0", "c1", "c2", "d"])
+        try await client.shutdown()
+        try await dropped.shutdown()
+        try await standIn.shutdown()
+    }
+
+    /// Kept-alive connections over TLS carry many requests: 40 requests from 4 workers open at most 4 connections.
+    @Test func keepAliveOverTLS() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (standIn, ca) = try await Self.standIn(dir)
+        let transport = try Self.transport(standIn, ca: ca)
+        let client = NIOHTTPTransportTests.client(standIn, transport: transport)
+        #expect(await NIOHTTPTransportTests.sendAll(client, count: 40, concurrency: 4) == 40)
+        #expect(transport.connectionsOpened <= 4)
+        #expect(standIn.acceptedRecords().count == 40)
+        #expect(standIn.stats.signatureFailures == 0)
+        try await client.shutdown()
+        try await standIn.shutdown()
+    }
+
+    /// `TCP_NODELAY` is set at the TCP level (IPPROTO_TCP) and nothing at SOL_SOCKET level 1 (SO_DEBUG, which only
+    /// root may set: at that level every connect of an unprivileged agent failed with EACCES), for http and https.
+    @Test func noDelayIsSetAtTheTCPLevel() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (tlsStandIn, ca) = try await Self.standIn(dir)
+        let plainStandIn = try await PersonalizeStandIn.start()
+        for (standIn, transport) in [
+            (tlsStandIn, try Self.transport(tlsStandIn, ca: ca)), (plainStandIn, try NIOHTTPTransportTests.transport(plainStandIn)),
+        ] {
+            let client = NIOHTTPTransportTests.client(standIn, transport: transport)
+            guard case .accepted = await client.send(ClientTests.events(["n"])).outcome else {
+                Issue.record("not accepted")
+                return
             }
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            context.close(promise: nil)
+            let channels = try await transport.connectedChannels()
+            #expect(channels.count == 1)
+            for channel in channels {
+                let noDelay = try await channel.getOption(
+                    ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay)).get()
+                let debug = try await channel.getOption(
+                    ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_DEBUG))).get()
+                #expect(noDelay != 0)
+                #expect(debug == 0)
+            }
+            try await client.shutdown()
+            try await standIn.shutdown()
         }
     }
 }

@@ -60,7 +60,7 @@ import Testing
         try await standIn.shutdown()
     }
 
-    @Test func errorAnswersAreDecodedAsWithAsyncHTTPClient() async throws {
+    @Test func errorAnswersAreDecoded() async throws {
         let standIn = try await PersonalizeStandIn.start()
         standIn.setFaults(Faults(rejectRecordIds: ["bad"]))
         let client = Self.client(standIn, transport: try Self.transport(standIn))
@@ -337,30 +337,21 @@ import Testing
         try await transport.shutdown()
     }
 
-    // MARK: Factory
+    // MARK: Construction
 
-    @Test func factoryPicksNIOUnlessAProxyApplies() async throws {
+    @Test func theProxyIsChosenAtConstructionAndABadCABundleIsRefused() async throws {
         let endpoint = Endpoint(url: "https://personalize-events.us-east-1.amazonaws.com")!
-        var options = AsyncHTTPTransport.Options()
-        let direct = try HTTPTransportFactory.make(endpoint: endpoint, options: options)
-        #expect(direct is NIOHTTPTransport)
-        let forced = try HTTPTransportFactory.make(endpoint: endpoint, options: options, kind: .asyncHTTPClient)
-        #expect(forced is AsyncHTTPTransport)
-
-        options.proxy = ProxySettings(httpsProxy: "http://proxy:3128")
-        let proxied = try HTTPTransportFactory.make(endpoint: endpoint, options: options)
-        #expect((proxied as? AsyncHTTPTransport)?.proxy == ProxyServer(host: "proxy", port: 3128))
-        #expect(throws: ClientError.self) {
-            _ = try HTTPTransportFactory.make(endpoint: endpoint, options: options, kind: .nio)
-        }
-        options.proxy.noProxy = ["amazonaws.com"]
-        #expect(try HTTPTransportFactory.make(endpoint: endpoint, options: options) is NIOHTTPTransport)
-
-        options.caBundlePath = "/nonexistent/ca.pem"
-        #expect(throws: ClientError.self) {
-            _ = try HTTPTransportFactory.make(endpoint: endpoint, options: options, kind: .nio)
-        }
-        for transport in [direct, forced, proxied] {
+        let direct = try NIOHTTPTransport(endpoint: endpoint)
+        #expect(direct.proxy == nil)
+        var configuration = NIOHTTPTransport.Configuration(proxy: ProxySettings(httpsProxy: "http://proxy:3128"))
+        let proxied = try NIOHTTPTransport(endpoint: endpoint, configuration: configuration)
+        #expect(proxied.proxy == ProxyServer(host: "proxy", port: 3128))
+        configuration.proxy.noProxy = ["amazonaws.com"]
+        let bypassed = try NIOHTTPTransport(endpoint: endpoint, configuration: configuration)
+        #expect(bypassed.proxy == nil)
+        configuration.caBundlePath = "/nonexistent/ca.pem"
+        #expect(throws: ClientError.self) { _ = try NIOHTTPTransport(endpoint: endpoint, configuration: configuration) }
+        for transport in [direct, proxied, bypassed] {
             try await transport.shutdown()
         }
     }
@@ -399,28 +390,41 @@ import Testing
     }
 }
 
-/// Passes requests to another transport (optionally adding headers) and remembers what it threw.
+/// Passes requests to another transport (optionally adding headers) and remembers the errors they failed with.
 final class SpyTransport: HTTPTransport {
     private let inner: any HTTPTransport
-    private let extraHeaders: [(name: String, value: String)]
+    private let extraHeaders: [UInt8]
     private let thrown = Mutex<[any Error]>([])
 
     init(_ inner: any HTTPTransport, extraHeaders: [(name: String, value: String)] = []) {
         self.inner = inner
-        self.extraHeaders = extraHeaders
+        self.extraHeaders = Array(extraHeaders.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
     }
 
     var errors: [any Error] { thrown.withLock { $0 } }
 
-    func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
-        var request = request
-        request.headers.append(contentsOf: extraHeaders)
-        do {
-            return try await inner.send(request, timeout: timeout)
-        } catch {
-            thrown.withLock { $0.append(error) }
-            throw error
+    func start(
+        method: String, encode: @escaping @Sendable () -> EncodedHTTPRequest, timeout: Duration, hold: Bool,
+        completion: @escaping @Sendable (Result<HTTPResponseParts, any Error>) -> Void
+    ) -> HTTPRequestHandle {
+        let extra = extraHeaders
+        return inner.start(
+            method: method,
+            encode: {
+                var request = encode()
+                // Before the empty line that ends the head.
+                request.head.insert(contentsOf: extra, at: request.head.count - 2)
+                return request
+            },
+            timeout: timeout, hold: hold
+        ) { [self] result in
+            if case .failure(let error) = result { self.thrown.withLock { $0.append(error) } }
+            completion(result)
         }
+    }
+
+    func flush() {
+        inner.flush()
     }
 
     func shutdown() async throws {

@@ -261,7 +261,7 @@ import Testing
                 endpoint: Endpoint(url: standIn.endpoint)!, region: "us-east-1",
                 retry: RetryPolicy(base: 0.001, cap: 0.01), requestTimeout: .seconds(5),
                 rateLimits: RateLimits(perOperation: [.putEvents: 1000])),
-            credentials: ClientTests.credentials, transport: AsyncHTTPTransport(), logger: ClientTests.logger)
+            credentials: ClientTests.credentials, transport: ClientTests.transport(standIn), logger: ClientTests.logger)
         #expect(client.currentRate(for: .putEvents, destination: "t-1") == 1000)
         var throttles = 0
         for i in 0..<40 where throttles == 0 {
@@ -285,7 +285,7 @@ import Testing
                 endpoint: Endpoint(url: standIn.endpoint)!, region: "us-east-1",
                 retry: RetryPolicy(base: 0.001, cap: 0.001), requestTimeout: .seconds(5),
                 rateLimits: RateLimits(perOperation: [.putItems: 20, .putEvents: 20], adaptive: false, burstSeconds: 0)),
-            credentials: ClientTests.credentials, transport: AsyncHTTPTransport(), logger: ClientTests.logger)
+            credentials: ClientTests.credentials, transport: ClientTests.transport(standIn), logger: ClientTests.logger)
         let start = ContinuousClock.now
         let result = await client.send(ClientTests.events(["a"]), destination: "t-1")
         guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }

@@ -80,9 +80,9 @@ import Darwin
         let standIn = try await PersonalizeStandIn.start()
         let proxy = try ConnectProxy.start()
         let endpoint = Endpoint(url: standIn.endpoint)!
-        var options = AsyncHTTPTransport.Options.fromEnvironment(["HTTP_PROXY": "http://127.0.0.1:\(proxy.port)"])
+        var options = NIOHTTPTransport.Configuration.fromEnvironment(["HTTP_PROXY": "http://127.0.0.1:\(proxy.port)"])
         options.connectTimeout = .seconds(5)
-        let transport = try AsyncHTTPTransport(endpoint: endpoint, options: options)
+        let transport = try NIOHTTPTransport(endpoint: endpoint, configuration: options)
         #expect(transport.proxy == ProxyServer(host: "127.0.0.1", port: proxy.port))
         let client = PersonalizeEventsClient(
             configuration: .init(endpoint: endpoint, region: "us-east-1", retry: RetryPolicy(base: 0.001, cap: 0.01, maxAttempts: 3)),
@@ -101,10 +101,10 @@ import Darwin
         let standIn = try await PersonalizeStandIn.start()
         let proxy = try ConnectProxy.start()
         let endpoint = Endpoint(url: standIn.endpoint)!
-        let options = AsyncHTTPTransport.Options.fromEnvironment([
+        let options = NIOHTTPTransport.Configuration.fromEnvironment([
             "http_proxy": "http://127.0.0.1:\(proxy.port)", "NO_PROXY": "example.com,\(endpoint.host)",
         ])
-        let transport = try AsyncHTTPTransport(endpoint: endpoint, options: options)
+        let transport = try NIOHTTPTransport(endpoint: endpoint, configuration: options)
         #expect(transport.proxy == nil)
         let client = PersonalizeEventsClient(
             configuration: .init(endpoint: endpoint, region: "us-east-1"),
@@ -121,8 +121,8 @@ import Darwin
         let standIn = try await PersonalizeStandIn.start()
         let proxy = try ConnectProxy.start()
         let endpoint = Endpoint(url: standIn.endpoint)!
-        let options = AsyncHTTPTransport.Options.fromEnvironment(["HTTP_PROXY": "http://agent:s3cret@127.0.0.1:\(proxy.port)"])
-        let transport = try AsyncHTTPTransport(endpoint: endpoint, options: options)
+        let options = NIOHTTPTransport.Configuration.fromEnvironment(["HTTP_PROXY": "http://agent:s3cret@127.0.0.1:\(proxy.port)"])
+        let transport = try NIOHTTPTransport(endpoint: endpoint, configuration: options)
         let client = PersonalizeEventsClient(
             configuration: .init(endpoint: endpoint, region: "us-east-1"),
             credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
@@ -139,10 +139,10 @@ import Darwin
 
     @Test func missingCABundleIsAClearError() throws {
         let endpoint = Endpoint(url: "https://personalize-events.us-east-1.amazonaws.com")!
-        let options = AsyncHTTPTransport.Options.fromEnvironment(["AWS_CA_BUNDLE": "/nonexistent/ca.pem"])
+        let options = NIOHTTPTransport.Configuration.fromEnvironment(["AWS_CA_BUNDLE": "/nonexistent/ca.pem"])
         #expect(options.caBundlePath == "/nonexistent/ca.pem")
         do {
-            _ = try AsyncHTTPTransport(endpoint: endpoint, options: options)
+            _ = try NIOHTTPTransport(endpoint: endpoint, configuration: options)
             Issue.record("accepted a missing CA bundle")
         } catch {
             #expect(error.message.contains("/nonexistent/ca.pem"))
@@ -150,16 +150,16 @@ import Darwin
             #expect(error.message.contains("AWS_CA_BUNDLE"))
         }
         // the configured one wins over the environment
-        #expect(AsyncHTTPTransport.Options.fromEnvironment(["AWS_CA_BUNDLE": "/a"], caBundle: "/b").caBundlePath == "/b")
+        #expect(NIOHTTPTransport.Configuration.fromEnvironment(["AWS_CA_BUNDLE": "/a"], caBundle: "/b").caBundlePath == "/b")
     }
 
     @Test func caBundleThatIsNotPEMIsAClearError() throws {
         let dir = try TempDir()
         let path = dir.url.appendingPathComponent("junk.pem").path
         try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: ClientError.self) { try AsyncHTTPTransport.checkCABundle(path) }
+        #expect(throws: ClientError.self) { try NIOHTTPTransport.checkCABundle(path) }
         do {
-            try AsyncHTTPTransport.checkCABundle(dir.url.path)
+            try NIOHTTPTransport.checkCABundle(dir.url.path)
             Issue.record("accepted a directory")
         } catch {
             #expect(error.message.contains("directory"))
@@ -184,11 +184,11 @@ import Darwin
         let bundle = dir.url.appendingPathComponent("bundle.pem").path
         let pem = try Data(contentsOf: URL(fileURLWithPath: ca))
         try (pem + pem).write(to: URL(fileURLWithPath: bundle))
-        #expect(try AsyncHTTPTransport.checkCABundle(ca) == 1)
-        #expect(try AsyncHTTPTransport.checkCABundle(bundle) == 2)
-        let transport = try AsyncHTTPTransport(
+        #expect(try NIOHTTPTransport.checkCABundle(ca) == 1)
+        #expect(try NIOHTTPTransport.checkCABundle(bundle) == 2)
+        let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "https://personalize-events.us-east-1.amazonaws.com")!,
-            options: .fromEnvironment(["AWS_CA_BUNDLE": bundle]))
+            configuration: .fromEnvironment(["AWS_CA_BUNDLE": bundle]))
         #expect(transport.proxy == nil)
         try transport.syncShutdownForTests()
     }
@@ -205,7 +205,7 @@ import Darwin
     }
 }
 
-extension AsyncHTTPTransport {
+extension NIOHTTPTransport {
     func syncShutdownForTests() throws {
         let done = DispatchSemaphore(value: 0)
         Task {
@@ -226,8 +226,9 @@ final class TempDir {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// A minimal HTTP proxy on 127.0.0.1 that handles `CONNECT host:port` (what async-http-client sends to a proxy,
-/// for http:// as well as https:// targets) by tunnelling bytes both ways. It records each request line and header.
+/// A minimal HTTP proxy on 127.0.0.1 that handles `CONNECT host:port` (what the transport sends to a proxy, for
+/// http:// as well as https:// targets) by tunnelling bytes both ways, after checking `Proxy-Authorization` when
+/// it is started requiring credentials. It records each request line and header.
 final class ConnectProxy: @unchecked Sendable {
     let port: Int
     private let listener: Int32
@@ -238,12 +239,16 @@ final class ConnectProxy: @unchecked Sendable {
     var requestLines: [String] { lock.withLock { _requestLines } }
     var headerLines: [String] { lock.withLock { _headerLines } }
 
-    private init(listener: Int32, port: Int) {
+    /// `user:password` that `Proxy-Authorization: Basic` must carry (`nil`: none needed); otherwise 407.
+    private let requiredCredentials: String?
+
+    private init(listener: Int32, port: Int, requiredCredentials: String?) {
         self.listener = listener
         self.port = port
+        self.requiredCredentials = requiredCredentials
     }
 
-    static func start() throws -> ConnectProxy {
+    static func start(requiring credentials: String? = nil) throws -> ConnectProxy {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -267,7 +272,8 @@ final class ConnectProxy: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        let proxy = ConnectProxy(listener: fd, port: Int(UInt16(bigEndian: address.sin_port)))
+        let proxy = ConnectProxy(
+            listener: fd, port: Int(UInt16(bigEndian: address.sin_port)), requiredCredentials: credentials)
         let thread = Thread { proxy.acceptLoop() }
         thread.start()
         return proxy
@@ -336,6 +342,21 @@ final class ConnectProxy: @unchecked Sendable {
             write(client, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             close(client)
             return
+        }
+        if let requiredCredentials {
+            let expected = "basic " + Data(requiredCredentials.utf8).base64EncodedString()
+            let given = lines.dropFirst().compactMap { line -> String? in
+                guard let colon = line.firstIndex(of: ":"),
+                    line[..<colon].lowercased() == "proxy-authorization"
+                else { return nil }
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            guard given.contains(where: { $0.lowercased().hasPrefix("basic ") && "basic " + $0.dropFirst(6) == expected })
+            else {
+                write(client, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"t\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                close(client)
+                return
+            }
         }
         let host = String(parts[1][..<colon])
         #if canImport(Glibc)
