@@ -168,7 +168,7 @@ final class ConnectionPool: @unchecked Sendable {
         let target = self.target
         ClientBootstrap(group: loop)
             .connectTimeout(target.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
