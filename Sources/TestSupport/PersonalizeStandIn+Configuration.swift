@@ -29,6 +29,8 @@ extension PersonalizeStandIn {
         public var eventLoopGroup: (any EventLoopGroup)?
         /// The stand-in's clock, injectable so clock-skew tests need no sleeping.
         public var now: @Sendable () -> Date
+        /// Serve HTTPS with this certificate instead of plain HTTP.
+        public var tls: TLS?
 
         public init(
             credentials: [String: String] = ["AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"],
@@ -36,7 +38,7 @@ extension PersonalizeStandIn {
             requiredSessionTokens: [String: String] = [:], expiredTokens: Set<String> = [],
             recordBodies: Bool = true, maxBodyBytes: Int = 1 << 20, port: Int = 0, threads: Int = 1,
             eventLoopGroup: (any EventLoopGroup)? = nil,
-            now: @escaping @Sendable () -> Date = { Date() }
+            now: @escaping @Sendable () -> Date = { Date() }, tls: TLS? = nil
         ) {
             self.credentials = credentials
             self.region = region
@@ -50,6 +52,7 @@ extension PersonalizeStandIn {
             self.threads = threads
             self.eventLoopGroup = eventLoopGroup
             self.now = now
+            self.tls = tls
         }
     }
 }

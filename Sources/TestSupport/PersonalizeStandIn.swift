@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A local stand-in for the Personalize Events API on 127.0.0.1, for tests and benchmarks.
@@ -32,12 +33,14 @@ public final class PersonalizeStandIn: Sendable {
             ? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads)) : nil
         let group: any EventLoopGroup = configuration.eventLoopGroup ?? ownedGroup!
         let core = StandInCore(configuration: configuration)
+        let tls = try configuration.tls?.makeContext()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     // Our own response headers are well-formed; validating them costs ~5% of a request.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withErrorHandling: true, withOutboundHeaderValidation: false)
@@ -57,8 +60,8 @@ public final class PersonalizeStandIn: Sendable {
         }
     }
 
-    /// `http://127.0.0.1:<port>`, to use as the client's endpoint override.
-    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:<port>` (`https://` when serving TLS), to use as the client's endpoint override.
+    public var endpoint: String { "\(core.configuration.tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
 
     /// The configuration the stand-in runs with.
     public var configuration: Configuration { core.configuration }

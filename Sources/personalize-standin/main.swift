@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 
 // A local Personalize stand-in for benchmarks and manual runs: verifies SigV4 and validates bodies, like the tests'.
-// Usage: personalize-standin [--port N] [--threads N] [--record] [--latency-log FILE]
+// Usage: personalize-standin [--port N] [--threads N] [--record] [--latency-log FILE] [--tls-cert PEM --tls-key PEM]
+// --tls-cert/--tls-key: serve HTTPS with that certificate (the printed endpoint is then https://).
 // --latency-log FILE (benchmarks): keeps accepted records and, polling every 2 ms, appends one line per accepted
 // record to FILE: "<CLOCK_REALTIME ns when first seen accepted>\t<the record's JSON>". bench/run.sh's latency
 // scenario stamps each appended log line with its append time and takes the difference.
@@ -10,6 +11,8 @@ var port = 0
 var threads = 1
 var record = false
 var latencyLog: String?
+var tlsCertificate: String?
+var tlsKey: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -17,13 +20,17 @@ while let argument = arguments.next() {
     case "--threads": threads = Int(arguments.next() ?? "") ?? 1
     case "--record": record = true
     case "--latency-log": latencyLog = arguments.next()
+    case "--tls-cert": tlsCertificate = arguments.next()
+    case "--tls-key": tlsKey = arguments.next()
     default:
-        FileHandle.standardError.write(Data("usage: personalize-standin [--port N] [--threads N] [--record] [--latency-log FILE]\n".utf8))
+        FileHandle.standardError.write(Data("usage: personalize-standin [--port N] [--threads N] [--record] [--latency-log FILE] [--tls-cert PEM --tls-key PEM]\n".utf8))
         exit(64)
     }
 }
 let standIn = try await PersonalizeStandIn.start(
-    .init(maxClockSkew: .infinity, recordBodies: record || latencyLog != nil, port: port, threads: threads))
+    .init(
+        maxClockSkew: .infinity, recordBodies: record || latencyLog != nil, port: port, threads: threads,
+        tls: tlsCertificate.map { .init(certificatePath: $0, keyPath: tlsKey ?? $0) }))
 FileHandle.standardOutput.write(Data((standIn.endpoint + "\n").utf8))
 if let latencyLog {
     guard FileManager.default.createFile(atPath: latencyLog, contents: nil),
