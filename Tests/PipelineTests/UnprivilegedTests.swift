@@ -93,8 +93,8 @@ import Glibc
             arguments: ["run", "--once", "--config", dir.file("config.json"), "--log-level", "info"],
             logPath: dir.file("agent.log"), prefix: Self.asNobody, binary: binary)
         defer { agent.killIfRunning() }
-        let status = try await agent.waitForExit(timeout: .seconds(120))
-        try #require(status != nil, "the agent did not finish within 120 s as nobody over \(scheme): \(agent.log())")
+        let status = try await agent.waitForExit(timeout: .seconds(60))
+        try #require(status != nil, "the agent did not finish within 60 s as nobody over \(scheme): \(agent.log())")
         #expect(status == 3, "exit status (3: finished, some records dead-lettered): \(agent.log())")
 
         let records = standIn.acceptedRecords()
