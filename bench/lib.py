@@ -6,12 +6,14 @@ import statistics
 import sys
 
 
-def render(template, out, endpoint, state, paths, concurrency):
+def render(template, out, endpoint, state, paths, concurrency, ca_bundle=""):
     text = open(template).read()
     text = text.replace("@ENDPOINT@", endpoint).replace("@STATE@", state).replace("@PATHS@", paths)
     config = json.loads(text)
     if concurrency:
         config["aws"]["maxConcurrentRequests"] = int(concurrency)
+    if ca_bundle and endpoint.startswith("https://"):
+        config["aws"]["caBundle"] = ca_bundle
     json.dump(config, open(out, "w"), indent=2)
 
 

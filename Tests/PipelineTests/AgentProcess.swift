@@ -20,9 +20,10 @@ final class AgentProcess {
     }
 
     /// Starts `binary arguments…` with the harness's environment. `prefix` runs it through a wrapper
-    /// (e.g. `setpriv` with options), which must exec it, so the pid is the agent's.
-    init(arguments: [String], logPath: String, prefix: [String] = []) throws {
-        let binary = try Self.binary()
+    /// (e.g. `setpriv` with options), which must exec it, so the pid is the agent's. `binary` defaults to
+    /// ``binary()``.
+    init(arguments: [String], logPath: String, prefix: [String] = [], binary: String? = nil) throws {
+        let binary = try binary ?? Self.binary()
         self.logPath = logPath
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
             throw CocoaError(.fileWriteUnknown)
