@@ -171,7 +171,7 @@ final class ConnectionPool: @unchecked Sendable {
     static let noDelay = ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay)
 
     /// Connects to the endpoint, or to the proxy with a `CONNECT` tunnel to it, with TLS for https (inside the
-    /// tunnel), then `handler`. `verify` replaces certificate verification (for ``diagnoseCertificate(_:)``).
+    /// tunnel), then `handler`. `verify` replaces certificate verification (for ``certificateRefused(_:)``).
     private func openChannel(
         handler: @escaping @Sendable () -> (any ChannelHandler)?,
         verify: (@Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void)? = nil

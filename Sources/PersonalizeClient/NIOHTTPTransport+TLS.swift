@@ -10,7 +10,7 @@ extension NIOHTTPTransport {
         tls.minimumTLSVersion = .tlsv12
         tls.maximumTLSVersion = .tlsv13
         tls.certificateVerification = .fullVerification
-        tls.trustRoots = .default
+        tls.trustRoots = systemTrustRoots
         if let caBundlePath {
             tls.additionalTrustRoots = [.certificates(try loadCABundle(caBundlePath))]
         }
@@ -20,6 +20,19 @@ extension NIOHTTPTransport {
             throw .configuration("cannot set up TLS: \(error)")
         }
     }
+
+    /// The system's trust store: its hashed directory when there is one (`/etc/ssl/certs` with `c_rehash` links, as
+    /// Debian's and Ubuntu's ca-certificates keep it), from which BoringSSL reads the certificates a verification
+    /// asks for; otherwise swift-nio-ssl's default, which parses the whole bundle file (~140 certificates) into
+    /// memory when the transport starts.
+    static let systemTrustRoots: NIOSSLTrustRoots = {
+        let directory = "/etc/ssl/certs"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let hashed = names.contains { name in
+            name.utf8.count == 10 && name.hasSuffix(".0") && name.prefix(8).allSatisfy(\.isHexDigit)
+        }
+        return hashed ? .file(directory) : .default
+    }()
 
     /// Checks a CA bundle as ``init(endpoint:configuration:)`` would (for `validate`); returns how many certificates
     /// it holds.

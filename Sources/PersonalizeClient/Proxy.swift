@@ -22,7 +22,8 @@ public struct ProxyServer: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `[http://][user[:password]@]host[:port][/]`. The port defaults to 80 (3128 is common; name it).
-    /// TLS to the proxy itself (`https://` proxy URLs) is not supported by async-http-client.
+    /// TLS to the proxy itself (`https://` proxy URLs) is not supported; the tunnel through it carries TLS to the
+    /// endpoint.
     public static func parse(_ url: String, variable: String) throws(ClientError) -> ProxyServer {
         var rest = Substring(url.trimmingCharacters(in: .whitespaces))
         if let schemeEnd = rest.range(of: "://") {

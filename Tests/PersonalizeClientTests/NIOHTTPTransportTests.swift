@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// The lean NIO transport against the stand-in: through the client (signatures verified), concurrency, reuse,
-/// drops, timeouts, cancellation, shutdown, the factory.
+/// drops, timeouts, cancellation, shutdown, proxy choice.
 @Suite struct NIOHTTPTransportTests {
     static func transport(
         _ standIn: PersonalizeStandIn, maxConnections: Int = 4, threads: Int = 1
