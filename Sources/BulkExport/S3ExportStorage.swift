@@ -27,6 +27,9 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
     /// Keys of objects this run completed or verified, to know which leftovers to abort at the end.
     private var finishedKeys: Set<String> = []
     private var resuming = false
+    /// Parts sent, and parts an interrupted run had sent that a rerun found intact and did not send again.
+    public private(set) var partsSent = 0
+    public private(set) var partsReused = 0
 
     /// The smallest part S3 accepts (but for the last part of an upload).
     public static let minPartSize = 5 << 20
@@ -47,6 +50,10 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
     // MARK: Before and after
 
     public func prepare() throws(ExportError) -> Bool {
+        let directory = (statePath as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ExportError("\(directory): cannot create it (\(error.localizedDescription))")
+        }
         if let saved = try UploadState.load(path: statePath) {
             guard saved.location == location.description else {
                 throw ExportError("\(statePath): an interrupted export to \(saved.location) is here; rerun it with --to \(saved.location), or abort it with --abort")
@@ -151,6 +158,7 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
 
     /// Sends a part in the background once the part before it is done; a failure surfaces at the next call.
     func submit(key: String, uploadId: String, number: Int, body: ByteBuffer) throws(ExportError) {
+        partsSent += 1
         slot.wait()
         if let failure = failure.withLock({ $0 }) {
             slot.signal()
@@ -177,6 +185,11 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
         slot.wait()
         slot.signal()
         if let failure = failure.withLock({ $0 }) { throw ExportError("upload failed: \(failure)") }
+    }
+
+    func reuse(key: String, _ part: UploadState.Part) throws(ExportError) {
+        partsReused += 1
+        try record(key: key, part)
     }
 
     func record(key: String, _ part: UploadState.Part) throws(ExportError) {

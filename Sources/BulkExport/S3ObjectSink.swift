@@ -58,7 +58,7 @@ final class S3ObjectSink: ExportSink {
                 let same = recorded.first(where: { $0.number == partNumber }).map { $0.sha256 == sha && $0.etag == held.etag }
                     ?? (body.withUnsafeReadableBytes { S3Client.partETag($0) } == held.etag)
                 if same {
-                    try storage.record(key: key, UploadState.Part(number: partNumber, etag: held.etag, size: held.size, sha256: sha))
+                    try storage.reuse(key: key, UploadState.Part(number: partNumber, etag: held.etag, size: held.size, sha256: sha))
                     parts.append(held)
                     return
                 }

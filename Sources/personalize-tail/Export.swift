@@ -107,6 +107,7 @@ struct Export: AsyncParsableCommand {
             includeUnterminatedLines: includeUnterminatedLines)
         let started = Date()
         let manifest: ExportManifest
+        var uploadSummary = ""
         do {
             if let to {
                 let storage = S3ExportStorage(
@@ -123,6 +124,7 @@ struct Export: AsyncParsableCommand {
                 manifest = try await ExportS3.onThread {
                     try CSVExporter(mappings: mappings, inputs: inputs, options: options, storage: storage).run()
                 }
+                uploadSummary = " to=\(to) parts_sent=\(storage.partsSent) parts_reused=\(storage.partsReused)"
             } else {
                 manifest = try CSVExporter(mappings: config.mappings, inputs: inputs, options: options).run()
             }
@@ -144,7 +146,7 @@ struct Export: AsyncParsableCommand {
         FileHandle.standardError.write(Data("""
             personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
             unmatched=\(manifest.counts.unmatched) outside_time_range=\(manifest.counts.outsideTimeRange) \
-            rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))") seconds=\(seconds)
+            rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
 
             """.utf8))
         if manifest.rejectedTotal > 0 { throw ExitCode(ExitStatus.deadLettered.rawValue) }
