@@ -41,6 +41,8 @@ public final class CSVExporter {
     private var lastTime: Int64?
     private var warnings: [String] = []
     private var pendingError: ExportError?
+    /// Whether the interactions could train a model, gathered as rows are written.
+    public private(set) var readiness = TrainingReadiness()
 
     private let interactionColumns: [(key: String, column: String)]
     private let actionInteractionColumns: [(key: String, column: String)]
@@ -50,6 +52,7 @@ public final class CSVExporter {
 
     static let interactionFixed = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION"]
     static let actionInteractionFixed = ["USER_ID", "ACTION_ID", "TIMESTAMP", "EVENT_TYPE", "IMPRESSION"]
+    static let fixedColumns = ["interactions": interactionFixed.count, "action_interactions": actionInteractionFixed.count]
 
     /// `inputs` are read in order; see ``ExportInput/expand(_:)`` to find them from globs.
     public init(mappings: MappingSet, inputs: [ExportInput], options: ExportOptions, storage: (any ExportStorage)? = nil) {
@@ -310,6 +313,7 @@ public final class CSVExporter {
             columns = ["ACTION_ID"] + actionColumns.map(\.column)
         }
         try writer(kind: kind, destination: destination, columns: columns).write(CSV.row(fields))
+        readiness.note(kind: kind, columns: columns, fields: fields, fixed: Self.fixedColumns[kind] ?? 1)
         counts.rows[kind, default: 0] += 1
         return nil
     }

@@ -107,6 +107,7 @@ struct Export: AsyncParsableCommand {
             includeUnterminatedLines: includeUnterminatedLines)
         let started = Date()
         let manifest: ExportManifest
+        var readiness: [String] = []
         var uploadSummary = ""
         do {
             if let to {
@@ -121,12 +122,16 @@ struct Export: AsyncParsableCommand {
                     return
                 }
                 let mappings = config.mappings
-                manifest = try await ExportS3.onThread {
-                    try CSVExporter(mappings: mappings, inputs: inputs, options: options, storage: storage).run()
+                (manifest, readiness) = try await ExportS3.onThread {
+                    let exporter = CSVExporter(mappings: mappings, inputs: inputs, options: options, storage: storage)
+                    let manifest = try exporter.run()
+                    return (manifest, exporter.readiness.report())
                 }
                 uploadSummary = " to=\(to) parts_sent=\(storage.partsSent) parts_reused=\(storage.partsReused)"
             } else {
-                manifest = try CSVExporter(mappings: config.mappings, inputs: inputs, options: options).run()
+                let exporter = CSVExporter(mappings: config.mappings, inputs: inputs, options: options)
+                manifest = try exporter.run()
+                readiness = exporter.readiness.report()
             }
         } catch {
             FileHandle.standardError.write(Data("personalize-tail: export failed: \(error)\n".utf8))
@@ -149,6 +154,9 @@ struct Export: AsyncParsableCommand {
             rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
 
             """.utf8))
+        if manifest.counts.rows["interactions", default: 0] > 0 {
+            FileHandle.standardError.write(Data(readiness.map { "personalize-tail: \($0)\n" }.joined().utf8))
+        }
         if manifest.rejectedTotal > 0 { throw ExitCode(ExitStatus.deadLettered.rawValue) }
     }
 }
