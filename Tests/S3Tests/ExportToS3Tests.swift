@@ -198,3 +198,35 @@ struct ExportToS3Tests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("work/upload-state.json")))
     }
 }
+
+/// `inspect` with the real binary: the readiness report on stdout and its exit status.
+@Suite struct InspectCommandTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ExportToS3Tests.binary)))
+    func reportsReadinessAndExitsByTheMinimums() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try ExportToS3Tests.writeLogs(dir, count: 2_000)
+        func inspect() async throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ExportToS3Tests.binary)
+            process.arguments = ["inspect", "--config", "config.json"]
+            process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+            let out = dir.file("out-\(UUID().uuidString).txt")
+            FileManager.default.createFile(atPath: out, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            return (process.terminationStatus, try String(contentsOfFile: out, encoding: .utf8))
+        }
+        let ok = try await inspect()
+        #expect(ok.0 == 0, "\(ok.1)")
+        #expect(ok.1.contains("training readiness: meets Amazon Personalize's minimums"))
+        #expect(ok.1.contains("interactions: 2,000"))
+        #expect(ok.1.contains("warning: only one event type (View)"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("local")))
+        try ExportToS3Tests.writeLogs(dir, count: 500)
+        let few = try await inspect()
+        #expect(few.0 == 6 && few.1.contains("DOES NOT meet"), "\(few.1)")
+    }
+}
