@@ -97,7 +97,8 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline", "BulkExport", "CMemory",
+                "Pipeline", "BulkExport", "CMemory", "S3", "AWSProviders", "AWSSigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,8 +106,20 @@ let package = Package(
             linkerSettings: allocatorSettings
         ),
         .target(
+            name: "S3",
+            dependencies: [
+                "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BulkExport",
-            dependencies: ["JSON", "PersonalizeModel", "Mapping", "Tailing"],
+            dependencies: [
+                "JSON", "PersonalizeModel", "Mapping", "Tailing", "S3", "AWSSigV4",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "personalize-standin", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
@@ -135,6 +148,14 @@ let package = Package(
         ),
         .testTarget(
             name: "BulkExportTests", dependencies: ["BulkExport", "Mapping", "PersonalizeModel", "JSON", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "S3", "BulkExport", "AWSSigV4", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),

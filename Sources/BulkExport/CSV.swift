@@ -55,7 +55,7 @@ enum CSV {
 }
 
 /// An append-only file written through a buffer with `write(2)`; created exclusively (an export never overwrites).
-final class FileSink {
+final class FileSink: ExportSink {
     let path: String
     private var fd: Int32
     private var buffer: [UInt8] = []
@@ -114,14 +114,20 @@ final class RollingCSV {
     let directory: String
     let maxBytes: Int
     private let header: [UInt8]
-    private var sink: FileSink?
+    /// Opens the next file by name (a local file, or an object streamed to S3).
+    private let open: ((String) throws -> any ExportSink)?
+    private var sink: (any ExportSink)?
     private var fileRows = 0
     private(set) var files: [ExportManifest.File] = []
     private(set) var rows = 0
     private(set) var oversizedRows = 0
 
-    init(directory: String, base: String, kind: String, destination: String, columns: [String], maxBytes: Int) {
+    init(
+        directory: String, base: String, kind: String, destination: String, columns: [String], maxBytes: Int,
+        open: ((String) throws -> any ExportSink)? = nil
+    ) {
         self.directory = directory
+        self.open = open
         self.base = base
         self.kind = kind
         self.destination = destination
@@ -141,7 +147,7 @@ final class RollingCSV {
     private func roll() throws(ExportError) {
         try closeCurrent()
         let name = "\(base)-\(String(files.count + 1).leftPadded(to: 5)).csv"
-        let s = try FileSink(path: directory + "/" + name)
+        let s = try openSink(name)
         try s.write(header)
         sink = s
         fileRows = 0
@@ -149,11 +155,22 @@ final class RollingCSV {
             name: name, kind: kind, destination: destination, columns: columns, rows: 0, bytes: 0))
     }
 
+    private func openSink(_ name: String) throws(ExportError) -> any ExportSink {
+        guard let open else { return try FileSink(path: directory + "/" + name) }
+        do { return try open(name) } catch let error as ExportError { throw error } catch {
+            throw ExportError("\(name): \(error)")
+        }
+    }
+
     private func closeCurrent() throws(ExportError) {
         guard let s = sink else { return }
         try s.close()
         files[files.count - 1].rows = fileRows
         files[files.count - 1].bytes = s.bytesWritten
+        if let stored = s.stored {
+            files[files.count - 1].key = stored.key
+            files[files.count - 1].etag = stored.etag
+        }
         sink = nil
     }
 

@@ -28,6 +28,8 @@ public final class CSVExporter {
     public let mappings: MappingSet
     public let inputs: [ExportInput]
     public let options: ExportOptions
+    /// Where the CSV files go when not into the output directory (S3); `rejected.jsonl` and `manifest.json` stay local.
+    public let storage: (any ExportStorage)?
 
     private let mapper: Mapper
     private var writers: [String: RollingCSV] = [:]  // by kind + "\u{0}" + destination
@@ -39,6 +41,8 @@ public final class CSVExporter {
     private var lastTime: Int64?
     private var warnings: [String] = []
     private var pendingError: ExportError?
+    /// Whether the interactions could train a model, gathered as rows are written.
+    public private(set) var readiness = TrainingReadiness()
 
     private let interactionColumns: [(key: String, column: String)]
     private let actionInteractionColumns: [(key: String, column: String)]
@@ -48,9 +52,11 @@ public final class CSVExporter {
 
     static let interactionFixed = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION"]
     static let actionInteractionFixed = ["USER_ID", "ACTION_ID", "TIMESTAMP", "EVENT_TYPE", "IMPRESSION"]
+    static let fixedColumns = ["interactions": interactionFixed.count, "action_interactions": actionInteractionFixed.count]
 
     /// `inputs` are read in order; see ``ExportInput/expand(_:)`` to find them from globs.
-    public init(mappings: MappingSet, inputs: [ExportInput], options: ExportOptions) {
+    public init(mappings: MappingSet, inputs: [ExportInput], options: ExportOptions, storage: (any ExportStorage)? = nil) {
+        self.storage = storage
         self.mappings = mappings
         self.inputs = inputs
         self.options = options
@@ -97,6 +103,10 @@ public final class CSVExporter {
     @discardableResult
     public func run() throws(ExportError) -> ExportManifest {
         let dir = options.outputDirectory
+        if let storage, try storage.prepare() {
+            // Resuming an interrupted upload: its rejected lines are found again.
+            unlink(dir + "/rejected.jsonl")
+        }
         try prepareDirectory(dir)
         rejectedSink = try FileSink(path: dir + "/rejected.jsonl")
         var inputReports: [ExportManifest.Input] = []
@@ -117,7 +127,7 @@ public final class CSVExporter {
             createdAt: ExportTime.iso(Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))),
             since: options.since.map(ExportTime.iso), until: options.until.map(ExportTime.iso),
             maxFileBytes: options.maxFileBytes, files: files, inputs: inputReports, counts: counts,
-            timeRange: nil, warnings: warnings)
+            timeRange: nil, warnings: warnings, upload: storage?.upload)
         if let firstTime, let lastTime {
             manifest.timeRange = ExportManifest.TimeRange(
                 first: firstTime, last: lastTime, firstISO: ExportTime.iso(Timestamp(epochSeconds: firstTime)),
@@ -127,9 +137,11 @@ public final class CSVExporter {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
         do { data = try encoder.encode(manifest) } catch { throw ExportError("cannot encode the manifest: \(error)") }
+        try storage?.finish(manifest: Array(data) + [0x0A])
         let sink = try FileSink(path: dir + "/manifest.json")
         try sink.write(Array(data) + [0x0A])
         try sink.close()
+        storage?.finished()
         return manifest
     }
 
@@ -301,6 +313,7 @@ public final class CSVExporter {
             columns = ["ACTION_ID"] + actionColumns.map(\.column)
         }
         try writer(kind: kind, destination: destination, columns: columns).write(CSV.row(fields))
+        readiness.note(kind: kind, columns: columns, fields: fields, fixed: Self.fixedColumns[kind] ?? 1)
         counts.rows[kind, default: 0] += 1
         return nil
     }
@@ -316,9 +329,11 @@ public final class CSVExporter {
         if let w = writers[key] { return w }
         let n = destinationsPerKind[kind, default: 0] + 1
         destinationsPerKind[kind] = n
+        let base = n == 1 ? kind : "\(kind)-dataset\(n)"
         let w = RollingCSV(
-            directory: options.outputDirectory, base: n == 1 ? kind : "\(kind)-dataset\(n)", kind: kind,
-            destination: destination, columns: columns, maxBytes: options.maxFileBytes)
+            directory: options.outputDirectory, base: base, kind: kind,
+            destination: destination, columns: columns, maxBytes: options.maxFileBytes,
+            open: storage.map { storage in { name in try storage.create(name: name, folder: base) } })
         writers[key] = w
         writerOrder.append(w)
         return w

@@ -12,6 +12,25 @@ public struct ExportManifest: Sendable, Codable {
         /// Data rows (the header not counted).
         public var rows: Int
         public var bytes: Int
+        /// The object's key when the export streamed to S3 (`prefix/interactions/interactions-00001.csv`: one
+        /// folder per dataset, as a dataset import job reads every file of a folder), else `nil`.
+        public var key: String?
+        /// The uploaded object's ETag (S3 exports only).
+        public var etag: String?
+    }
+
+    /// Where an export to S3 put its objects.
+    public struct Upload: Sendable, Codable, Hashable {
+        public var bucket: String
+        /// The key prefix, empty or ending in `/`; `manifest.json` is `prefix + "manifest.json"`.
+        public var prefix: String
+        public var partSize: Int
+
+        public init(bucket: String, prefix: String, partSize: Int) {
+            self.bucket = bucket
+            self.prefix = prefix
+            self.partSize = partSize
+        }
     }
 
     public struct Input: Sendable, Codable, Hashable {
@@ -62,6 +81,8 @@ public struct ExportManifest: Sendable, Codable {
     /// Earliest and latest TIMESTAMP written (epoch seconds), `nil` when no interaction was exported.
     public var timeRange: TimeRange?
     public var warnings: [String]
+    /// Set when the files were streamed to S3 (`export --to`); `nil` for a local export.
+    public var upload: Upload?
 
     /// Everything rejected, summed.
     public var rejectedTotal: Int { counts.rejected.values.reduce(0, +) }

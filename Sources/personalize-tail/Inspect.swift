@@ -1,0 +1,53 @@
+import ArgumentParser
+import BulkExport
+import Foundation
+import Pipeline
+
+/// `personalize-tail inspect`: whether the logs would make a trainable dataset, before anything is exported or
+/// uploaded.
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report whether the logs' interactions meet Amazon Personalize's training requirements.",
+        discussion: """
+            Maps every configured source as `export` would, keeping nothing (rejected lines go to a temporary \
+            rejected.jsonl, removed afterwards; use export to keep them), and prints the training-readiness report: \
+            at least 1,000 interactions and at least 25 users with 2 or more, the time span, interactions per \
+            event type, how many interactions name items and users the items and users data contains, the \
+            interactions per user and per item, metadata fill rates, and warnings. Exit codes: 0 the minimums are \
+            met; 2 configuration error; 6 the minimums are not met.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Interactions at or after this time only: ISO 8601 or epoch seconds.")
+    var since: String?
+
+    @Option(help: "Interactions before this time only: ISO 8601 or epoch seconds.")
+    var until: String?
+
+    func run() async throws {
+        let config: AgentConfig
+        do {
+            config = try AgentConfig.load(path: common.config)
+        } catch {
+            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.configuration.rawValue)
+        }
+        let inputs = ExportInput.expand(config.sources.map {
+            (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
+        })
+        let scratch = NSTemporaryDirectory() + "personalize-tail-inspect-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let options = ExportOptions(
+            outputDirectory: scratch, since: since.flatMap(ExportTime.parse), until: until.flatMap(ExportTime.parse))
+        let exporter = CSVExporter(mappings: config.mappings, inputs: inputs, options: options, storage: DiscardStorage())
+        let manifest: ExportManifest
+        do { manifest = try exporter.run() } catch {
+            FileHandle.standardError.write(Data("personalize-tail: inspect failed: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.configuration.rawValue)
+        }
+        print("files=\(inputs.count) lines=\(manifest.counts.lines) rejected=\(manifest.rejectedTotal) unmatched=\(manifest.counts.unmatched)")
+        for line in exporter.readiness.report() { print(line) }
+        if !exporter.readiness.meetsMinimums { throw ExitCode(6) }
+    }
+}
