@@ -29,8 +29,22 @@ public final class Mapper {
     public init(mappings: MappingSet) {
         self.mappings = mappings
         plans = mappings.mappings.map(Plan.init)
-        let caps = mappings.mappings.compactMap { $0.session?.maxUsers }
-        sessions = Sessionizer(maxUsers: caps.max() ?? SessionSettings.defaultMaxUsers)
+        sessions = Sessionizer(maxUsers: SessionState.maxUsers(mappings))
+    }
+
+    /// When set, every sessionization is also noted in ``sessionTouches``, for the engine to apply to the
+    /// ``SessionState`` it saves once the line is checkpointed.
+    public var recordsSessionTouches = false
+    /// Sessionizations since ``clearSessionTouches()`` (with ``recordsSessionTouches``).
+    public private(set) var sessionTouches: [SessionTouch] = []
+
+    public func clearSessionTouches() {
+        sessionTouches.removeAll(keepingCapacity: true)
+    }
+
+    /// Continues from a saved state: users' sessions go on as if the lines behind it had just been mapped.
+    public func restoreSessions(_ state: SessionState) {
+        sessions.restore(state.sessionizer.saved())
     }
 
     /// Users currently remembered for sessionization (bounded by the largest `maxUsers`).
@@ -188,6 +202,9 @@ public final class Mapper {
                 kind: .missingField)
         }
         let gap = m.session?.gapMilliseconds ?? SessionSettings().gapMilliseconds
+        if recordsSessionTouches {
+            sessionTouches.append(SessionTouch(user: userId, time: time.epochMilliseconds, gap: gap))
+        }
         return sessions.session(user: userId, time: time.epochMilliseconds, gap: gap)
     }
 
