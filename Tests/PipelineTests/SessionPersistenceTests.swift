@@ -13,7 +13,7 @@ import Glibc
     static let mappings = #"""
         {"e": {"target": "event", "trackingId": "T-1", "session": {"gapMinutes": 30},
           "fields": {"userId": "u", "sessionId": {"path": "sid", "fallback": "session"}, "eventType": {"const": "view"},
-            "sentAt": {"path": "ts", "format": "epochSeconds"}, "eventId": "id", "properties": {"pad": "pad"}}}}
+            "sentAt": {"path": "ts", "format": "epochSeconds"}, "eventId": "id"}}}
         """#
     /// A recent time, so the service's checks of `sentAt` never age the test out.
     static let t0 = Int(Date().timeIntervalSince1970) - 3 * 3600
