@@ -218,6 +218,20 @@ public final class Mapper {
         return Self.derivedEventId(context: context, mapping: m.name)
     }
 
+    /// The text of `record`'s `eventValue` under `mapping` as the log wrote it: a number's literal digits or a
+    /// numeric string's text (`345.0` stays `345.0`), `nil` when the mapping has none or the value is not numeric.
+    /// For writers that must not round a value through a `Double` (the CSV export).
+    public func eventValueText(_ record: JSONValue, mapping: String) -> String? {
+        guard let plan = plans.first(where: { $0.m.name == mapping }), let rule = plan.m[.eventValue],
+            let value = try? rule.value(in: record)
+        else { return nil }
+        switch value {
+        case .number(let n): return n.literal
+        case .string(let s): return TimeParsing.isNumberLiteral(s) ? s : nil
+        default: return nil
+        }
+    }
+
     /// The id ``apply(_:context:)`` derives for `"eventId": {"derive": true}` (32 hex digits).
     public static func derivedEventId(context: RecordContext, mapping: String) -> String {
         eventIdHash(context: context, mapping: mapping).hex
