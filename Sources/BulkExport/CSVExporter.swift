@@ -253,7 +253,8 @@ public final class CSVExporter {
                     try reject(failure.kind == .limit ? "limit_exceeded" : "mapping_failed", failure.description, input,
                                offset: offset, mapping: mapping, line: Array(bytes))
                 case .record(let mapping, let record):
-                    if let problem = try write(record) {
+                    let digits = mapper.eventValueText(value, mapping: mapping).map(Self.decimalDigits)
+                    if let problem = try write(record, eventValue: digits) {
                         try reject(problem.kind, problem.reason, input, offset: offset, mapping: mapping, line: Array(bytes))
                     }
                 }
@@ -264,7 +265,8 @@ public final class CSVExporter {
     // MARK: Rows
 
     /// Writes `record` as a row; returns why it cannot be one instead (a bulk import needs the user and item).
-    private func write(_ record: Record) throws(ExportError) -> (kind: String, reason: String)? {
+    /// `eventValue` is the log's own digits of the event's value (``decimalDigits(_:)``), when known.
+    private func write(_ record: Record, eventValue: String? = nil) throws(ExportError) -> (kind: String, reason: String)? {
         if let time = record.time {
             if let since = options.since, time < since { counts.outsideTimeRange += 1; return nil }
             if let until = options.until, time >= until { counts.outsideTimeRange += 1; return nil }
@@ -281,7 +283,7 @@ public final class CSVExporter {
             kind = "interactions"
             destination = trackingId
             var f = [userId, itemId, String(e.sentAt.epochSeconds), e.eventType,
-                     e.eventValue.map { JSONNumber($0).literal } ?? "", (e.impression ?? []).joined(separator: "|")]
+                     e.eventValue.map { eventValue ?? JSONNumber($0).literal } ?? "", (e.impression ?? []).joined(separator: "|")]
             f += Self.values(e.properties, interactionColumns)
             fields = f
             columns = Self.interactionFixed + interactionColumns.map(\.column)

@@ -11,6 +11,11 @@ import Darwin
 public protocol CheckpointStore: Sendable {
     func load() throws(CheckpointError) -> [FileCheckpoint]
     func save(_ checkpoints: [FileCheckpoint]) throws(CheckpointError)
+    /// Saves `checkpoints` and, in the same atomic write, `sessions` (a JSON document the caller made: the
+    /// sessionization state as of these checkpoints).
+    func save(_ checkpoints: [FileCheckpoint], sessions: [UInt8]) throws(CheckpointError)
+    /// The `sessions` document saved with the checkpoints, if any.
+    func loadSessions() throws(CheckpointError) -> JSONValue?
 }
 
 /// Checkpoints in `<state>/checkpoints.json`, versioned, replaced atomically (write a temporary file, fsync it,
@@ -57,8 +62,29 @@ public struct DiskCheckpointStore: CheckpointStore {
         return result
     }
 
+    public func loadSessions() throws(CheckpointError) -> JSONValue? {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path)
+        } catch let error where error.isNotFound {
+            return nil
+        }
+        guard let document = try? JSONParser.parse(bytes) else {
+            throw .corrupt(path, "is not valid JSON; move it aside to start over, which re-sends the files")
+        }
+        return document["sessions"]
+    }
+
     public func save(_ checkpoints: [FileCheckpoint]) throws(CheckpointError) {
-        var w = JSONWriter(capacity: 256 + checkpoints.count * 256)
+        try save(checkpoints, sessions: nil)
+    }
+
+    public func save(_ checkpoints: [FileCheckpoint], sessions: [UInt8]) throws(CheckpointError) {
+        try save(checkpoints, sessions: Optional(sessions))
+    }
+
+    private func save(_ checkpoints: [FileCheckpoint], sessions: [UInt8]?) throws(CheckpointError) {
+        var w = JSONWriter(capacity: 256 + checkpoints.count * 256 + (sessions?.count ?? 0))
         w.raw("{\"version\":")
         w.number(Int64(Self.formatVersion))
         w.raw(",\"files\":[")
@@ -66,17 +92,22 @@ public struct DiskCheckpointStore: CheckpointStore {
             if i > 0 { w.raw(",\n") } else { w.raw("\n") }
             c.write(to: &w)
         }
-        w.raw("\n]}\n")
+        w.raw("\n]")
+        if let sessions {
+            w.raw(",\n\"sessions\":")
+            w.bytes.append(contentsOf: sessions)
+        }
+        w.raw("}\n")
         try AtomicFile.write(w.bytes, to: path)
     }
 }
 
 /// Keeps checkpoints in memory, for tests.
 public final class MemoryCheckpointStore: CheckpointStore, Sendable {
-    private let state: Mutex<(stored: [FileCheckpoint], saves: Int)>
+    private let state: Mutex<(stored: [FileCheckpoint], sessions: JSONValue?, saves: Int)>
 
     public init(_ initial: [FileCheckpoint] = []) {
-        state = Mutex((initial, 0))
+        state = Mutex((initial, nil, 0))
     }
 
     public var saveCount: Int { state.withLock { $0.saves } }
@@ -90,5 +121,18 @@ public final class MemoryCheckpointStore: CheckpointStore, Sendable {
             $0.stored = checkpoints
             $0.saves += 1
         }
+    }
+
+    public func save(_ checkpoints: [FileCheckpoint], sessions: [UInt8]) throws(CheckpointError) {
+        let document = try? JSONParser.parse(sessions)
+        state.withLock {
+            $0.stored = checkpoints
+            $0.sessions = document
+            $0.saves += 1
+        }
+    }
+
+    public func loadSessions() throws(CheckpointError) -> JSONValue? {
+        state.withLock { $0.sessions }
     }
 }

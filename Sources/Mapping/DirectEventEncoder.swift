@@ -226,7 +226,8 @@ final class DirectEventEncoder {
         let paths = rule.rule.rawPaths
         guard let base = paths.base else { return nil }
         for i in 0..<paths.count {
-            if let node = FieldPath.resolve(base[i], in: doc) { return node }
+            // As the generic path (``RecordView/firstValue(of:)``): an empty string is absent.
+            if let node = FieldPath.resolve(base[i], in: doc), !doc.isEmptyString(node) { return node }
         }
         return nil
     }

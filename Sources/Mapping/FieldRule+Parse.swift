@@ -1,4 +1,5 @@
 import JSON
+import PersonalizeModel
 
 extension FieldRule {
     static let sourceKeys = ["path", "paths", "const", "template", "derive"]
@@ -155,6 +156,8 @@ extension FieldRule {
         }
         if field == .metricAttribution, !s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
             reader.report(path, "metricAttribution must be printable ASCII")
+        } else if field == .metricAttribution, n > 0, !Limits.hasVisibleASCII(s) {
+            reader.report(path, "metricAttribution must have a visible character, not only spaces")
         }
     }
 }

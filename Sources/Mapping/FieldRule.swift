@@ -13,7 +13,7 @@ final class FieldRule: Sendable {
     }
 
     enum Source: Sendable {
-        /// Alternatives tried in order; the first present wins.
+        /// Alternatives tried in order; the first present wins (`null` and `""` are absent).
         case paths([FieldPath])
         case constant(JSONValue)
         case template(Template)
@@ -91,7 +91,8 @@ final class FieldRule: Sendable {
     /// The path that produced a value, for messages about the value.
     func sourcePath<R: RecordView>(in record: R) -> String {
         if case .paths(let ps) = source {
-            return ps.first(where: { record.has($0) })?.description ?? ps[0].description
+            return ps.first(where: { p in record.value(at: p).map { !$0.isEmptyString } ?? false })?.description
+                ?? ps[0].description
         }
         if case .template(let t) = source { return "template \"\(t.text)\"" }
         return "the constant"

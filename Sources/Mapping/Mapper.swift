@@ -29,8 +29,22 @@ public final class Mapper {
     public init(mappings: MappingSet) {
         self.mappings = mappings
         plans = mappings.mappings.map(Plan.init)
-        let caps = mappings.mappings.compactMap { $0.session?.maxUsers }
-        sessions = Sessionizer(maxUsers: caps.max() ?? SessionSettings.defaultMaxUsers)
+        sessions = Sessionizer(maxUsers: SessionState.maxUsers(mappings))
+    }
+
+    /// When set, every sessionization is also noted in ``sessionTouches``, for the engine to apply to the
+    /// ``SessionState`` it saves once the line is checkpointed.
+    public var recordsSessionTouches = false
+    /// Sessionizations since ``clearSessionTouches()`` (with ``recordsSessionTouches``).
+    public private(set) var sessionTouches: [SessionTouch] = []
+
+    public func clearSessionTouches() {
+        sessionTouches.removeAll(keepingCapacity: true)
+    }
+
+    /// Continues from a saved state: users' sessions go on as if the lines behind it had just been mapped.
+    public func restoreSessions(_ state: SessionState) {
+        sessions.restore(state.sessionizer.saved())
     }
 
     /// Users currently remembered for sessionization (bounded by the largest `maxUsers`).
@@ -188,6 +202,9 @@ public final class Mapper {
                 kind: .missingField)
         }
         let gap = m.session?.gapMilliseconds ?? SessionSettings().gapMilliseconds
+        if recordsSessionTouches {
+            sessionTouches.append(SessionTouch(user: userId, time: time.epochMilliseconds, gap: gap))
+        }
         return sessions.session(user: userId, time: time.epochMilliseconds, gap: gap)
     }
 
@@ -199,6 +216,20 @@ public final class Mapper {
         guard let rule = m[.eventId] else { return nil }
         guard case .derive = rule.source else { return try fields.id(.eventId) }
         return Self.derivedEventId(context: context, mapping: m.name)
+    }
+
+    /// The text of `record`'s `eventValue` under `mapping` as the log wrote it: a number's literal digits or a
+    /// numeric string's text (`345.0` stays `345.0`), `nil` when the mapping has none or the value is not numeric.
+    /// For writers that must not round a value through a `Double` (the CSV export).
+    public func eventValueText(_ record: JSONValue, mapping: String) -> String? {
+        guard let plan = plans.first(where: { $0.m.name == mapping }), let rule = plan.m[.eventValue],
+            let value = try? rule.value(in: record)
+        else { return nil }
+        switch value {
+        case .number(let n): return n.literal
+        case .string(let s): return TimeParsing.isNumberLiteral(s) ? s : nil
+        default: return nil
+        }
     }
 
     /// The id ``apply(_:context:)`` derives for `"eventId": {"derive": true}` (32 hex digits).

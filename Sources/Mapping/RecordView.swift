@@ -7,7 +7,8 @@ protocol RecordView {
     func value(at path: FieldPath) -> JSONValue?
     /// Whether ``value(at:)`` would answer non-nil.
     func has(_ path: FieldPath) -> Bool
-    /// The value of the first of `rule`'s paths that has one.
+    /// The value of the first of `rule`'s paths that has one; an empty string counts as absent, as `null` does,
+    /// so that `{"paths": ["userId", "anonymousId"]}` takes `anonymousId` when `userId` is `""`.
     func firstValue(of rule: FieldRule) -> JSONValue?
 }
 
@@ -23,9 +24,26 @@ extension JSONValue: RecordView {
         let paths = rule.rawPaths
         guard let base = paths.base else { return nil }
         for i in 0..<paths.count {
-            if let v = FieldPath.resolve(base[i], in: self) { return v }
+            if let v = FieldPath.resolve(base[i], in: self), !v.isEmptyString { return v }
         }
         return nil
+    }
+}
+
+extension JSONValue {
+    /// Whether this is the string `""`.
+    @inline(__always)
+    var isEmptyString: Bool {
+        if case .string(let s) = self { return s.isEmpty }
+        return false
+    }
+}
+
+extension JSONTape.Document {
+    /// Whether `node` is the string `""` (an escaped string is never empty).
+    @inline(__always)
+    func isEmptyString(_ node: Int) -> Bool {
+        kind(node) == JSONTape.Kind.string && token(node).count == 2
     }
 }
 
@@ -47,7 +65,7 @@ struct TapeRecord: RecordView {
         let paths = rule.rawPaths
         guard let base = paths.base else { return nil }
         for i in 0..<paths.count {
-            if let node = FieldPath.resolve(base[i], in: tape) { return tape.value(node) }
+            if let node = FieldPath.resolve(base[i], in: tape), !tape.isEmptyString(node) { return tape.value(node) }
         }
         return nil
     }

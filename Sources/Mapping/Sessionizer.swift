@@ -50,6 +50,37 @@ struct Sessionizer {
         return id
     }
 
+    /// One remembered user, for saving: the id is a function of `user` and `start`, so it is not stored.
+    struct Saved: Equatable {
+        var user: String
+        var start: Int64
+        var last: Int64
+    }
+
+    /// The users remembered, least recently touched first (restoring them in this order keeps the eviction order).
+    func saved() -> [Saved] {
+        var result: [Saved] = []
+        result.reserveCapacity(users.count)
+        for (user, stamp) in order[head...] {
+            guard let e = users[user], e.stamp == stamp else { continue }
+            result.append(Saved(user: user, start: e.start, last: e.last))
+        }
+        return result
+    }
+
+    /// Replaces what is remembered with `saved` (least recently touched first); past `maxUsers` the oldest are
+    /// dropped, as they would have been.
+    mutating func restore(_ saved: [Saved]) {
+        users = [:]
+        order = []
+        head = 0
+        for s in saved.suffix(maxUsers) {
+            clock &+= 1
+            users[s.user] = Entry(start: s.start, last: s.last, id: Self.makeId(user: s.user, start: s.start), stamp: clock)
+            order.append((s.user, clock))
+        }
+    }
+
     static func makeId(user: String, start: Int64) -> String {
         var h = StableHash()
         h.add(user)

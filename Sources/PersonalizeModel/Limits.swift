@@ -30,15 +30,26 @@ public enum Limits {
         s.unicodeScalars.count
     }
 
-    /// Whether `arn` matches `arn:([a-z\d-]+):personalize:.*:.*:.+`.
+    /// Whether `arn` matches `arn:([a-z\d-]+):personalize:.*:.*:.+` as a whole, as the service's validator reads
+    /// it: `.` takes no line terminator (`\n`, `\r`, U+0085, U+2028, U+2029).
     public static func isDatasetArn(_ arn: String) -> Bool {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[2] == "personalize", !parts[5].isEmpty else { return false }
+        guard !arn.unicodeScalars.contains(where: { "\n\r\u{85}\u{2028}\u{2029}".unicodeScalars.contains($0) }) else {
+            return false
+        }
         let partition = parts[1]
         return !partition.isEmpty && partition.utf8.allSatisfy { b in
             (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
                 || b == UInt8(ascii: "-")
         }
+    }
+
+    /// Whether `s` has a visible ASCII character (`[\x21-\x7E]`): `eventAttributionSource`'s pattern,
+    /// `^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$`, is printable ASCII (``isPrintableASCII(_:)``) with one of them,
+    /// so that a value of spaces only is refused.
+    public static func hasVisibleASCII(_ s: String) -> Bool {
+        s.utf8.contains { $0 > 0x20 && $0 < 0x7F }
     }
 
     /// Printable ASCII, as `eventAttributionSource` requires.

@@ -61,6 +61,10 @@ public enum Record: Sendable, Hashable {
                 if !Limits.isPrintableASCII(source) {
                     c.violations.append(LimitViolation(
                         field: "metricAttribution.eventAttributionSource", message: "must be printable ASCII"))
+                } else if !source.isEmpty, !Limits.hasVisibleASCII(source) {
+                    c.violations.append(LimitViolation(
+                        field: "metricAttribution.eventAttributionSource",
+                        message: "must have a visible character, not only spaces"))
                 }
             }
             if c.violations.isEmpty, e.maxWireBytes > Limits.eventBytes {

@@ -16,6 +16,7 @@ extension Engine {
         case .line(let bytes, let offset, let end):
             stats.linesRead += 1
             let mapped = premapped ?? Premapped.make(bytes, context: context(of: stream, offset: offset), mapper: mapper)
+            if sessionJournal != nil, !mapper.sessionTouches.isEmpty { noteSessions(stream, end: end) }
             let results: [Premapped.Mapped]
             let raw: [UInt8]
             switch mapped {
@@ -192,7 +193,9 @@ extension Engine {
     /// durable: a checkpoint never moves past a dead letter that is not on disk.
     func saveCheckpoints(force: Bool) {
         let t = now
-        guard force || t - lastSave >= Int64(config.state.flushIntervalMillis) else { return }
+        let due = force || t - lastSave >= Int64(config.state.flushIntervalMillis)
+        commitSessions(all: due)
+        guard due else { return }
         lastSave = t
         for stream in streams.values {
             let offset = stream.ledger.safeOffset
@@ -213,7 +216,11 @@ extension Engine {
         guard table.dirty, let store, !options.readOnly else { return }
         do {
             try deadLetters?.sync()
-            try store.save(table.all)
+            if let sessions = sessionJournal?.state.serialized() {
+                try store.save(table.all, sessions: sessions)
+            } else {
+                try store.save(table.all)
+            }
             table.dirty = false
             if stateFailure != nil {
                 logger.notice("state can be written again; resuming")

@@ -81,6 +81,8 @@ public final class Engine {
     let epoch: ContinuousClock.Instant
 
     var table: CheckpointTable
+    /// Sessionization as of the checkpoints, saved with them (only when a mapping sessionizes).
+    var sessionJournal: SessionJournal?
     var streams: [Int: Stream] = [:]
     var nextStreamId = 0
     var batcher: Batcher
@@ -143,6 +145,7 @@ public final class Engine {
         self.epoch = clock.now
         self.batcher = Batcher(maxWaitMillis: options.once ? 1_000_000_000 : config.batching.maxWaitMillis)
         self.table = CheckpointTable(try store?.load() ?? [])
+        self.sessionJournal = try Self.restoreSessions(config: config, store: store, mapper: mapper, logger: logger)
     }
 
     deinit {

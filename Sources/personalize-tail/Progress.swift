@@ -1,8 +1,9 @@
 import Foundation
 import Pipeline
 
-/// Catch-up progress on stderr: a live bar on a terminal (bytes done of total, records/s, ETA, current file),
-/// otherwise a plain line every ten seconds, for cron mail and journald.
+/// Catch-up progress on stderr: a live bar on a terminal (records resolved of the estimated total, records/s, ETA,
+/// bytes read, current file), otherwise a plain line every ten seconds, for cron mail and journald. Progress is
+/// counted in records resolved (``CatchUpProgress``), so it reaches 100 % only when everything read is delivered.
 struct ProgressReporter: Sendable {
     let control: AgentControl
     let interactive: Bool
@@ -22,31 +23,28 @@ struct ProgressReporter: Sendable {
             let line = Self.line(control.metrics.snapshot, elapsed: started.duration(to: .now), width: interactive ? 100 : 0)
             guard line != lastLine else { continue }
             lastLine = line
-            let text = interactive ? "\r\u{1B}[2K" + line : line + "\n"
-            FileHandle.standardError.write(Data(text.utf8))
+            if interactive { StatusLine.shared.show(line) } else { StatusLine.shared.write(line + "\n") }
         }
-        if interactive && !lastLine.isEmpty { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if interactive { StatusLine.shared.clear() }
     }
 
     static func line(_ m: MetricsSnapshot, elapsed: Duration, width: Int) -> String {
         let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        let done = m.stats.bytesRead
-        let total = max(m.stats.bytesPlanned, done)
-        let fraction = total > 0 ? Double(done) / Double(total) : 0
+        let p = CatchUpProgress(m, elapsedSeconds: seconds)
         let rate = Double(m.stats.recordsSent) / seconds
-        let byteRate = Double(done) / seconds
-        let eta = byteRate > 0 && total > done ? Double(total - done) / byteRate : 0
         var text = ""
         if width > 0 {
             let cells = 24
-            let filled = Int(fraction * Double(cells))
+            let filled = min(cells, Int(p.fraction * Double(cells)))
             text += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: cells - filled) + "] "
         } else {
             text += "progress: "
         }
-        text += String(format: "%3.0f%% %@/%@ %.0f records/s sent=%d dead_lettered=%d", fraction * 100,
-                       bytes(done), bytes(total), rate, m.stats.recordsSent, m.stats.deadLetteredTotal)
-        text += " ETA " + (eta > 0 ? clock(eta) : "--")
+        // Rounded down: 99.9 % is not shown as 100 %.
+        text += String(format: "%3d%% %d/~%d records (%@/%@ read) %.0f records/s sent=%d dead_lettered=%d",
+                       Int(p.fraction * 100), p.resolved, p.estimatedTotal, bytes(p.bytesRead), bytes(p.bytesPlanned),
+                       rate, m.stats.recordsSent, m.stats.deadLetteredTotal)
+        text += " ETA " + (p.etaSeconds.map { $0 > 0 ? clock($0) : "0:00" } ?? "--")
         if let file = m.currentFile {
             let name = (file as NSString).lastPathComponent
             text += " " + (width > 0 && name.count > 30 ? "…" + name.suffix(29) : name)

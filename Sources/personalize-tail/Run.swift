@@ -46,6 +46,9 @@ struct Run: AsyncParsableCommand {
     func validate() throws {
         if let since, ExportTime.parse(since) == nil { throw ValidationError("--since \(since): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
         if let until, ExportTime.parse(until) == nil { throw ValidationError("--until \(until): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
+        if let s = since.flatMap(ExportTime.parse), let u = until.flatMap(ExportTime.parse), u <= s {
+            throw ValidationError("--until must be later than --since (the window [since, until) would be empty)")
+        }
         if let maxRps, maxRps <= 0 { throw ValidationError("--max-rps must be a positive number of requests per second") }
         if let maxDuration, Self.seconds(maxDuration) == nil { throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h") }
     }

@@ -38,7 +38,8 @@ struct StderrLogHandler: LogHandler {
             for (key, value) in all.sorted(by: { $0.key < $1.key }) { object.append((key, "\(value)")) }
             line = "{" + object.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        // Through the status line: a progress bar on screen is cleared first and drawn again below.
+        StatusLine.shared.write(line + "\n")
     }
 
     static func quote(_ s: String) -> String {

@@ -107,6 +107,23 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
         #expect(try dir.read("out/rejected.jsonl").isEmpty)
     }
 
+    /// EVENT_VALUE keeps the log's digits (never rounded through a Double); an exponent is written out as plain
+    /// decimal digits, which every CSV reader takes (Python's `float()` reads them back to the same value).
+    @Test(arguments: [
+        ("345.0", "345.0"), ("19.990", "19.990"), ("-0.50", "-0.50"), ("7", "7"), ("1e3", "1000"), ("2.5E-2", "0.025"),
+        ("1.50e+1", "15.0"), ("12345678901234567890", "12345678901234567890"), (#""4.50""#, "4.50"), (#""1e2""#, "100"),
+    ])
+    func eventValueKeepsTheLogsDigits(raw: String, expected: String) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("a.jsonl", click(extra: #""price":\#(raw)"#) + "\n")
+        _ = try export(dir, files: ["a.jsonl"])
+        let files = try IndependentCSV.read(dir.file("out"))
+        let (rows, _) = IndependentCSV.rows(files, prefix: "interactions", header: interactionsHeader)
+        #expect(rows.first?[4] == expected)
+        #expect(Double(expected) == Double(raw.replacingOccurrences(of: "\"", with: "")))
+    }
+
     @Test func itemsAndUsersGetTheirOwnFilesWithPropertyColumns() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

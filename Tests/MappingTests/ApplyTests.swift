@@ -78,6 +78,9 @@ import Testing
             == "recommendationId: is 41 characters, the limit is 40")
         #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "c": "caf\u00e9"}"#).description
             == "metricAttribution.eventAttributionSource: must be printable ASCII")
+        // The API's pattern needs a visible character: spaces only are refused before sending.
+        #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "c": "   "}"#).description
+            == "metricAttribution.eventAttributionSource: must have a visible character, not only spaces")
         #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "n": "\#(String(repeating: "n", count: 1100))"}"#).description
             == "properties: is 1111 characters, the limit is 1024")
         // Limits count Unicode scalars, not bytes: 256 two-byte characters are fine.

@@ -160,6 +160,59 @@ import Testing
         #expect(plain.directlyEncoded == 3)
     }
 
+    /// An empty string is absent for `paths` alternatives, as `null` is: the next alternative is taken, on both
+    /// paths, for every field (ids, the session id, times, numbers, properties, impressions).
+    @Test func emptyStringsFallThroughToTheNextAlternative() throws {
+        let mappings = try MappingSet.parse(#"""
+            {"m": {"target": "event", "trackingId": "T",
+              "fields": {"userId": {"paths": ["userId", "anonymousId"]}, "sessionId": {"paths": ["sessionId", "sid"]},
+                "eventType": {"paths": ["type", "kind"]}, "sentAt": {"paths": ["ts", "time"]},
+                "itemId": {"paths": ["item", "sku"]}, "eventValue": {"paths": ["value", "price"]},
+                "recommendationId": {"paths": ["rec", "r"]}, "impression": {"paths": ["imp", "shown"]},
+                "eventId": {"paths": ["id", "eid"]}, "properties": {"device": {"paths": ["device", "ua"]}}}}}
+            """#, sourceNames: ["web"])
+        let pairs = [("userId", "anonymousId"), ("sessionId", "sid"), ("type", "kind"), ("ts", "time"), ("item", "sku"),
+                     ("value", "price"), ("rec", "r"), ("imp", "shown"), ("id", "eid"), ("device", "ua")]
+        let second = ["anonymousId": #""anon-1""#, "sid": #""s-2""#, "kind": #""View""#, "time": "1764144000",
+                      "sku": #""SKU-2""#, "price": "345.0", "r": #""r-2""#, "shown": #"["a","b"]"#, "eid": #""e-2""#,
+                      "ua": #""tablet""#]
+        var rng = SplitMix64(seed: 3)
+        var lines: [[UInt8]] = []
+        for _ in 0..<400 {
+            var members: [String] = []
+            for (first, alternative) in pairs {
+                switch rng.next() % 4 {
+                case 0: members.append(#""\#(first)":"""#)
+                case 1: members.append(#""\#(first)":null"#)
+                case 2: break
+                default: members.append(#""\#(first)":"""#); continue
+                }
+                members.append(#""\#(alternative)":\#(second[alternative]!)"#)
+            }
+            lines.append(Array(("{" + members.joined(separator: ",") + "}").utf8))
+        }
+        let counts = Self.compare(mappings, lines)
+        #expect(counts.records > 0)
+        #expect(counts.direct > 0)
+        // Every field empty in its first path: each takes its second.
+        let line = "{" + pairs.map { #""\#($0.0)":"","\#($0.1)":\#(second[$0.1]!)"# }.joined(separator: ",") + "}"
+        let results = try Fixture.apply(Mapper(mappings: mappings), line)
+        guard results.count == 1, case .record(_, .event(_, let userId, let sessionId, let event)) = results[0] else {
+            Issue.record("expected one event, got \(results)")
+            return
+        }
+        #expect(userId == "anon-1")
+        #expect(sessionId == "s-2")
+        #expect(event.eventType == "View")
+        #expect(event.sentAt.epochMilliseconds == 1_764_144_000_000)
+        #expect(event.itemId == "SKU-2")
+        #expect(event.eventValue == 345)
+        #expect(event.recommendationId == "r-2")
+        #expect(event.impression == ["a", "b"])
+        #expect(event.eventId == "e-2")
+        #expect(event.properties == #"{"device":"tablet"}"#)
+    }
+
     /// The benchmark's and the bundled example's kind of mapping takes the direct path for every record.
     @Test func theBenchmarkMappingIsEncodedDirectly() throws {
         let mappings = try MappingSet.parse(#"""

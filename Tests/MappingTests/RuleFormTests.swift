@@ -43,7 +43,7 @@ import Testing
         let f = try Fixture.failure(m, #"{"sid": "s", "ts": 1}"#)
         #expect(f == MappingFailure(field: "eventType", reason: "required, but type is absent", kind: .missingField))
         #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "type": ""}"#).description
-            == "eventType: required, but type is empty")
+            == "eventType: required, but type is absent")
     }
 
     @Test func templatesInterpolateAndFallBackToDefault() throws {
