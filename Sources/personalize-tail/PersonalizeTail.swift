@@ -32,7 +32,7 @@ struct PersonalizeTail: AsyncParsableCommand {
             action or action interaction, and delivers them with PutEvents/PutItems/PutUsers/... Checkpoints move \
             only past records the service acknowledged or that were written to the dead-letter file.
             """,
-        version: Version.current,
+        version: BuildInfo.versionLine,
         subcommands: [Run.self, Validate.self, Explain.self, Export.self, Status.self, Checkpoint.self]
     )
 }
@@ -47,6 +47,15 @@ struct CommonOptions: ParsableArguments {
 
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
+
+    /// A start-up error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
+    func reportError(_ message: String) {
+        let line =
+            logFormat == .json
+            ? "{\"time\":\"\(StderrLogHandler.timestamp())\",\"level\":\"error\",\"message\":\(StderrLogHandler.jsonString(message))}"
+            : "personalize-tail: \(message)"
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
 
     func bootstrapLogging() -> Logger {
         let level = logLevel

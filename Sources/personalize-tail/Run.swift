@@ -50,6 +50,15 @@ struct Run: AsyncParsableCommand {
         if let maxDuration, Self.seconds(maxDuration) == nil { throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h") }
     }
 
+    /// Writes `--report FILE`, when asked for.
+    func writeReport(_ value: JSONValue, _ logger: Logger) {
+        guard let path = report else { return }
+        let text = value.serialized + "\n"
+        if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
+            logger.error("cannot write --report file", metadata: ["path": "\(path)"])
+        }
+    }
+
     static func seconds(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value > 0 { return value * factor }
@@ -64,7 +73,8 @@ struct Run: AsyncParsableCommand {
         do {
             config = try AgentConfig.load(path: common.config)
         } catch {
-            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            common.reportError("\(error)")
+            writeReport(RunReportOutput.startupJSON(status: .configuration, error: "\(error)", dryRun: dryRun), logger)
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let control = AgentControl()
@@ -80,24 +90,27 @@ struct Run: AsyncParsableCommand {
             await progressTask?.value
         } catch let error as StartupError {
             progressTask?.cancel()
-            FileHandle.standardError.write(Data("personalize-tail: \(error.message)\n".utf8))
+            common.reportError(error.message)
+            writeReport(RunReportOutput.startupJSON(status: error.status, error: error.message, dryRun: dryRun), logger)
             throw ExitCode(error.status.rawValue)
         }
         if case .fatal(let message) = report.outcome {
             logger.critical("stopped: \(message)")
         }
-        if once || dryRun {
+        if (once || dryRun) && common.logFormat == .json {
+            var object = RunReportOutput.json(report, dryRun: dryRun)
+            if case .object(var fields) = object {
+                fields["message"] = .string("summary")
+                object = .object(fields)
+            }
+            FileHandle.standardError.write(Data((object.serialized + "\n").utf8))
+        } else if once || dryRun {
             let seconds = String(format: "%.1f", report.seconds)
             var text = "personalize-tail: summary \(report.stats.summaryLine) seconds=\(seconds)\(dryRun ? " (dry run)" : "")\n"
             if once && isatty(STDERR_FILENO) == 1 { text += RunReportOutput.table(report) + "\n" }
             FileHandle.standardError.write(Data(text.utf8))
         }
-        if let path = self.report {
-            let text = RunReportOutput.json(report, dryRun: dryRun).serialized + "\n"
-            if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
-                logger.error("cannot write --report file", metadata: ["path": "\(path)"])
-            }
-        }
+        writeReport(RunReportOutput.json(report, dryRun: dryRun), logger)
         let status = report.exitStatus
         if status != .delivered { throw ExitCode(status.rawValue) }
     }

@@ -102,6 +102,7 @@ extension AgentConfig {
         aws.profile = o.string("profile")
         aws.maxAttempts = o.int("maxAttempts", min: 0) ?? 0
         aws.retryDeadlineSeconds = o.double("retryDeadlineSeconds", min: 0)
+        aws.catchUpStallTimeoutSeconds = o.double("catchUpStallTimeoutSeconds", min: 0) ?? aws.catchUpStallTimeoutSeconds
         aws.requestTimeoutSeconds = o.double("requestTimeoutSeconds", min: 1) ?? aws.requestTimeoutSeconds
         aws.maxConcurrentRequests = o.int("maxConcurrentRequests", min: 1, max: 1024) ?? aws.maxConcurrentRequests
         aws.connectTimeoutSeconds = o.double("connectTimeoutSeconds", min: 0.1) ?? aws.connectTimeoutSeconds
