@@ -382,13 +382,32 @@ public final class PersonalizeEventsClient: Sendable {
         case "UnrecognizedClientException", "InvalidClientTokenId", "MissingAuthenticationTokenException":
             hint = "the access key id\(key) is not known to AWS in this region; check the credentials the agent uses"
         case "InvalidSignatureException", "SignatureDoesNotMatch":
-            hint = "the secret access key does not match the access key id\(key), or the clock is off"
+            hint = signatureHint(error.message, key: key)
         case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
             hint = "the session token expired and fresh credentials were refused too; check the credential source and the clock"
         default:
             hint = "see the AWS error code above"
         }
         return "\(request.operation.rawValue)\(target) failed with \(error); \(hint)"
+    }
+}
+
+extension PersonalizeEventsClient {
+    /// The hint after a signature error, from what the service said: a wrong region, a clock off, or (only when the
+    /// message names neither) a secret key that does not match the access key id.
+    static func signatureHint(_ message: String, key: String) -> String {
+        let lower = message.lowercased()
+        if lower.contains("region") {
+            var hint = "the request was signed for a region the endpoint does not serve"
+            if let quote = message.range(of: "'"), let end = message[quote.upperBound...].range(of: "'") {
+                hint += " (the service expects '\(message[quote.upperBound..<end.lowerBound])')"
+            }
+            return hint + "; set aws.region (or AWS_REGION) to the endpoint's region"
+        }
+        if lower.contains("signature expired") || lower.contains("time") && lower.contains("differ") {
+            return "the clock of this machine is off; synchronise it (chrony, systemd-timesyncd)"
+        }
+        return "the secret access key does not match the access key id\(key), or the clock is off"
     }
 }
 

@@ -132,6 +132,11 @@ public enum Agent {
             }
             deadLetterPath = config.deadLetter.path
         }
+        for check in SourceCheck.check(config) {
+            for problem in check.problems {
+                logger.warning("\(problem)", metadata: ["source": "\(check.source)"])
+            }
+        }
         var server: MetricsServer?
         if let listen = config.metrics.listen {
             do {

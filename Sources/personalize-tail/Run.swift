@@ -131,6 +131,13 @@ struct Validate: AsyncParsableCommand {
             print("\(common.config): valid; \(config.sources.count) source(s), \(config.mappings.names.count) mapping(s) (\(config.mappings.names.joined(separator: ", ")))")
             for line in files { print("  source \(line)") }
             print("  state directory \(config.state.directory), dead letters \(config.deadLetter.path)")
+            for check in SourceCheck.check(config) {
+                print("  source \(check.source) matches \(check.files.count) file(s) now")
+                for file in check.files.prefix(20) { print("    \(file)") }
+                if check.files.count > 20 { print("    … and \(check.files.count - 20) more") }
+                for problem in check.problems { print("  warning: \(problem)") }
+            }
+
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(ExitStatus.configuration.rawValue)

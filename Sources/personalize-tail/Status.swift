@@ -35,5 +35,10 @@ struct Status: AsyncParsableCommand {
             throw ExitCode(ExitStatus.internalError.rawValue)
         }
         print(json ? report.json : report.table, terminator: json ? "\n" : "")
+        for check in SourceCheck.check(config) {
+            for problem in check.problems {
+                FileHandle.standardError.write(Data("personalize-tail: warning: \(problem)\n".utf8))
+            }
+        }
     }
 }
