@@ -23,7 +23,7 @@ struct Status: AsyncParsableCommand {
         do {
             config = try AgentConfig.load(path: common.config)
         } catch {
-            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            common.reportError("\(error)")
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let report: StatusReport
