@@ -128,4 +128,34 @@ import Testing
         #expect(parsed["personalize_tail_source_lag_bytes{source=\"web\"}"] == Double(total))
         try PromText.checkWithPython(text)
     }
+
+    @Test func statusShowsSizesReadablyTheAgentPidAndGzipOffsetsApart() throws {
+        #expect(StatusReport.size(512) == "512 B")
+        #expect(StatusReport.size(1536) == "1.5 KiB")
+        #expect(StatusReport.size(5 << 20) == "5.0 MiB")
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("state/lock", "\(getpid())\n")
+        #expect(StatusReport.runningAgent(stateDirectory: dir.file("state")) == getpid())
+        try dir.write("state/lock", "2147483646\n")
+        #expect(StatusReport.runningAgent(stateDirectory: dir.file("state")) == nil)
+
+        let report = StatusReport(
+            checkpointsPath: "c.json",
+            files: [
+                .init(path: "/l/app.log", offset: 1024, size: 3 << 20, compressed: false, behind: (3 << 20) - 1024,
+                      behindText: "x", updatedAt: 0),
+                .init(path: "/l/app.log.1.gz", offset: 9 << 20, size: 1 << 20, compressed: true, behind: nil,
+                      behindText: "partial", updatedAt: 0),
+            ],
+            deadLetter: .init(path: "d.jsonl", exists: false, size: 0, lines: 0), now: 0, agentPid: 42)
+        let table = report.table
+        let gz = try #require(table.split(separator: "\n").first { $0.contains("app.log.1.gz") })
+        #expect(gz.contains("1.0 MiB"), "\(gz)")
+        #expect(gz.contains("partial, 9.0 MiB decompressed read"), "\(gz)")
+        #expect(!gz.contains("9437184"), "\(gz)")
+        #expect(table.contains("3.0 MiB"))
+        #expect(table.contains("agent: running (pid 42)"))
+        #expect(report.json.contains("\"agentPid\":42"))
+    }
 }
