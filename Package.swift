@@ -22,6 +22,24 @@ let linksJemalloc = ProcessInfo.processInfo.environment["PERSONALIZE_TAIL_SYSTEM
     && jemallocLibraries.contains { FileManager.default.fileExists(atPath: $0) }
 let allocatorSettings: [LinkerSetting] = linksJemalloc ? [.linkedLibrary(":libjemalloc.so.2", .when(platforms: [.linux]))] : []
 
+// The commit being built, for `--version` and `personalize_tail_build_info`: read with git when the manifest is
+// evaluated (a fresh clone in CI has it), "unknown" without git or .git. SwiftPM caches the evaluated manifest, so a
+// local incremental build may show the commit of the last manifest evaluation; release builds are made fresh.
+let buildCommit: String = {
+    let git = Process()
+    git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    git.arguments = ["git", "-C", Context.packageDirectory, "rev-parse", "--short=12", "HEAD"]
+    let pipe = Pipe()
+    git.standardOutput = pipe
+    git.standardError = FileHandle.nullDevice
+    guard (try? git.run()) != nil else { return "unknown" }
+    let out = pipe.fileHandleForReading.readDataToEndOfFile()
+    git.waitUntilExit()
+    let text = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard git.terminationStatus == 0, !text.isEmpty, text.allSatisfy(\.isHexDigit) else { return "unknown" }
+    return text
+}()
+
 let package = Package(
     name: "personalize-tail",
     platforms: [.macOS(.v15)],
@@ -40,7 +58,7 @@ let package = Package(
     targets: [
         // MARK: Leaves
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
-        .target(name: "CMemory"),
+        .target(name: "CMemory", cSettings: [.define("PT_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
         .target(

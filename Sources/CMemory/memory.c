@@ -38,3 +38,11 @@ const char *pt_allocator_name(void) {
     return "system";
 #endif
 }
+
+#ifndef PT_BUILD_COMMIT
+#define PT_BUILD_COMMIT "unknown"
+#endif
+
+const char *pt_build_commit(void) { return PT_BUILD_COMMIT; }
+
+const char *pt_build_date(void) { return __DATE__ " " __TIME__; }

@@ -153,7 +153,9 @@ public final class PersonalizeEventsClient: Sendable {
             timeout: configuration.requestTimeout, hold: hold
         ) { answer in
             let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
-            if attempt.isAccepted { self.health.succeeded() }
+            if attempt.isAccepted {
+                self.noteSuccess(request.operation, attempt: 1, latency: (ContinuousClock.now - started).seconds)
+            }
             completion(attempt)
         }
         return true
@@ -179,30 +181,47 @@ public final class PersonalizeEventsClient: Sendable {
             var retryAfter: Double?
             let permit: RateLimiter.Permit
             let answer: Swift.Result<HTTPResponseParts, any Error>
+            var latency: Double?
             if let made = prior {
                 prior = nil
                 permit = made.permit
                 answer = made.answer
+                // An accepted first attempt was counted when it was answered.
+                if made.isAccepted { return Result(outcome: .accepted, attempts: attempt, throttles: throttles) }
+                latency = (ContinuousClock.now - made.started).seconds
             } else {
                 do {
                     permit = try await rateLimiter.acquire(request.operation, destination: destination)
                 } catch {
                     return Result(outcome: .cancelled, attempts: attempt - 1, throttles: throttles)
                 }
+                let sent = ContinuousClock.now
                 do {
                     answer = .success(try await exchange(request))
                 } catch {
                     answer = .failure(error)
                 }
+                latency = (ContinuousClock.now - sent).seconds
             }
+            let operation = request.operation.rawValue
+            var status: Int?
+            var errorCode = "connection_error"
+            var errorMessage = ""
             do {
                 let response = try answer.get()
                 if (200..<300).contains(response.status) {
-                    health.succeeded()
+                    noteSuccess(request.operation, attempt: attempt, latency: latency)
                     return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
                 }
                 let error = ServiceError.decode(status: response.status, headers: response.headers, body: response.body)
-                switch ErrorClass.classify(error) {
+                status = error.status
+                errorCode = error.code
+                errorMessage = error.message
+                let errorClass = ErrorClass.classify(error)
+                health.record(
+                    operation, errorClass == .throttling ? .throttled : errorClass == .invalidInput ? .rejected : .failed,
+                    attempt: attempt, error: error.description, latency: latency)
+                switch errorClass {
                 case .throttling:
                     health.failed()
                     throttles += 1
@@ -234,20 +253,29 @@ public final class PersonalizeEventsClient: Sendable {
             } catch {
                 if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt, throttles: throttles) }
                 retryReason = "connection error: \(error)"
+                errorMessage = "\(error)"
+                health.record(operation, .connectionError, attempt: attempt, error: retryReason, latency: latency)
                 health.failed()
             }
             let elapsed = (ContinuousClock.now - started).seconds
             guard configuration.retry.allowsRetry(afterAttempt: attempt, elapsed: elapsed) else {
+                logger.warning(
+                    "delivery failed; giving up on this request (aws.maxAttempts / aws.retryDeadlineSeconds)",
+                    metadata: Self.failureMetadata(
+                        operation: operation, status: status, code: errorCode, message: errorMessage, attempt: attempt))
                 return Result(
                     outcome: .exhausted("gave up after \(attempt) attempts: \(retryReason)"), attempts: attempt,
                     throttles: throttles)
             }
             let delay = configuration.retry.delay(
                 afterAttempt: attempt, random: Double.random(in: 0..<1), retryAfter: retryAfter)
-            if attempt == 1 || attempt % 10 == 0 {
-                logger.debug(
-                    "retrying",
-                    metadata: ["operation": "\(request.operation.rawValue)", "attempt": "\(attempt)", "reason": "\(retryReason)"])
+            if let suppressed = health.warningDue() {
+                var metadata = Self.failureMetadata(
+                    operation: operation, status: status, code: errorCode, message: errorMessage, attempt: attempt)
+                metadata["retry.at"] = "\(Self.iso8601(Date().addingTimeInterval(delay)))"
+                metadata["retry.in_seconds"] = "\(PrettyNumber.seconds(delay))"
+                if suppressed > 0 { metadata["warnings.suppressed"] = "\(suppressed)" }
+                logger.warning("delivery failing; retrying", metadata: metadata)
             }
             do {
                 try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
@@ -255,6 +283,33 @@ public final class PersonalizeEventsClient: Sendable {
                 return Result(outcome: .cancelled, attempts: attempt, throttles: throttles)
             }
         }
+    }
+
+    /// Counts an accepted attempt; after an outage, says how long it lasted.
+    private func noteSuccess(_ operation: PersonalizeModel.Operation, attempt: Int, latency: Double?) {
+        health.record(operation.rawValue, .accepted, attempt: attempt, latency: latency)
+        if let failed = health.succeeded() {
+            logger.notice(
+                "delivery recovered", metadata: ["operation": "\(operation.rawValue)", "failed_for_seconds": "\(PrettyNumber.seconds(failed))"])
+        }
+    }
+
+    /// The cause of a failed attempt, as log metadata (the message as the service gave it: redacted upstream).
+    static func failureMetadata(
+        operation: String, status: Int?, code: String, message: String, attempt: Int
+    ) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "operation": "\(operation)", "attempt": "\(attempt)", "error.code": "\(code)",
+        ]
+        if let status { metadata["http.status"] = "\(status)" }
+        if !message.isEmpty { metadata["error.message"] = "\(String(message.prefix(300)))" }
+        return metadata
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 
     private func exchange(_ request: RequestBody) async throws -> HTTPResponseParts {
@@ -320,7 +375,7 @@ public final class PersonalizeEventsClient: Sendable {
         case "UnrecognizedClientException", "InvalidClientTokenId", "MissingAuthenticationTokenException":
             hint = "the access key id\(key) is not known to AWS in this region; check the credentials the agent uses"
         case "InvalidSignatureException", "SignatureDoesNotMatch":
-            hint = "the secret access key does not match the access key id\(key), or the clock is off"
+            hint = signatureHint(error.message, key: key)
         case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
             hint = "the session token expired and fresh credentials were refused too; check the credential source and the clock"
         default:
@@ -330,9 +385,38 @@ public final class PersonalizeEventsClient: Sendable {
     }
 }
 
+extension PersonalizeEventsClient {
+    /// The hint after a signature error, from what the service said: a wrong region, a clock off, or (only when the
+    /// message names neither) a secret key that does not match the access key id.
+    static func signatureHint(_ message: String, key: String) -> String {
+        let lower = message.lowercased()
+        if lower.contains("region") {
+            var hint = "the request was signed for a region the endpoint does not serve"
+            if let quote = message.range(of: "'"), let end = message[quote.upperBound...].range(of: "'") {
+                hint += " (the service expects '\(message[quote.upperBound..<end.lowerBound])')"
+            }
+            return hint + "; set aws.region (or AWS_REGION) to the endpoint's region"
+        }
+        if lower.contains("signature expired") || lower.contains("time") && lower.contains("differ") {
+            return "the clock of this machine is off; synchronise it (chrony, systemd-timesyncd)"
+        }
+        return "the secret access key does not match the access key id\(key), or the clock is off"
+    }
+}
+
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 
+
+
+/// Numbers in log lines.
+public enum PrettyNumber {
+    /// Seconds with millisecond precision at most (`0.25`, `12`).
+    public static func seconds(_ value: Double) -> String {
+        let ms = (value * 1000).rounded() / 1000
+        return ms == ms.rounded() ? String(Int(ms)) : String(ms)
+    }
+}

@@ -65,12 +65,15 @@ public struct RunReport: Sendable {
     public var metrics: MetricsSnapshot
     /// The port the metrics endpoint was bound to, when `metrics.listen` was set.
     public var metricsPort: Int?
+    /// A follow-mode run (stopped by a signal): a clean drain exits 0 even if records were dead-lettered on the way
+    /// (they are in the metrics, the logs and the dead-letter file), so that `systemctl stop` is not a failure.
+    public var follow = false
 
     public var exitStatus: ExitStatus {
         switch outcome {
         case .fatal: .configuration
         case .interrupted: .incomplete
-        case .completed: stats.deadLetteredTotal > 0 ? .deadLettered : .delivered
+        case .completed: stats.deadLetteredTotal > 0 && !follow ? .deadLettered : .delivered
         }
     }
 }
@@ -129,6 +132,11 @@ public enum Agent {
             }
             deadLetterPath = config.deadLetter.path
         }
+        for check in SourceCheck.check(config) {
+            for problem in check.problems {
+                logger.warning("\(problem)", metadata: ["source": "\(check.source)"])
+            }
+        }
         var server: MetricsServer?
         if let listen = config.metrics.listen {
             do {
@@ -147,7 +155,8 @@ public enum Agent {
             options: Engine.Options(
                 once: options.once, readOnly: options.dryRun,
                 maxConcurrentRequests: options.dryRun ? 1 : config.aws.maxConcurrentRequests,
-                since: options.since, until: options.until, maxDurationSeconds: options.maxDurationSeconds),
+                since: options.since, until: options.until, maxDurationSeconds: options.maxDurationSeconds,
+                stallTimeoutSeconds: config.aws.catchUpStallTimeoutSeconds),
             sender: sender, store: store, deadLetterPath: deadLetterPath, metrics: metrics, control: options.control,
             logger: logger)
         // Shut down in reverse order: the engine first (it drains), then the metrics endpoint, which keeps
@@ -161,7 +170,7 @@ public enum Agent {
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -185,7 +194,7 @@ public enum Agent {
         }
         return RunReport(
             outcome: outcome, stats: stats, seconds: Self.seconds(ContinuousClock.now - started), metrics: final,
-            metricsPort: server?.port)
+            metricsPort: server?.port, follow: !options.once)
     }
 
     public static func makeClient(
@@ -303,7 +312,7 @@ final class EngineService: Service, Sendable {
         let outcome = await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 var count = 0
-                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) {
                     count += 1
                     if count >= 2 { control.stopNow() }
                 }

@@ -137,6 +137,14 @@ extension Engine {
         stats.deadLettered[letter.kind.rawValue, default: 0] += 1
         if let deadLetters {
             deadLetters.append(letter)
+            if let suppressed = deadLetterLog.admit(now: now) {
+                var metadata: Logger.Metadata = [
+                    "kind": "\(letter.kind.rawValue)", "file.path": "\(letter.path)", "file.offset": "\(letter.offset)",
+                    "reason": "\(String(letter.reason.prefix(300)))",
+                ]
+                if suppressed > 0 { metadata["dead_letters.not_logged"] = "\(suppressed)" }
+                logger.warning("dead-lettered a record", metadata: metadata)
+            }
         } else {
             logger.info("dry run: would dead-letter", metadata: [
                 "file.path": "\(letter.path)", "file.offset": "\(letter.offset)", "kind": "\(letter.kind.rawValue)",
@@ -154,6 +162,7 @@ extension Engine {
         outcomeCounts[batch.key.operation, default: OutcomeCounts()].add(result)
         batchSizes[min(batch.records.count, 10)] += 1
         let wall = Double(wallMillis()) / 1000
+        if result.fates.contains(where: { $0 != .unresolved }) { stallMark = now }
         if result.accepted > 0 {
             lastDeliveryTime = wall
             failingSince = nil
@@ -260,6 +269,7 @@ extension Engine {
         let t = now
         guard force || t - lastPublish >= 250 else { return }
         lastPublish = t
+        syncAttemptCounters()
         let files = streams.values.sorted { $0.id < $1.id }.map { stream in
             MetricsSnapshot.FileState(
                 path: stream.path, source: stream.source.name, offset: stream.ledger.safeOffset,
@@ -279,6 +289,7 @@ extension Engine {
             m.pendingRecords = pending
             m.inFlightRequests = inFlight
             m.requestsByOutcome = requestsByOutcome
+            m.latency = latency
             m.batchSizes = batchSizes
             m.files = files
             m.currentFile = currentFile
@@ -306,8 +317,36 @@ struct OutcomeCounts {
 }
 
 extension Engine {
+    /// Takes the sender's attempt counters (counted as attempts happen, not when batches finish, so that an outage
+    /// with endless retries shows in the summary, the report and the metrics).
+    func syncAttemptCounters() {
+        guard let health = sender.deliveryHealth?.snapshot else { return }
+        stats.requests = health.totalAttempts
+        stats.retries = health.retries
+        stats.throttles = health.throttles
+        stats.connectionErrors = health.connectionErrors
+        stats.lastError = health.lastError
+    }
+
+    /// The request latency histogram, when the sender measures it.
+    var latency: (buckets: [Int], sum: Double)? {
+        sender.deliveryHealth.map { h in
+            let s = h.snapshot
+            return (s.latencyBuckets, s.latencySum)
+        }
+    }
+
     /// The counters as `/metrics` labels them: operation -> outcome -> requests.
     var requestsByOutcome: [String: [String: Int]] {
+        if let health = sender.deliveryHealth?.snapshot {
+            var out: [String: [String: Int]] = [:]
+            for (operation, counts) in health.attempts {
+                var row = ["accepted": 0, "rejected": 0, "throttled": 0, "failed": 0, "connection_error": 0]
+                for (outcome, n) in counts { row[outcome] = n }
+                out[operation] = row
+            }
+            return out
+        }
         var out: [String: [String: Int]] = [:]
         for (operation, c) in outcomeCounts {
             out[operation.rawValue] = ["accepted": c.accepted, "rejected": c.rejected, "throttled": c.throttled, "failed": c.failed]

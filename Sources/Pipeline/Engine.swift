@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Logging
 import Mapping
+import PersonalizeClient
 import PersonalizeModel
 import Tailing
 
@@ -26,13 +27,16 @@ public final class Engine {
         public var until: Timestamp?
         /// Stop reading after this many seconds, deliver what was read, save, and return (resumed next time).
         public var maxDurationSeconds: Double?
+        /// Catch-up runs: stop (interrupted, resumed next time) when records wait this long with none acknowledged.
+        public var stallTimeoutSeconds: Double?
         /// Map large chunks of lines on two threads (when no mapping sessionizes). Off when the process may use one CPU
         /// (affinity mask, cgroup v2 CPU quota).
         public var parallelMapping: Bool = MappingWorker.usableCPUs() > 1
         public init(
             once: Bool = false, readOnly: Bool = false, maxConcurrentRequests: Int = 32, since: Timestamp? = nil,
-            until: Timestamp? = nil, maxDurationSeconds: Double? = nil
+            until: Timestamp? = nil, maxDurationSeconds: Double? = nil, stallTimeoutSeconds: Double? = nil
         ) {
+            self.stallTimeoutSeconds = stallTimeoutSeconds
             self.once = once
             self.readOnly = readOnly
             self.maxConcurrentRequests = maxConcurrentRequests
@@ -123,6 +127,10 @@ public final class Engine {
     var batchSizes = [Int](repeating: 0, count: 11)
     var lastDeliveryTime: Double?
     var failingSince: Double?
+    /// When records last got resolved, or none were waiting (catch-up stall detection), milliseconds.
+    var stallMark: Int64 = 0
+    /// Dead letters logged as they happen, within limits.
+    var deadLetterLog = LogRateLimiter()
     /// Maps large chunks on two threads with the engine, and reads ahead (``Options/parallelMapping``, no mapping
     /// sessionizes).
     let mappingWorker: MappingWorker?
@@ -200,6 +208,8 @@ public final class Engine {
             }
         }
         let outcome = loop()
+        syncAttemptCounters()
+        stats.unresolved = unresolvedRecords
         mappingWorker?.close()
         if outcome != .completed { tasks.cancelAll() }
         watcher?.stop()
@@ -224,6 +234,7 @@ public final class Engine {
                 // once the deadline (or a second signal) is here. Answers already in are still taken.
                 for message in mailbox.drain() { handle(message, shutdownDeadline: &shutdownDeadline) }
                 if inFlight > 0 || batcher.count > 0 {
+                    if stats.stopReason == nil { stats.stopReason = "shutdown timeout reached" }
                     logger.warning(
                         "shutdown timeout reached; unanswered requests are re-sent next time",
                         metadata: ["in_flight": "\(inFlight)"])
@@ -237,7 +248,26 @@ public final class Engine {
                 stopping = true
                 stoppedEarly = options.once && !allInputConsumed()
                 shutdownDeadline = t + Int64(config.follow.shutdownTimeoutSeconds * 1000)
+                if stoppedEarly { stats.stopReason = "--max-duration reached" }
                 logger.notice("--max-duration reached; delivering what was read, the rest is read next time")
+            }
+            if options.once, !stopping, let limit = options.stallTimeoutSeconds, limit > 0 {
+                if unresolvedRecords == 0 {
+                    stallMark = t
+                } else if Double(t - stallMark) >= limit * 1000 {
+                    stopping = true
+                    stoppedEarly = true
+                    shutdownDeadline = t
+                    let cause = sender.deliveryHealth?.snapshot.lastError ?? "no answer from the service"
+                    stats.stopReason =
+                        "no acknowledgement for \(PrettyNumber.seconds(limit))s (aws.catchUpStallTimeoutSeconds): \(cause)"
+                    logger.error(
+                        "catch-up stalled: nothing acknowledged in time; stopping, the rest is sent next time",
+                        metadata: [
+                            "stall_timeout_seconds": "\(PrettyNumber.seconds(limit))", "error": "\(cause)",
+                            "pending_records": "\(unresolvedRecords)",
+                        ])
+                }
             }
             if !stopping && (t - lastScan >= Int64(config.follow.rescanIntervalMillis) || lastScan < 0) {
                 scan()
@@ -307,13 +337,16 @@ public final class Engine {
             if !stopping {
                 stopping = true
                 stoppedEarly = options.once && !allInputConsumed()
-                logger.info("stopping: no more reading; delivering what is in hand", metadata: [
-                    "in_flight": "\(inFlight)", "pending_records": "\(unresolvedRecords)",
-                ])
+                if stoppedEarly { stats.stopReason = "stop requested (signal)" }
+                // The hint comes with the first signal only: a second one is what it describes.
+                logger.info(
+                    "stopping: no more reading; delivering what is in hand (signal again to abandon in-flight requests)",
+                    metadata: ["in_flight": "\(inFlight)", "pending_records": "\(unresolvedRecords)"])
                 shutdownDeadline = now + Int64(config.follow.shutdownTimeoutSeconds * 1000)
             }
         case .stopNow, .cancel:
             if !stopping { stoppedEarly = options.once && !allInputConsumed() }
+            if stoppedEarly && stats.stopReason == nil { stats.stopReason = "stop requested (signal)" }
             stopping = true
             shutdownDeadline = now
             if case .stopNow = message {

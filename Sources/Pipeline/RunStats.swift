@@ -15,7 +15,14 @@ public struct RunStats: Sendable, Equatable {
     public var requests = 0
     public var retries = 0
     public var throttles = 0
+    /// Records read but not resolved when the run ended (read again next time).
     public var unresolved = 0
+    /// Attempts that found no connection (refused, reset, timed out).
+    public var connectionErrors = 0
+    /// The last failed attempt's cause.
+    public var lastError: String?
+    /// Why a run stopped before everything was delivered (signal, `--max-duration`, no acknowledgement in time).
+    public var stopReason: String?
 
     public init() {}
 
@@ -28,6 +35,9 @@ public struct RunStats: Sendable, Equatable {
             + (reasons.isEmpty ? "" : " (\(reasons))")
             + " skipped=\(skipped)" + (outsideTimeRange > 0 ? " outside_time_range=\(outsideTimeRange)" : "")
             + " requests=\(requests) retries=\(retries) throttles=\(throttles)"
+            + (connectionErrors > 0 ? " connection_errors=\(connectionErrors)" : "")
             + (unresolved > 0 ? " unresolved=\(unresolved)" : "")
+            + (stopReason.map { " stopped=\"\($0)\"" } ?? "")
+            + (lastError.map { " last_error=\"\($0)\"" } ?? "")
     }
 }

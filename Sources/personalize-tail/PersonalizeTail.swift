@@ -8,6 +8,11 @@ import Foundation
 enum Entry {
     static func main() async {
         limitMallocArenas()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, let hint = CommandHint.unknownCommand(first, known: PersonalizeTail.commandNames) {
+            FileHandle.standardError.write(Data("Error: \(hint)\nUsage: personalize-tail <subcommand>\n  See 'personalize-tail --help' for more information.\n".utf8))
+            exit(64)  // EX_USAGE, as argument-parser's usage errors
+        }
         await PersonalizeTail.main()
     }
 
@@ -32,21 +37,70 @@ struct PersonalizeTail: AsyncParsableCommand {
             action or action interaction, and delivers them with PutEvents/PutItems/PutUsers/... Checkpoints move \
             only past records the service acknowledged or that were written to the dead-letter file.
             """,
-        version: Version.current,
+        version: BuildInfo.versionLine,
         subcommands: [Run.self, Validate.self, Explain.self, Export.self, Status.self, Checkpoint.self, Inspect.self]
     )
 }
 
+extension PersonalizeTail {
+    static var commandNames: [String] { configuration.subcommands.map { $0._commandName } + ["help"] }
+}
+
+/// "did you mean" for a mistyped command.
+enum CommandHint {
+    /// A message when `word` is not a command but is close to one; nil otherwise (options, known commands, and
+    /// words far from any command are left to argument-parser).
+    static func unknownCommand(_ word: String, known: [String]) -> String? {
+        guard !word.hasPrefix("-"), !known.contains(word) else { return nil }
+        let scored = known.map { ($0, distance(word.lowercased(), $0)) }.sorted { $0.1 < $1.1 }
+        guard let best = scored.first, best.1 <= max(1, min(2, word.count / 3)) || best.0.hasPrefix(word.lowercased())
+        else { return nil }
+        return "unknown command '\(word)'; did you mean '\(best.0)'?"
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
+
 /// Flags every command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Path of the configuration file.")
-    var config: String = "config.json"
+    @Option(
+        name: [.customShort("c"), .customLong("config")],
+        help: "Path of the configuration file (default: $PERSONALIZE_TAIL_CONFIG, then /etc/personalize-tail/config.json).")
+    var configOption: String?
+
+    /// `--config`, else `$PERSONALIZE_TAIL_CONFIG`, else `/etc/personalize-tail/config.json`.
+    var config: String {
+        if let configOption { return configOption }
+        if let env = ProcessInfo.processInfo.environment["PERSONALIZE_TAIL_CONFIG"], !env.isEmpty { return env }
+        return "/etc/personalize-tail/config.json"
+    }
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
+
+    /// A start-up error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
+    func reportError(_ message: String) {
+        let line =
+            logFormat == .json
+            ? "{\"time\":\"\(StderrLogHandler.timestamp())\",\"level\":\"error\",\"message\":\(StderrLogHandler.jsonString(message))}"
+            : "personalize-tail: \(message)"
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
 
     func bootstrapLogging() -> Logger {
         let level = logLevel

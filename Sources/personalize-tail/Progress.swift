@@ -49,6 +49,10 @@ struct ProgressReporter: Sendable {
             let name = (file as NSString).lastPathComponent
             text += " " + (width > 0 && name.count > 30 ? "…" + name.suffix(29) : name)
         }
+        // While delivery fails, the cause (the bar otherwise looks done with nothing sent).
+        if m.failingSince != nil, let error = m.stats.lastError {
+            text += " | retrying: " + (width > 0 && error.count > 60 ? String(error.prefix(59)) + "…" : error)
+        }
         return text
     }
 

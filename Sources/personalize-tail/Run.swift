@@ -53,6 +53,15 @@ struct Run: AsyncParsableCommand {
         if let maxDuration, Self.seconds(maxDuration) == nil { throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h") }
     }
 
+    /// Writes `--report FILE`, when asked for.
+    func writeReport(_ value: JSONValue, _ logger: Logger) {
+        guard let path = report else { return }
+        let text = value.serialized + "\n"
+        if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
+            logger.error("cannot write --report file", metadata: ["path": "\(path)"])
+        }
+    }
+
     static func seconds(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value > 0 { return value * factor }
@@ -67,7 +76,8 @@ struct Run: AsyncParsableCommand {
         do {
             config = try AgentConfig.load(path: common.config)
         } catch {
-            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            common.reportError("\(error)")
+            writeReport(RunReportOutput.startupJSON(status: .configuration, error: "\(error)", dryRun: dryRun), logger)
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let control = AgentControl()
@@ -83,24 +93,27 @@ struct Run: AsyncParsableCommand {
             await progressTask?.value
         } catch let error as StartupError {
             progressTask?.cancel()
-            FileHandle.standardError.write(Data("personalize-tail: \(error.message)\n".utf8))
+            common.reportError(error.message)
+            writeReport(RunReportOutput.startupJSON(status: error.status, error: error.message, dryRun: dryRun), logger)
             throw ExitCode(error.status.rawValue)
         }
         if case .fatal(let message) = report.outcome {
             logger.critical("stopped: \(message)")
         }
-        if once || dryRun {
+        if (once || dryRun) && common.logFormat == .json {
+            var object = RunReportOutput.json(report, dryRun: dryRun)
+            if case .object(var fields) = object {
+                fields["message"] = .string("summary")
+                object = .object(fields)
+            }
+            FileHandle.standardError.write(Data((object.serialized + "\n").utf8))
+        } else if once || dryRun {
             let seconds = String(format: "%.1f", report.seconds)
             var text = "personalize-tail: summary \(report.stats.summaryLine) seconds=\(seconds)\(dryRun ? " (dry run)" : "")\n"
             if once && isatty(STDERR_FILENO) == 1 { text += RunReportOutput.table(report) + "\n" }
             FileHandle.standardError.write(Data(text.utf8))
         }
-        if let path = self.report {
-            let text = RunReportOutput.json(report, dryRun: dryRun).serialized + "\n"
-            if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
-                logger.error("cannot write --report file", metadata: ["path": "\(path)"])
-            }
-        }
+        writeReport(RunReportOutput.json(report, dryRun: dryRun), logger)
         let status = report.exitStatus
         if status != .delivered { throw ExitCode(status.rawValue) }
     }
@@ -121,6 +134,13 @@ struct Validate: AsyncParsableCommand {
             print("\(common.config): valid; \(config.sources.count) source(s), \(config.mappings.names.count) mapping(s) (\(config.mappings.names.joined(separator: ", ")))")
             for line in files { print("  source \(line)") }
             print("  state directory \(config.state.directory), dead letters \(config.deadLetter.path)")
+            for check in SourceCheck.check(config) {
+                print("  source \(check.source) matches \(check.files.count) file(s) now")
+                for file in check.files.prefix(20) { print("    \(file)") }
+                if check.files.count > 20 { print("    … and \(check.files.count - 20) more") }
+                for problem in check.problems { print("  warning: \(problem)") }
+            }
+
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(ExitStatus.configuration.rawValue)

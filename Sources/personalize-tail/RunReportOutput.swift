@@ -19,6 +19,12 @@ enum RunReportOutput {
             ("requests", "\(s.requests)"),
             ("retries", "\(s.retries)"),
             ("throttles", "\(s.throttles)"),
+        ]
+        if s.connectionErrors > 0 { rows.append(("connection errors", "\(s.connectionErrors)")) }
+        if s.unresolved > 0 { rows.append(("unresolved (sent next time)", "\(s.unresolved)")) }
+        if let reason = s.stopReason { rows.append(("stopped", reason)) }
+        if let error = s.lastError { rows.append(("last error", error)) }
+        rows += [
             ("duration", String(format: "%.1f s", report.seconds)),
             ("outcome", "\(outcomeName(report)) (exit \(report.exitStatus.rawValue))"),
         ]
@@ -61,6 +67,23 @@ enum RunReportOutput {
         object["requests"] = .number(JSONNumber(s.requests))
         object["retries"] = .number(JSONNumber(s.retries))
         object["throttles"] = .number(JSONNumber(s.throttles))
+        object["connectionErrors"] = .number(JSONNumber(s.connectionErrors))
+        if let reason = s.stopReason { object["stopReason"] = .string(reason) }
+        if let error = s.lastError { object["lastError"] = .string(error) }
+        return .object(object)
+    }
+
+    /// The report of a run that stopped before it began (configuration error: 2, lock held: 5), so that a wrapper
+    /// never reads a stale report of an earlier run.
+    static func startupJSON(status: ExitStatus, error: String, dryRun: Bool) -> JSONValue {
+        var object = JSONObject()
+        object["outcome"] = .string(status == .locked ? "locked" : status == .configuration ? "stopped: configuration or permission error" : "internal error")
+        object["exitCode"] = .number(JSONNumber(Int(status.rawValue)))
+        object["error"] = .string(error)
+        object["dryRun"] = .bool(dryRun)
+        for key in ["files", "linesRead", "recordsSent", "deadLettered", "unresolved", "requests", "retries", "throttles"] {
+            object[key] = .number(JSONNumber(0))
+        }
         return .object(object)
     }
 }

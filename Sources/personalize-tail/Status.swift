@@ -23,7 +23,7 @@ struct Status: AsyncParsableCommand {
         do {
             config = try AgentConfig.load(path: common.config)
         } catch {
-            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            common.reportError("\(error)")
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let report: StatusReport
@@ -35,5 +35,10 @@ struct Status: AsyncParsableCommand {
             throw ExitCode(ExitStatus.internalError.rawValue)
         }
         print(json ? report.json : report.table, terminator: json ? "\n" : "")
+        for check in SourceCheck.check(config) {
+            for problem in check.problems {
+                FileHandle.standardError.write(Data("personalize-tail: warning: \(problem)\n".utf8))
+            }
+        }
     }
 }

@@ -34,12 +34,49 @@ struct StderrLogHandler: LogHandler {
             line = "\(time) \(event.level) \(event.message)"
             for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(Self.quote("\(value)"))" }
         case .json:
-            var object: [(String, String)] = [("time", time), ("level", "\(event.level)"), ("message", "\(event.message)")]
-            for (key, value) in all.sorted(by: { $0.key < $1.key }) { object.append((key, "\(value)")) }
-            line = "{" + object.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+            line = "{\"time\":\(Self.jsonString(time)),\"level\":\(Self.jsonString("\(event.level)")),"
+                + "\"message\":\(Self.jsonString("\(event.message)"))"
+            for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+                line += ",\(Self.jsonString(key)):\(Self.json(value))"
+            }
+            line += "}"
         }
         // Through the status line: a progress bar on screen is cleared first and drawn again below.
         StatusLine.shared.write(line + "\n")
+    }
+
+    /// A metadata value as JSON, typed: numbers and booleans (however they were logged: `"\(count)"` is the usual
+    /// form) are written bare, lists and dictionaries as arrays and objects, everything else as a string.
+    static func json(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let s): return typed(s)
+        case .stringConvertible(let v):
+            if let b = v as? Bool { return b ? "true" : "false" }
+            return typed(v.description)
+        case .array(let items): return "[" + items.map(json).joined(separator: ",") + "]"
+        case .dictionary(let d):
+            return "{" + d.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(json($0.value))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// `s` bare when it is a JSON number (at most 15 significant digits, so it reads back exactly) or a boolean.
+    static func typed(_ s: String) -> String {
+        if s == "true" || s == "false" { return s }
+        let bytes = Array(s.utf8)
+        guard !bytes.isEmpty, bytes.count <= 17 else { return jsonString(s) }
+        var i = 0
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        let digitsStart = i
+        while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
+        let intDigits = i - digitsStart
+        guard intDigits > 0, !(intDigits > 1 && bytes[digitsStart] == 48) else { return jsonString(s) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fraction = i
+            while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
+            guard i > fraction else { return jsonString(s) }
+        }
+        return i == bytes.count ? s : jsonString(s)
     }
 
     static func quote(_ s: String) -> String {

@@ -10,4 +10,10 @@ int pt_affinity_cpu_count(void);
 /// The malloc in use: "jemalloc", "mimalloc", "glibc" or "system".
 const char *pt_allocator_name(void);
 
+/// The commit the binary was built from ("unknown" when the build had no git checkout).
+const char *pt_build_commit(void);
+
+/// When this file was compiled (`__DATE__ __TIME__`, the build's local time as the compiler gives it).
+const char *pt_build_date(void);
+
 #endif

@@ -11,7 +11,7 @@ extension AgentConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(issues: [ConfigIssue(path: "", message: "cannot read \(path); check the --config path")])
         }
-        let document: JSONValue
+        var document: JSONValue
         do {
             document = try JSONParser.parse(Array(data))
         } catch {
@@ -20,6 +20,9 @@ extension AgentConfig {
                 ConfigIssue(path: "", message: "\(path) is not valid JSON: \(error.message) (line \(line), column \(column))")
             ])
         }
+        let (interpolated, issues) = ConfigInterpolation.apply(document, environment: environment)
+        if !issues.isEmpty { throw ConfigError(issues: issues) }
+        document = interpolated
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let base = (absolute as NSString).deletingLastPathComponent
         return try parse(document, baseDirectory: base, environment: environment)
@@ -95,6 +98,7 @@ extension AgentConfig {
         var aws = AWSSettings()
         guard let o else { return aws }
         aws.region = o.string("region")
+        if let problem = RegionCheck.problem(aws.region) { o.reader.report(o.path("region"), problem) }
         aws.endpoint = o.string("endpoint")
         if let e = aws.endpoint, !(e.hasPrefix("https://") || e.hasPrefix("http://")) {
             o.reader.report(o.path("endpoint"), "must be an http(s) URL such as https://personalize-events.us-east-1.amazonaws.com")
@@ -102,6 +106,7 @@ extension AgentConfig {
         aws.profile = o.string("profile")
         aws.maxAttempts = o.int("maxAttempts", min: 0) ?? 0
         aws.retryDeadlineSeconds = o.double("retryDeadlineSeconds", min: 0)
+        aws.catchUpStallTimeoutSeconds = o.double("catchUpStallTimeoutSeconds", min: 0) ?? aws.catchUpStallTimeoutSeconds
         aws.requestTimeoutSeconds = o.double("requestTimeoutSeconds", min: 1) ?? aws.requestTimeoutSeconds
         aws.maxConcurrentRequests = o.int("maxConcurrentRequests", min: 1, max: 1024) ?? aws.maxConcurrentRequests
         aws.connectTimeoutSeconds = o.double("connectTimeoutSeconds", min: 0.1) ?? aws.connectTimeoutSeconds
@@ -139,6 +144,8 @@ extension AgentConfig {
     /// `/var/lib/personalize-tail` for root, else `$XDG_STATE_HOME/personalize-tail` or
     /// `~/.local/state/personalize-tail`: somewhere that survives a reboot, unlike `/run` or `/tmp`.
     public static func defaultStateDirectory(environment: [String: String]) -> String {
+        // systemd's StateDirectory= (the first of a colon-separated list).
+        if let dir = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !dir.isEmpty { return String(dir) }
         if getuid() == 0 { return "/var/lib/personalize-tail" }
         if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/personalize-tail" }
         return (environment["HOME"] ?? ".") + "/.local/state/personalize-tail"

@@ -28,6 +28,9 @@ public struct AWSSettings: Sendable {
     public var maxAttempts: Int = 0
     /// Stop retrying one request after this many seconds; then its records are dead-lettered.
     public var retryDeadlineSeconds: Double?
+    /// A catch-up run (`--once`) stops (exit 4, resumed next time) when records wait this long and nothing is
+    /// acknowledged; 0 = wait forever. Follow mode keeps retrying.
+    public var catchUpStallTimeoutSeconds: Double = 600
     public var requestTimeoutSeconds: Double = 30
     public var connectTimeoutSeconds: Double = 10
     public var maxConcurrentRequests: Int = 32

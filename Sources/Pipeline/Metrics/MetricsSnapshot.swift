@@ -26,6 +26,8 @@ public struct MetricsSnapshot: Sendable {
     public var requestsByOutcome: [String: [String: Int]] = [:]
     /// Histogram of records per request (index = batch size 1...10).
     public var batchSizes = [Int](repeating: 0, count: 11)
+    /// Request latency: counts per bucket of `DeliveryHealth.latencyBounds` (last: over the largest) and the sum.
+    public var latency: (buckets: [Int], sum: Double)?
     public var files: [FileState] = []
     /// The file being read most recently (progress display).
     public var currentFile: String?

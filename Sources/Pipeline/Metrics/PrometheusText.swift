@@ -1,3 +1,4 @@
+import PersonalizeClient
 import PersonalizeModel
 
 /// Renders a ``MetricsSnapshot`` in the Prometheus text exposition format 0.0.4: what `/metrics` serves and what
@@ -12,11 +13,16 @@ public enum PrometheusText {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     public static let prefix = "personalize_tail_"
     /// The outcomes the engine counts per operation.
-    public static let outcomes = ["accepted", "rejected", "throttled", "failed"]
+    public static let outcomes = ["accepted", "rejected", "throttled", "failed", "connection_error"]
+    /// File series shown at most (those furthest behind first); per-source totals cover the rest, so rotated file
+    /// names cannot grow the number of series without bound.
+    public static let maxFileSeries = 100
 
-    public static func render(_ m: MetricsSnapshot) -> String {
+    public static func render(_ m: MetricsSnapshot, process: ProcessMetrics? = .current()) -> String {
         var out = Exposition()
         let s = m.stats
+        out.family("build_info", "gauge", "Always 1; the labels name the build.")
+        out.sample("build_info", [("version", BuildInfo.version), ("commit", BuildInfo.commit)], 1)
 
         // MARK: Reading and mapping
         out.counter("lines_read_total", "Lines read from the followed files.", s.linesRead)
@@ -51,6 +57,18 @@ public enum PrometheusText {
         out.counter("request_attempts_total", "HTTP requests made, retries included.", s.requests)
         out.counter("retries_total", "Requests repeated after a retryable error.", s.retries)
         out.counter("throttles_total", "Requests the service throttled.", s.throttles)
+        out.counter("connection_errors_total", "Attempts that got no answer (refused, reset, timed out).", s.connectionErrors)
+        out.family("request_duration_seconds", "histogram", "Time from sending a request to its answer, per attempt.")
+        var seen = 0
+        let latency = m.latency ?? (Array(repeating: 0, count: DeliveryHealth.latencyBounds.count + 1), 0)
+        for (i, bound) in DeliveryHealth.latencyBounds.enumerated() {
+            seen += i < latency.buckets.count ? latency.buckets[i] : 0
+            out.sample("request_duration_seconds_bucket", [("le", format(bound))], seen)
+        }
+        let attempts = latency.buckets.reduce(0, +)
+        out.sample("request_duration_seconds_bucket", [("le", "+Inf")], attempts)
+        out.sample("request_duration_seconds_sum", [], latency.sum)
+        out.sample("request_duration_seconds_count", [], attempts)
 
         out.family("batch_size", "histogram", "Records per request.")
         var cumulative = 0
@@ -69,7 +87,13 @@ public enum PrometheusText {
         out.gauge("pending_records", "Records read but not yet resolved (batched or in flight).", m.pendingRecords)
 
         // MARK: Files
-        let files = Self.mergedFiles(m.files)
+        let all = Self.mergedFiles(m.files)
+        let files = all.count <= maxFileSeries ? all : Array(all.sorted { $0.lag > $1.lag }.prefix(maxFileSeries))
+        out.gauge("files_tracked", "Files being read or followed (file_* series show at most 100 of them).", all.count)
+        var bySource: [String: UInt64] = [:]
+        for f in m.files { bySource[f.source, default: 0] += f.lag }
+        out.family("source_lag_bytes", "gauge", "Bytes not read yet, summed over the files of a source.")
+        for (source, lag) in bySource.sorted(by: { $0.key < $1.key }) { out.sample("source_lag_bytes", [("source", source)], lag) }
         out.family("file_lag_bytes", "gauge", "Bytes of the file not read yet (compressed bytes for gzip).")
         for f in files { out.sample("file_lag_bytes", f.labels, f.lag) }
         out.family("file_offset_bytes", "gauge", "Offset up to which every line is resolved (decompressed for gzip).")
@@ -90,6 +114,7 @@ public enum PrometheusText {
         out.gauge("stopping", "1 while the agent drains before exiting.", m.stopping ? 1 : 0)
         out.gauge(
             "fatal", "1 when the agent stopped on an answer only a configuration change fixes.", m.fatal == nil ? 0 : 1)
+        if let process { process.render(into: &out) }
         return out.text
     }
 
@@ -146,6 +171,11 @@ struct Exposition {
 
     mutating func family(_ name: String, _ type: String, _ help: String) {
         text += "# HELP \(PrometheusText.prefix)\(name) \(help)\n# TYPE \(PrometheusText.prefix)\(name) \(type)\n"
+    }
+
+    /// A family without the agent's prefix (the standard `process_*` ones), with its one sample.
+    mutating func unprefixed(_ name: String, _ type: String, _ help: String, _ value: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
     }
 
     mutating func counter(_ name: String, _ help: String, _ value: some BinaryInteger) {

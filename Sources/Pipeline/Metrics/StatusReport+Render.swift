@@ -8,7 +8,13 @@ extension StatusReport {
         if !files.isEmpty {
             var rows: [[String]] = [["PATH", "OFFSET", "SIZE", "BEHIND", "LAST UPDATE"]]
             for f in files {
-                rows.append([f.path, String(f.offset), String(f.size), f.behindText, lastUpdate(f.updatedAt)])
+                // OFFSET and SIZE in the same unit: a gzip file's offset counts decompressed bytes, so it is shown
+                // in the state column instead ("partial, 1.2 MiB decompressed read").
+                let offset = f.compressed ? "-" : Self.size(f.offset)
+                let state =
+                    f.behind.map(Self.size) ?? (f.compressed && f.behindText == "partial"
+                        ? "partial, \(Self.size(f.offset)) decompressed read" : f.behindText)
+                rows.append([f.path, offset, Self.size(f.size), state, lastUpdate(f.updatedAt)])
             }
             var widths = [Int](repeating: 0, count: 5)
             for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
@@ -25,8 +31,9 @@ extension StatusReport {
                 out += line + "\n"
             }
             let behind = files.compactMap(\.behind).reduce(0, +)
-            out += "behind: \(behind) bytes in plain files\n"
+            out += "behind: \(Self.size(behind)) (\(behind) bytes) in plain files\n"
         }
+        out += "agent: " + (agentPid.map { "running (pid \($0))" } ?? "not running") + "\n"
         if deadLetter.exists {
             out +=
                 "dead letters: \(deadLetter.path) (\(deadLetter.size) bytes, \(deadLetter.lines) line"
@@ -65,6 +72,8 @@ extension StatusReport {
             w.raw("}")
         }
         w.raw("]")
+        w.key("agentPid", comma: true)
+        if let agentPid { w.number(Int64(agentPid)) } else { w.raw("null") }
         w.key("deadLetter", comma: true)
         w.raw("{\"path\":")
         w.string(deadLetter.path)
@@ -76,6 +85,19 @@ extension StatusReport {
         w.number(Int64(deadLetter.lines))
         w.raw("}}")
         return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// `512 B`, `1.2 KiB`, `3.4 MiB`, `5.6 GiB`.
+    static func size(_ n: UInt64) -> String {
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        guard n >= 1024 else { return "\(n) B" }
+        var value = Double(n) / 1024
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return String(format: "%.1f %@", value, units[unit])
     }
 
     /// `2025-01-02T03:04:05Z (12s ago)`.

@@ -51,6 +51,8 @@ public struct StatusReport: Sendable {
     public var deadLetter: DeadLetterFile
     /// Epoch milliseconds when the report was made ("ago" is relative to it).
     public var now: Int64
+    /// The pid of the agent holding the state directory's lock, when one is running.
+    public var agentPid: Int32?
 
     /// Reads the state directory. Throws when `checkpoints.json` is unreadable or corrupt.
     public static func read(stateDirectory: String, deadLetterPath: String, now: Date = Date()) throws -> StatusReport {
@@ -60,7 +62,22 @@ public struct StatusReport: Sendable {
             .map { row(for: $0, current: FileStat.of(path: $0.path)) }
         return StatusReport(
             checkpointsPath: store.path, files: rows, deadLetter: deadLetterFile(deadLetterPath),
-            now: Int64(now.timeIntervalSince1970 * 1000))
+            now: Int64(now.timeIntervalSince1970 * 1000), agentPid: runningAgent(stateDirectory: stateDirectory))
+    }
+
+    /// The pid the lock file names, when that process still runs. Read without taking the lock (a status that
+    /// briefly held it could make an agent starting at that moment exit with status 5).
+    static func runningAgent(stateDirectory: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: stateDirectory + "/lock", encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
+        else { return nil }
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        if let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+            !cmdline.contains("personalize-tail")
+        {
+            return nil  // the pid was reused by another program
+        }
+        return pid
     }
 
     /// One row, from a checkpoint and what is at its path now.
