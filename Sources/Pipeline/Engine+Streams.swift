@@ -115,7 +115,7 @@ extension Engine {
         guard !head.isEmpty else { return }  // empty: nothing to read yet
         let fingerprint = Fingerprint.of(head)
         let magic = GzipFormat.hasGzipMagic(Fingerprint.rawPrefix(path: path))
-        let compressed = source.format == .gzip || (source.format == .auto && magic)
+        let compressed = source.format == .gzip || (source.format != .jsonl && magic)  // kubelet gzips rotated container logs
         var offset: UInt64 = 0
         let entry: Int
         switch table.match(head: head, fingerprint: fingerprint, stat: st) {

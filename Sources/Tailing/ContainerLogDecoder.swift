@@ -7,9 +7,19 @@ public enum ContainerFormat: String, Sendable, CaseIterable {
 
     /// The format a file's first bytes show, `nil` for anything else (a plain JSON-lines log).
     public static func detect(head: some Collection<UInt8>) -> ContainerFormat? {
-        let first = Array(head.prefix(512))
-        if first.starts(with: Array("{\"log\":\"".utf8)) { return .docker }
-        return first.withUnsafeBytes { raw in
+        let bytes = Array(head)
+        let line = bytes.prefix { $0 != 0x0A }
+        if line.first == UInt8(ascii: "{") {
+            // A whole first line must be an envelope; a cut one (a longer line) must at least start like Docker's.
+            guard line.count < bytes.count else {
+                return line.starts(with: Array("{\"log\":\"".utf8)) ? .docker : nil
+            }
+            return line.withUnsafeBytes { raw in
+                if case .success = DockerEnvelope.parse(raw) { return .docker }
+                return nil
+            }
+        }
+        return line.withUnsafeBytes { raw in
             if case .header = CRIHeader.parse(raw) { return .cri }
             return nil
         }

@@ -214,6 +214,8 @@ import Testing
         #expect(ContainerFormat.detect(head: Array("\(Self.time) stderr P {".utf8)) == .cri)
         #expect(ContainerFormat.detect(head: Self.docker("stdout", Array("{}\n".utf8))) == .docker)
         #expect(ContainerFormat.detect(head: Array("{\"ts\":1}\n".utf8)) == nil)
+        #expect(ContainerFormat.detect(head: Array(#"{"stream":"stderr","log":"x\n","time":"t"}"#.utf8) + [0x0A]) == .docker)
+        #expect(ContainerFormat.detect(head: Array(#"{"log":"an application's own field","n":1}"#.utf8) + [0x0A]) == nil)
         #expect(ContainerFormat.detect(head: Array("2026-12-05 hello\n".utf8)) == nil)
     }
 
