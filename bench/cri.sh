@@ -5,13 +5,14 @@
 # on a shared machine CPU time is the figure to compare, wall time only when the machine is idle.
 #
 #   bench/cri.sh [--lines N] [--runs N] [--no-build]     (defaults: 300,000 lines, 3 pairs of runs)
+#   PT_BIN=DIR bench/cri.sh --no-build ...               (binaries from DIR instead of .build/release)
 #
 # Kept apart from run.sh on purpose (a separate case, its own results file in $BENCH_WORK).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
-REL=$ROOT/.build/release
+REL=${PT_BIN:-$ROOT/.build/release}  # PT_BIN=.build/debug: a rough figure without a release build
 WORK=${BENCH_WORK:-/tmp/personalize-tail-bench}
 LINES=300000 RUNS=3 BUILD=1
 while [ $# -gt 0 ]; do

@@ -1,6 +1,8 @@
 import Checkpoints
 import Foundation
 import Gzip
+import JSON
+import Mapping
 import Pipeline
 import TestSupport
 import Testing
@@ -277,5 +279,32 @@ import Glibc
         #expect(Self.eventIds(standIn) == expected)
         #expect(try Harness.deadLetters(dir).isEmpty)
         try await standIn.shutdown()
+    }
+
+    /// The DaemonSet example's config.json is valid, and its mapping takes the `shop` namespace's `web` containers only.
+    @Test func daemonSetExampleConfigSelectsOneApplication() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let yaml = try String(contentsOf: root.appendingPathComponent("examples/deploy/daemonset.yaml"), encoding: .utf8)
+        var lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        while let first = lines.first, !first.hasSuffix("config.json: |") { lines.removeFirst() }
+        lines = lines.dropFirst()
+        let json = lines.prefix { $0.isEmpty || $0.hasPrefix("    ") }.map { $0.dropFirst(min(4, $0.count)) }.joined(separator: "\n")
+        let config = try AgentConfig.parse(try JSONParser.parse(Array(json.utf8)), baseDirectory: "/")
+        #expect(config.sources.map(\.paths) == [["/var/log/containers/*_shop_web-*.log", "/var/log/pods/shop_*/web/*.log.*"]])
+        #expect(config.state.directory == "/var/lib/personalize-tail")
+        let mapper = Mapper(mappings: config.mappings)
+        let line = #"{"event":"View","user":{"id":"u1"},"session":"s1","product":{"sku":"p1"}}"#
+        func mapped(_ namespace: String, _ container: String) throws -> Int {
+            let context = RecordContext(
+                sourceName: "shop-web", path: "/var/log/containers/web-1_\(namespace)_\(container)-0a.log", fingerprint: "f",
+                meta: RecordMeta(namespace: namespace, pod: "web-1", container: container, stream: "stdout", time: Self.time))
+            return try mapper.apply(line: Array(line.utf8), context: context).filter {
+                if case .record = $0 { true } else { false }
+            }.count
+        }
+        #expect(try mapped("shop", "web") == 1)
+        #expect(try mapped("shop", "sidecar") == 0)
+        #expect(try mapped("other", "web") == 0)
     }
 }
