@@ -307,4 +307,28 @@ import Glibc
         #expect(try mapped("shop", "sidecar") == 0)
         #expect(try mapped("other", "web") == 0)
     }
+
+    /// `format` and `streams` are checked at start-up, with the key's JSON path and the fix.
+    @Test func containerSettingsAreCheckedAtStartUp() throws {
+        func issues(_ source: String) -> [String] {
+            let text = #"{"sources": [\#(source)], "mappings": {"m": {"target": "user", "#
+                + #""datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x/USERS", "fields": {"userId": "id"}}}}"#
+            do {
+                _ = try AgentConfig.parse(try JSONParser.parse(text), baseDirectory: "/")
+                return []
+            } catch let error as ConfigError {
+                return error.issues.map(\.description)
+            } catch {
+                return ["\(error)"]
+            }
+        }
+        #expect(issues(#"{"paths": ["a"], "format": "cri", "streams": ["stdout"]}"#).isEmpty)
+        #expect(issues(#"{"paths": ["a"], "format": "docker"}"#).isEmpty)
+        let wrong = issues(#"{"paths": ["a"], "format": "jsonl", "streams": ["stdout", "stdin"]}"#)
+        #expect(wrong.count == 2)
+        #expect(wrong.contains { $0.hasPrefix("sources[0].streams:") && $0.contains("only to container logs") })
+        #expect(wrong.contains { $0.hasPrefix("sources[0].streams[1]:") && $0.contains("\"stdout\" or \"stderr\"") })
+        #expect(issues(#"{"paths": ["a"], "format": "crio"}"#).first?.hasPrefix("sources[0].format") == true)
+    }
 }
+
