@@ -15,10 +15,13 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     public let description: String
     /// The components in a form walked without reference counting, for lookups on a ``JSONTape``.
     let steps: Steps
+    /// Set for a path under the reserved root `$meta`: it reads where the line came from, not the record.
+    public let meta: MetaField?
 
-    init(components: [Component], description: String) {
+    init(components: [Component], description: String, meta: MetaField? = nil) {
         self.components = components
         self.description = description
+        self.meta = meta
         steps = Steps(components)
     }
 
@@ -74,9 +77,19 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text`; returns a message saying what is wrong when it is not a valid path.
     public static func parse(_ text: String) -> Result<FieldPath, PathError> {
         var parser = Parser(bytes: Array(text.utf8))
-        do {
+        do throws(PathError) {
             let components = try parser.parse()
-            return .success(FieldPath(components: components, description: text))
+            guard text.hasPrefix(MetaField.root), case .member(MetaField.root)? = components.first else {
+                return .success(FieldPath(components: components, description: text))
+            }
+            let names = MetaField.allCases.map(\.name).joined(separator: ", ")
+            guard components.count == 2, case .member(let name) = components[1],
+                let field = MetaField.allCases.first(where: { $0.name == name })
+            else {
+                throw PathError(message: "invalid path: \(MetaField.root) is reserved for where a line came from; use "
+                    + "\(MetaField.root).<field> with one of \(names) (quote a record member of that name as [\"\(MetaField.root)\"])")
+            }
+            return .success(FieldPath(components: components, description: text, meta: field))
         } catch {
             return .failure(error)
         }
@@ -91,6 +104,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// ``resolve(in:)`` over the path's raw steps.
     @inline(__always)
     static func resolve(_ path: Raw, in root: JSONValue) -> JSONValue? {
+        if path.meta != 0 { return nil }  // only a ``MetaRecord`` answers these
         var current = root
         for c in 0..<path.count {
             let step = path.steps[c]
@@ -144,12 +158,15 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     struct Raw {
         let steps: UnsafePointer<Steps.Step>
         let count: Int
+        /// The ``MetaField`` raw value of a `$meta` path, 0 for a path into the record.
+        let meta: UInt8
     }
 
-    var raw: Raw { Raw(steps: UnsafePointer(steps.steps), count: steps.count) }
+    var raw: Raw { Raw(steps: UnsafePointer(steps.steps), count: steps.count, meta: meta?.rawValue ?? 0) }
 
     @inline(__always)
     static func resolve(_ path: Raw, in tape: JSONTape.Document) -> Int? {
+        if path.meta != 0 { return nil }  // only a ``MetaRecord`` answers these
         var current = tape.root
         for c in 0..<path.count {
             let step = path.steps[c]

@@ -17,11 +17,17 @@ public final class Mapper {
         let m: CompiledMapping
         /// Writes the mapping's records straight from the line, when it knows how to read all its fields.
         let direct: DirectEventEncoder?
+        /// Reads `$meta` paths: sees records through a ``MetaRecord`` (and never takes the direct encoder).
+        let readsMeta: Bool
         init(_ m: CompiledMapping) {
             self.m = m
-            direct = DirectEventEncoder(m)
+            readsMeta = m.readsMeta
+            direct = readsMeta ? nil : DirectEventEncoder(m)
         }
     }
+
+    /// Whether some mapping reads `$meta` paths: only then must ``RecordContext/meta`` be filled.
+    public let readsMeta: Bool
 
     /// Records ``applyEncoded(line:context:)`` wrote directly (the rest took the generic path); for tests.
     public private(set) var directlyEncoded = 0
@@ -29,6 +35,7 @@ public final class Mapper {
     public init(mappings: MappingSet) {
         self.mappings = mappings
         plans = mappings.mappings.map(Plan.init)
+        readsMeta = plans.contains { $0.readsMeta }
         sessions = Sessionizer(maxUsers: SessionState.maxUsers(mappings))
     }
 
@@ -86,7 +93,15 @@ public final class Mapper {
         let record = TapeRecord(tape: document)
         var results: [EncodedMappingResult] = []
         results.reserveCapacity(1)
-        for plan in plans where plan.m.applies(to: record, source: context.sourceName) {
+        for plan in plans {
+            if plan.readsMeta {
+                let view = MetaRecord(base: record, context: context)
+                if plan.m.applies(to: view, source: context.sourceName) {
+                    results.append(EncodedMappingResult(build(plan, view, context)))
+                }
+                continue
+            }
+            guard plan.m.applies(to: record, source: context.sourceName) else { continue }
             if let direct = plan.direct, let result = direct.encode(document, context: context) {
                 directlyEncoded &+= 1
                 results.append(result)
@@ -114,8 +129,13 @@ public final class Mapper {
     private func applyView<R: RecordView>(_ record: R, context: RecordContext) -> [MappingResult] {
         var results: [MappingResult] = []
         results.reserveCapacity(1)
-        for plan in plans where plan.m.applies(to: record, source: context.sourceName) {
-            results.append(build(plan, record, context))
+        for plan in plans {
+            if plan.readsMeta {
+                let view = MetaRecord(base: record, context: context)
+                if plan.m.applies(to: view, source: context.sourceName) { results.append(build(plan, view, context)) }
+            } else if plan.m.applies(to: record, source: context.sourceName) {
+                results.append(build(plan, record, context))
+            }
         }
         return results
     }

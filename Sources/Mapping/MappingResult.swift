@@ -10,12 +10,17 @@ public struct RecordContext: Sendable, Hashable {
     public var fingerprint: String
     /// Byte offset of the line in the (decompressed) file.
     public var offset: UInt64
+    /// The container runtime's envelope and the pod, for `$meta` paths (only filled when a mapping reads them).
+    public var meta: RecordMeta?
 
-    public init(sourceName: String, path: String = "", fingerprint: String = "", offset: UInt64 = 0) {
+    public init(
+        sourceName: String, path: String = "", fingerprint: String = "", offset: UInt64 = 0, meta: RecordMeta? = nil
+    ) {
         self.sourceName = sourceName
         self.path = path
         self.fingerprint = fingerprint
         self.offset = offset
+        self.meta = meta
     }
 }
 

@@ -16,6 +16,10 @@ public enum DeadLetterKind: String, Sendable, CaseIterable {
     case corruptGzip = "corrupt_gzip"
     case unmatched = "unmatched"
     case retriesExhausted = "retries_exhausted"
+    /// A container log line that is not in its runtime's format (`sources[].format` `cri` / `docker`).
+    case invalidEnvelope = "invalid_envelope"
+    /// Pieces of a container's partial line whose last piece never came (rotated away, the file ended).
+    case incompleteLine = "incomplete_line"
 }
 
 /// One entry of the dead-letter file.

@@ -92,8 +92,13 @@ extension Engine {
     }
 
     func context(of stream: Stream, offset: UInt64) -> RecordContext {
-        RecordContext(
-            sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
+        var meta: RecordMeta?
+        if stream.decoder != nil, mapper.readsMeta {
+            meta = RecordMeta(namespace: stream.pod?.namespace, pod: stream.pod?.pod, container: stream.pod?.container)
+        }
+        return RecordContext(
+            sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset,
+            meta: meta)
     }
 
     /// Handles the lines framed from one read, in order; a large chunk is mapped on two threads first (see
@@ -101,7 +106,12 @@ extension Engine {
     func handleChunk(_ stream: Stream, _ lines: [FramedLine]) {
         guard !lines.isEmpty else { return }
         guard let worker = mappingWorker, lines.count >= MappingWorker.minimumChunk else {
-            for line in lines { handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end)) }
+            var c = context(of: stream, offset: 0)
+            for line in lines {
+                line.locate(&c)
+                let mapped = Premapped.make(line.bytes, context: c, mapper: mapper)
+                handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: mapped)
+            }
             return
         }
         // The worker reads (and inflates) the next block ahead first: the engine maps meanwhile.

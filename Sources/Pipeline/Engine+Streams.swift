@@ -115,7 +115,7 @@ extension Engine {
         guard !head.isEmpty else { return }  // empty: nothing to read yet
         let fingerprint = Fingerprint.of(head)
         let magic = GzipFormat.hasGzipMagic(Fingerprint.rawPrefix(path: path))
-        let compressed = source.format == .gzip || (source.format == .auto && magic)
+        let compressed = source.format == .gzip || (source.format != .jsonl && magic)  // kubelet gzips rotated container logs
         var offset: UInt64 = 0
         let entry: Int
         switch table.match(head: head, fingerprint: fingerprint, stat: st) {
@@ -162,6 +162,7 @@ extension Engine {
             id: id, source: source, path: path, fingerprint: fingerprint, stat: st, compressed: compressed,
             entry: entry, startOffset: offset, now: now)
         stream.readers = readers
+        attachDecoder(stream, head: head)
         table.attached[entry] = id
         streams[id] = stream
         order.append(id)
@@ -223,7 +224,9 @@ extension Engine {
             var chunk: [FramedLine] = []
             chunk.reserveCapacity(1024)
             status = try reader.read(budget: min(budget, 256 * 1024)) { event in
-                if case .line(let bytes, let offset, let end) = event {
+                if let decoder = stream.decoder {
+                    unwrap(stream, decoder, event, into: &chunk)
+                } else if case .line(let bytes, let offset, let end) = event {
                     chunk.append(FramedLine(bytes: bytes, offset: offset, end: end))
                 } else {
                     handleChunk(stream, chunk)
@@ -233,6 +236,7 @@ extension Engine {
             } chunkEnd: {
                 handleChunk(stream, chunk)
                 chunk.removeAll(keepingCapacity: true)
+                payloadArena.reset()
             }
             precondition(chunk.isEmpty, "lines framed outside a chunk")
         } catch {
@@ -253,11 +257,13 @@ extension Engine {
             stream.caughtUp = true
             if options.once { finish(stream) }
         case .finished:
+            giveUpPartialLines(stream, because: "the file ended")
             markExhausted(stream)
             stream.reader = nil
             logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
         case .truncated:
             logger.warning("file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
+            giveUpPartialLines(stream, because: "the file was truncated")
             markDetached(stream)
             markExhausted(stream)
             stream.reader = nil
@@ -271,7 +277,11 @@ extension Engine {
         guard let reader = stream.reader else { return }
         let partial = reader.peekPartial()
         let take = reader.isCompressed || (!partial.isEmpty && (try? JSONParser.parse(partial)) != nil)
-        reader.finish(includePartial: take) { event in handleLine(stream, event) }
+        if stream.decoder != nil {
+            finishContainerLog(stream, reader)
+        } else {
+            reader.finish(includePartial: take) { event in handleLine(stream, event) }
+        }
         markExhausted(stream)
         stream.reader = nil
     }

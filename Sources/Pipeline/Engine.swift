@@ -134,6 +134,8 @@ public final class Engine {
     /// Maps large chunks on two threads with the engine, and reads ahead (``Options/parallelMapping``, no mapping
     /// sessionizes).
     let mappingWorker: MappingWorker?
+    /// Container log lines rebuilt while unwrapping (``ContainerLogDecoder``), valid until their chunk is handled.
+    let payloadArena = PayloadArena()
 
     public init(
         config: AgentConfig, options: Options, sender: any BatchSender, store: (any CheckpointStore)?,

@@ -4,6 +4,7 @@ import Synchronization
 import JSON
 import Mapping
 import PersonalizeModel
+import Tailing
 
 #if canImport(Glibc)
 import Glibc
@@ -45,6 +46,19 @@ struct FramedLine {
     var bytes: UnsafeRawBufferPointer
     var offset: UInt64
     var end: UInt64
+    /// For a container log line: its ``ContainerStream`` raw value (0 otherwise) and the runtime's time.
+    var stream: UInt8 = 0
+    var time: UnsafeRawBufferPointer? = nil
+
+    /// Puts the line's offset, and its stream and time when the context carries `$meta` values, into `context`.
+    @inline(__always)
+    func locate(_ context: inout RecordContext) {
+        context.offset = offset
+        if context.meta != nil, let s = ContainerStream(rawValue: stream) {
+            context.meta!.stream = s.name
+            context.meta!.time = time.map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
 }
 
 /// Maps large chunks of lines on two threads, the engine's and a worker's (fork and join inside one read, the engine
@@ -127,7 +141,7 @@ final class MappingWorker: @unchecked Sendable {
         guard n >= Self.minimumChunk else {
             var c = context
             for (i, line) in lines.enumerated() {
-                c.offset = line.offset
+                line.locate(&c)
                 handle(i, Premapped.make(line.bytes, context: c, mapper: engineMapper))
             }
             return
@@ -190,7 +204,7 @@ final class MappingWorker: @unchecked Sendable {
         if start >= n { return false }
         var c = job.context
         for i in start..<min(start + Self.piece, n) {
-            c.offset = job.lines[i].offset
+            job.lines[i].locate(&c)
             (job.output + i).initialize(to: Premapped.make(job.lines[i].bytes, context: c, mapper: mapper))
         }
         job.ready[start / Self.piece].store(true, ordering: .releasing)

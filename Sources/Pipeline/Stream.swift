@@ -38,6 +38,11 @@ final class Stream {
     /// The reader consumed everything available last time it ran.
     var caughtUp = false
     var size: UInt64
+    /// Unwraps a container runtime's log (`nil` for a plain JSON-lines file), and the pod it belongs to.
+    var decoder: ContainerLogDecoder?
+    var pod: PodIdentity?
+    /// Per container stream: the ledger entry of the first piece of a partial line not yet complete.
+    var holds: [UInt64?] = [nil, nil]
     /// Where reading resumes when the reader was closed to respect the open-file cap (the end of the last line
     /// handed out; lines before it are in the ledger already).
     var resumeOffset: UInt64?

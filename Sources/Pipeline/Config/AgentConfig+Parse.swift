@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import Mapping
 import PersonalizeModel
+import Tailing
 
 extension AgentConfig {
     /// Reads and checks `path`. Every problem is reported at once, each with its key's JSON path.
@@ -172,13 +173,36 @@ extension AgentConfig {
                 reader.report(ConfigReader.index(o.path("paths"), j), "must not be empty")
             }
             let exclude = o.strings("exclude") ?? []
-            let format = o.choice("format", ["auto", "jsonl", "gzip"]).flatMap { SourceConfig.Format(rawValue: $0) } ?? .auto
+            let format = o.choice("format", SourceConfig.Format.allCases.map(\.rawValue))
+                .flatMap { SourceConfig.Format(rawValue: $0) } ?? .auto
             let maxLine = o.int("maxLineBytes", min: 64, max: 64 << 20) ?? (1 << 20)
+            let streams = parseStreams(o, format: format)
             o.finish()
-            sources.append(SourceConfig(
+            var source = SourceConfig(
                 name: name, paths: paths.map { resolve($0, base: base) }, exclude: exclude.map { $0.contains("/") ? resolve($0, base: base) : $0 },
-                format: format, maxLineBytes: maxLine))
+                format: format, maxLineBytes: maxLine)
+            if let streams { source.streams = streams }
+            sources.append(source)
         }
         return sources
+    }
+
+    /// `streams`: which container streams a source reads (`["stdout"]`); only for formats that can be container logs.
+    private static func parseStreams(_ o: ConfigReader.ObjectReader, format: SourceConfig.Format) -> Set<ContainerStream>? {
+        guard let names = o.strings("streams") else { return nil }
+        let path = o.path("streams")
+        if format == .jsonl || format == .gzip {
+            o.reader.report(path, "applies only to container logs; set format to \"cri\", \"docker\" or \"auto\", or remove it")
+        }
+        if names.isEmpty { o.reader.report(path, "must name at least one stream: \"stdout\", \"stderr\"") }
+        var streams = Set<ContainerStream>()
+        for (i, name) in names.enumerated() {
+            guard let stream = ContainerStream.allCases.first(where: { $0.name == name }) else {
+                o.reader.report(ConfigReader.index(path, i), "unknown stream \"\(name)\"; use \"stdout\" or \"stderr\"")
+                continue
+            }
+            streams.insert(stream)
+        }
+        return streams
     }
 }

@@ -1,6 +1,7 @@
 import JSON
 import Mapping
 import PersonalizeModel
+import Tailing
 
 /// Everything `config.json` says, decoded once and checked at start-up.
 public struct AgentConfig: Sendable {
@@ -59,13 +60,16 @@ public struct DeadLetterSettings: Sendable {
 }
 
 public struct SourceConfig: Sendable {
-    public enum Format: String, Sendable { case auto, jsonl, gzip }
+    /// `auto` tells gzip by its magic bytes and container runtime logs (`cri`, `docker`) by their first line.
+    public enum Format: String, Sendable, CaseIterable { case auto, jsonl, gzip, cri, docker }
 
     public var name: String
     public var paths: [String]
     public var exclude: [String]
     public var format: Format
     public var maxLineBytes: Int
+    /// The container streams read from runtime logs (`streams`); lines of the others are skipped.
+    public var streams: Set<ContainerStream> = Set(ContainerStream.allCases)
 }
 
 public struct BatchingSettings: Sendable {
