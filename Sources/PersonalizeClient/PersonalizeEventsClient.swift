@@ -151,7 +151,10 @@ public final class PersonalizeEventsClient: Sendable {
         let started = ContinuousClock.now
         let answered: @Sendable (Swift.Result<HTTPResponseParts, any Error>) -> Void = { answer in
             let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
-            if attempt.isAccepted { self.health.succeeded() }
+            if attempt.isAccepted {
+                self.health.succeeded()
+                self.rateLimiter.succeeded(request.operation, destination: destination, permit: permit)
+            }
             completion(attempt)
         }
         let accepted =
@@ -186,6 +189,7 @@ public final class PersonalizeEventsClient: Sendable {
             var retryAfter: Double?
             let permit: RateLimiter.Permit
             let answer: Swift.Result<HTTPResponseParts, any Error>
+            let madeBefore = prior != nil
             if let made = prior {
                 prior = nil
                 permit = made.permit
@@ -206,9 +210,12 @@ public final class PersonalizeEventsClient: Sendable {
                 let response = try answer.get()
                 if (200..<300).contains(response.status) {
                     health.succeeded()
+                    if !madeBefore { rateLimiter.succeeded(request.operation, destination: destination, permit: permit) }
                     return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
                 }
-                let error = ServiceError.decode(status: response.status, headers: response.headers, body: response.body)
+                let error = ServiceError.decode(
+                    status: response.status, headers: response.headers, body: response.body,
+                    knownSecrets: credentials.knownSecrets())
                 switch ErrorClass.classify(error) {
                 case .throttling:
                     health.failed()
@@ -240,7 +247,7 @@ public final class PersonalizeEventsClient: Sendable {
                 return Result(outcome: .fatal(error.message), attempts: attempt, throttles: throttles)
             } catch {
                 if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt, throttles: throttles) }
-                retryReason = "connection error: \(error)"
+                retryReason = "connection error: \(Redaction.redact("\(error)", knownSecrets: credentials.knownSecrets()))"
                 health.failed()
             }
             let elapsed = (ContinuousClock.now - started).seconds
@@ -269,7 +276,7 @@ public final class PersonalizeEventsClient: Sendable {
         do {
             creds = try await credentials.current()
         } catch {
-            throw ClientError.credentials("cannot get AWS credentials: \(error)")
+            throw ClientError.credentials("cannot get AWS credentials: \(Redaction.redact("\(error)"))")
         }
         return try await transport.send(signedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
     }

@@ -21,7 +21,9 @@ final class AgentProcess {
 
     /// Starts `binary arguments…` with the harness's environment. `prefix` runs it through a wrapper
     /// (e.g. `setpriv` with options), which must exec it, so the pid is the agent's.
-    init(arguments: [String], logPath: String, prefix: [String] = []) throws {
+    init(
+        arguments: [String], logPath: String, prefix: [String] = [], environment: [String: String] = Harness.environment
+    ) throws {
         let binary = try Self.binary()
         self.logPath = logPath
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
@@ -36,7 +38,7 @@ final class AgentProcess {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
         }
-        process.environment = Harness.environment
+        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = log
         try process.run()
