@@ -7,7 +7,8 @@ import Foundation
 /// minutes before). A short-lived set gets windows proportional to its lifetime instead, so a 75-second set is
 /// used for most of its life rather than fetched again for every request: the refresh starts with a quarter of
 /// the lifetime left (plus up to a fifth more, drawn at random so many agents do not refresh in step), and
-/// callers wait only in the last tenth. Pure: the caller supplies the time and the random draw.
+/// callers wait only in the last sixth (an hour-long set: botocore's 15 and 10 minutes). Pure: the caller supplies
+/// the time and the random draw.
 public struct RefreshPolicy: Sendable, Equatable {
     /// At most this many seconds before expiry a background refresh starts (botocore: 15 minutes).
     public var advisorySeconds: TimeInterval
@@ -22,7 +23,7 @@ public struct RefreshPolicy: Sendable, Equatable {
 
     public init(
         advisorySeconds: TimeInterval = 15 * 60, mandatorySeconds: TimeInterval = 10 * 60,
-        advisoryFraction: Double = 0.25, mandatoryFraction: Double = 0.1, jitterFraction: Double = 0.2
+        advisoryFraction: Double = 0.25, mandatoryFraction: Double = 1.0 / 6, jitterFraction: Double = 0.2
     ) {
         self.advisorySeconds = max(advisorySeconds, mandatorySeconds)
         self.mandatorySeconds = mandatorySeconds

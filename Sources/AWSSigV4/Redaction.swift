@@ -54,8 +54,8 @@ public enum Redaction {
     private static let rules: [Rule] = [
         // The canonical request and the string to sign that AWS quotes on a signature mismatch, whole: the
         // canonical request holds the session token, and neither is any use to a reader of the log.
-        Rule(pattern: #"(canonical string for this request should have been\s*)'[^']*'"#),
-        Rule(pattern: #"(string-to-sign should have been\s*)'[^']*'"#),
+        Rule(pattern: #"(canonical string for this request should have been\s*')[^']*"#),
+        Rule(pattern: #"(string-to-sign should have been\s*')[^']*"#),
         Rule(pattern: #"(<(?:CanonicalRequest|CanonicalRequestBytes|StringToSign|StringToSignBytes|SignatureProvided)>)[^<]*"#),
         // Header and query forms of the token and the signature, as `name: value`, `name=value` or JSON.
         Rule(pattern: #"((?:x-amz-security-token|x-amz-signature|signature|sessiontoken|session_token|securitytoken)["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#),

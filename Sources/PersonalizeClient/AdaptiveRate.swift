@@ -202,7 +202,8 @@ public struct AdaptiveRate: Sendable {
         count(sentAt: sentAt, throttled: true, now: now)
         if guards.inFlightOnce, let lastThrottle, sentAt < lastThrottle { return false }
         if guards.rateIndependentThrottling, lastThrottle != nil, !shouldLower(now: now) { return false }
-        var base = sent ?? (enabled ? min(measured, rate(at: now)) : measured)
+        // Botocore takes the measured rate alone before its bucket is switched on; the agent's bucket always is.
+        var base = sent ?? (enabled || guards != .botocore ? min(measured, rate(at: now)) : measured)
         if guards != .botocore && base <= 0 { base = rate(at: now) }
         if guards.acceptedRateCap, acceptClock.rate > 0 { base = min(base, max(acceptClock.rate, minimumRate)) }
         rateBeforeDecrease = rate(at: now)

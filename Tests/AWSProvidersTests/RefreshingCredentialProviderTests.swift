@@ -65,7 +65,7 @@ final class FixedProvider: CredentialProvider {
         // The jitter moves the refresh point earlier, by up to a fifth of the window.
         #expect(decide(lifetime: 3600, after: 43 * 60, random: 0.99) == .useCachedAndRefresh)
         #expect(decide(lifetime: 3600, after: 41 * 60, random: 0.99) == .useCached)
-        // 75 seconds: refresh with a quarter left, wait only in the last tenth (the old fixed windows refreshed
+        // 75 seconds: refresh with a quarter left, wait only in the last sixth (the old fixed windows refreshed
         // such a set on every call).
         #expect(decide(lifetime: 75, after: 1) == .useCached)
         #expect(decide(lifetime: 75, after: 55) == .useCached)
@@ -75,7 +75,7 @@ final class FixedProvider: CredentialProvider {
 
     /// Calls every `lifetime / 300` seconds for eight lifetimes: each set is used until shortly before it expires,
     /// replaced in the background, and fetched about once per lifetime, whatever the lifetime.
-    @Test(arguments: [75.0, 15 * 60, 3600])
+    @Test(arguments: [75.0, 900.0, 3600.0] as [TimeInterval])
     func fetchesAboutOncePerLifetime(lifetime: TimeInterval) async throws {
         let clock = ManualClock()
         let base = CountingProvider(clock: clock, lifetime: lifetime)
@@ -87,7 +87,7 @@ final class FixedProvider: CredentialProvider {
             clock.advance(step)
             let credentials = try await provider.credentials()
             let left = try #require(credentials.expiration).timeIntervalSince(clock.date)
-            #expect(left > lifetime * 0.1 - step, "served a set about to expire (\(left) s left)")
+            #expect(left > lifetime / 6 - step, "served a set in its last sixth (\(left) s left)")
             await provider.settle()
         }
         // Refreshes start with at most 30 % of the lifetime left (a quarter plus the jitter): at most one fetch per

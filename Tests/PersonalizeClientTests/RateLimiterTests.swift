@@ -31,13 +31,19 @@ import Testing
 
     @Test func throttlingMultipliesByPointSevenAndSuccessesFollowTheCubic() {
         var rate = AdaptiveRate(maxRate: 100, now: 0)
+        // answers at 200/s (twice the measured rate caps the recovery: far above here)
+        for i in 1...1000 { rate.succeeded(now: Double(i) * 0.005, sentAt: Double(i) * 0.005) }
         let first = rate.throttled(now: 5, sentAt: 5)
         #expect(first)
         #expect(abs(rate.rate(at: 5) - 70) < 1e-9)
-        // a success one second later: C·(1 − K)³ + 100 ≈ 86.7 (no measured rate yet to cap it)
-        rate.succeeded(now: 6, sentAt: 6)
+        // one second of successes later: C·(1 − K)³ + 100 ≈ 86.7
+        var t = 5.0
+        for i in 1...200 {
+            t = 5 + Double(i) * 0.005
+            rate.succeeded(now: t, sentAt: t)
+        }
         let k = cbrt(100 * 0.3 / 0.4)
-        #expect(abs(rate.rate(at: 6) - (0.4 * pow(1 - k, 3) + 100)) < 1e-9)
+        #expect(abs(rate.rate(at: t) - (0.4 * pow(t - 5 - k, 3) + 100)) < 1e-9)
     }
 
     @Test func throttlesOfRequestsSentBeforeTheDecreaseCountOnce() {
@@ -102,8 +108,8 @@ import Testing
     @Test func throttlingNeverGoesBelowTheFloor() {
         var rate = AdaptiveRate(maxRate: 10, minimumRate: 0.5, now: 0)
         var t = 0.0
-        for _ in 0..<200 {
-            t += 0.001
+        for _ in 0..<400 {
+            t += 0.05
             rate.throttled(now: t, sentAt: t)
         }
         #expect(rate.rate(at: t) == 0.5)
