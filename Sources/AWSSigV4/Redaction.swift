@@ -58,7 +58,7 @@ public enum Redaction {
         Rule(pattern: #"(string-to-sign should have been\s*')[^']*"#),
         Rule(pattern: #"(<(?:CanonicalRequest|CanonicalRequestBytes|StringToSign|StringToSignBytes|SignatureProvided)>)[^<]*"#),
         // Header and query forms of the token and the signature, as `name: value`, `name=value` or JSON.
-        Rule(pattern: #"((?:x-amz-security-token|x-amz-signature|signature|sessiontoken|session_token|securitytoken)["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#),
+        Rule(pattern: #"((?:x-amz-security-token|x-amz-signature|signatureprovided|signature|sessiontoken|session_token|securitytoken)["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#),
         // Secret keys and tokens in JSON, INI or XML shapes.
         Rule(pattern: #"((?:secretaccesskey|secret_access_key|secretkey|aws_secret_access_key|aws_session_token|"token")["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#),
         Rule(pattern: #"(<(?:SecretAccessKey|SessionToken|Token)>)[^<]*"#),
@@ -67,30 +67,50 @@ public enum Redaction {
     // MARK: - Long runs
 
     /// Session tokens are hundreds of base64 characters; nothing else in a service message is. Any run of 100 or
-    /// more base64 characters is replaced.
+    /// more base64 characters is replaced, and so is any run of 64 or more hex digits (a signature, or a hash of
+    /// the signed request, however it is labelled).
     static let longRun = 100
+    static let longHexRun = 64
 
     private static func redactLongRuns(_ text: String) -> String {
         var run = 0
-        var longest = 0
+        var hexRun = 0
+        var found = false
         for byte in text.utf8 {
             run = isBase64(byte) ? run + 1 : 0
-            longest = max(longest, run)
+            hexRun = isHex(byte) ? hexRun + 1 : 0
+            if run >= longRun || hexRun >= longHexRun { found = true }
         }
-        guard longest >= longRun else { return text }
+        guard found else { return text }
         var out = ""
         var pending = ""
+        var pendingIsHex = true
+        func flush() {
+            let long = pending.utf8.count >= longRun || (pendingIsHex && pending.utf8.count >= longHexRun)
+            out += long ? marker : pending
+            pending = ""
+            pendingIsHex = true
+        }
         for character in text {
             if character.utf8.count == 1, isBase64(character.utf8.first!) {
                 pending.append(character)
+                if !isHex(character.utf8.first!) { pendingIsHex = false }
                 continue
             }
-            out += pending.utf8.count >= longRun ? marker : pending
-            pending = ""
+            flush()
             out.append(character)
         }
-        out += pending.utf8.count >= longRun ? marker : pending
+        flush()
         return out
+    }
+
+    private static func isHex(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+            UInt8(ascii: "A")...UInt8(ascii: "F"):
+            true
+        default: false
+        }
     }
 
     private static func isBase64(_ byte: UInt8) -> Bool {

@@ -48,6 +48,11 @@ public struct AdaptiveRate: Sendable {
     static let judgeAfterSeconds = 2.0
     /// Requests sent this soon after a decrease still see its transient (a burst into a drained quota): not counted.
     static let settleSeconds = 0.25
+    /// Decreases a new rate may make without waiting for a judgement (a share above ``fastShare`` of at least 4
+    /// answers since the last one): a limit made at the first throttle, from what was sent unlimited, is often
+    /// several times the quota. Under rate-independent throttling they cost at most 0.7³ until the judgement.
+    static let fastDecreases = 3
+    static let fastShare = 0.25
     /// A share of throttled answers this high after a decrease means the rate is still far above a quota: lower
     /// again without waiting for the judgement.
     static let steepShare = 0.5
@@ -90,9 +95,14 @@ public struct AdaptiveRate: Sendable {
     public private(set) var tolerableShare: Double = 0
     /// When the fill rate last reached the configured rate (for releasing a dynamic limit).
     private var atMaxSince: Double?
+    /// What remains of ``fastDecreases``.
+    private var fastDecreasesLeft = AdaptiveRate.fastDecreases
 
     struct Epoch: Sendable {
         var start: Double
+        /// Answers to requests sent since the start, settling included (for fast decreases).
+        var early = 0
+        var earlyThrottles = 0
         var answers = 0
         var throttles = 0
         var judged = false
@@ -202,6 +212,11 @@ public struct AdaptiveRate: Sendable {
         count(sentAt: sentAt, throttled: true, now: now)
         if guards.inFlightOnce, let lastThrottle, sentAt < lastThrottle { return false }
         if guards.rateIndependentThrottling, lastThrottle != nil, !shouldLower(now: now) { return false }
+        if guards.rateIndependentThrottling, lastThrottle != nil, !epoch.ready(at: now), tolerableShare == 0,
+            !(epoch.answers >= 4 && epoch.share > Self.steepShare)
+        {
+            fastDecreasesLeft -= 1  // this decrease was a fast one
+        }
         // Botocore takes the measured rate alone before its bucket is switched on; the agent's bucket always is.
         var base = sent ?? (enabled || guards != .botocore ? min(measured, rate(at: now)) : measured)
         if guards != .botocore && base <= 0 { base = rate(at: now) }
@@ -229,7 +244,10 @@ public struct AdaptiveRate: Sendable {
     // MARK: - Rate-independent throttling
 
     private mutating func count(sentAt: Double, throttled: Bool, now: Double) {
-        guard guards.rateIndependentThrottling, sentAt >= epoch.counted else { return }
+        guard guards.rateIndependentThrottling, sentAt >= epoch.start else { return }
+        epoch.early += 1
+        if throttled { epoch.earlyThrottles += 1 }
+        guard sentAt >= epoch.counted else { return }
         epoch.answers += 1
         if throttled { epoch.throttles += 1 }
         if !epoch.judged, epoch.ready(at: now) { judge(now: now) }
@@ -249,8 +267,10 @@ public struct AdaptiveRate: Sendable {
     /// throttling is steep), and with a tolerable share known, only when throttling clearly exceeds it.
     private func shouldLower(now: Double) -> Bool {
         if tolerableShare > 0 { return epoch.ready(at: now) && epoch.share > tolerableShare * 1.5 + 0.05 }
-        if !epoch.ready(at: now) { return epoch.answers >= 4 && epoch.share > Self.steepShare }
-        return true
+        if epoch.ready(at: now) { return true }
+        if epoch.answers >= 4 && epoch.share > Self.steepShare { return true }
+        return fastDecreasesLeft > 0 && epoch.early >= 4
+            && Double(epoch.earlyThrottles) / Double(epoch.early) > Self.fastShare
     }
 
     /// Once enough answers came after a decrease: did lowering the rate reduce throttling? Against a quota it does
@@ -264,7 +284,10 @@ public struct AdaptiveRate: Sendable {
         // Only a decrease that did slow the sending can be judged (one above what was being sent changes nothing).
         let sentFell = epoch.sentRate(until: now) < 0.85 * previous.sentRate(until: epoch.start)
         let acceptedFell = epoch.acceptedRate(until: now) < 0.85 * previous.acceptedRate(until: epoch.start)
-        guard persisted && sentFell && acceptedFell else { return }
+        // At the floor a decrease cannot slow the sending: throttling that goes on there is taken as independent
+        // of the rate (a quota below the floor is not expected), or the rate would stay pinned to the floor.
+        let fromFloor = rateBeforeDecrease <= minimumRate * 1.001 && share >= 0.05
+        guard (persisted && sentFell && acceptedFell) || fromFloor else { return }
         tolerableShare = max(tolerableShare, share)
         rateAtThrottle = rateBeforeDecrease
         k = Foundation.cbrt(rateAtThrottle * (1 - Self.beta) / Self.scale)

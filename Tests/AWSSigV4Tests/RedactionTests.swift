@@ -50,6 +50,8 @@ import Testing
             "<SignatureProvided>\(Self.signature)</SignatureProvided><StringToSign>AWS4-HMAC-SHA256 x</StringToSign>",
             "<SessionToken>short-but-secret</SessionToken>",
             "something quoted \(Self.token) in passing",
+            "SignatureProvided: \(Self.signature)",
+            "a bare hash \(Self.signature) of the request",
         ]
         for text in cases {
             let redacted = Redaction.redact(text)

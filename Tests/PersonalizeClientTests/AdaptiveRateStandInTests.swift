@@ -65,6 +65,7 @@ import Testing
         }
         let ratio = adaptive.reduce(0, +) / plain.reduce(0, +)
         #expect(ratio < 2, "adaptive \(adaptive) s against not adaptive \(plain) s")
+        print("random throttling: adaptive \(adaptive) s, not adaptive \(plain) s")
         #expect(standIn.stats.acceptedRecords == 40_000)
         try await standIn.shutdown()
     }
@@ -78,6 +79,7 @@ import Testing
         let stats = standIn.stats
         let used = Double(stats.accepted) / run.seconds / 80
         let throttled = Double(stats.throttled) / Double(stats.requests)
+        print("quota 80/s: \(run.seconds) s, used \(used) of the quota, \(stats.throttled) of \(stats.requests) throttled")
         #expect(stats.accepted == 1000)
         #expect(used >= 0.85, "used \(used) of the quota in \(run.seconds) s")
         #expect(throttled <= 0.05, "\(stats.throttled) of \(stats.requests) requests throttled")
