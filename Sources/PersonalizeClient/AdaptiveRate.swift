@@ -97,6 +97,9 @@ public struct AdaptiveRate: Sendable {
     private var atMaxSince: Double?
     /// What remains of ``fastDecreases``.
     private var fastDecreasesLeft = AdaptiveRate.fastDecreases
+    /// The highest rate before a decrease since the last judgement: undoing restores it, so decreases made before
+    /// a judgement was possible are undone together.
+    private var peakBeforeJudgement: Double = 0
 
     struct Epoch: Sendable {
         var start: Double
@@ -222,6 +225,7 @@ public struct AdaptiveRate: Sendable {
         if guards != .botocore && base <= 0 { base = rate(at: now) }
         if guards.acceptedRateCap, acceptClock.rate > 0 { base = min(base, max(acceptClock.rate, minimumRate)) }
         rateBeforeDecrease = rate(at: now)
+        peakBeforeJudgement = max(peakBeforeJudgement, rateBeforeDecrease)
         rateAtThrottle = base
         k = Foundation.cbrt(base * (1 - Self.beta) / Self.scale)
         lastThrottle = now
@@ -287,8 +291,11 @@ public struct AdaptiveRate: Sendable {
         // At the floor a decrease cannot slow the sending: throttling that goes on there is taken as independent
         // of the rate (a quota below the floor is not expected), or the rate would stay pinned to the floor.
         let fromFloor = rateBeforeDecrease <= minimumRate * 1.001 && share >= 0.05
+        let peak = max(peakBeforeJudgement, rateBeforeDecrease)
+        peakBeforeJudgement = 0
         guard (persisted && sentFell && acceptedFell) || fromFloor else { return }
         tolerableShare = max(tolerableShare, share)
+        rateBeforeDecrease = peak
         rateAtThrottle = rateBeforeDecrease
         k = Foundation.cbrt(rateAtThrottle * (1 - Self.beta) / Self.scale)
         lastThrottle = now - k  // on the plateau at the old rate, growing from here
