@@ -78,11 +78,12 @@ struct STSClient: Sendable {
         }
         let text = Substring(answer.text)
         guard answer.status == 200 else {
+            let signingSecrets = signWith.map { [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? []) } ?? []
             let error = STSXML.element("Error", in: text) ?? text
             throw CredentialProviderError.sts(
                 provider, action: action, roleArn: roleArn, url: url, status: answer.status,
                 code: STSXML.value(of: "Code", in: error) ?? "HTTP \(answer.status)",
-                message: STSXML.value(of: "Message", in: error) ?? "")
+                message: Redaction.redact(STSXML.value(of: "Message", in: error) ?? "", knownSecrets: signingSecrets))
         }
         return try Self.parseCredentials(text, provider: provider, url: url)
     }

@@ -155,6 +155,7 @@ public final class PersonalizeEventsClient: Sendable {
             let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
             if attempt.isAccepted {
                 self.noteSuccess(request.operation, attempt: 1, latency: (ContinuousClock.now - started).seconds)
+                self.rateLimiter.succeeded(request.operation, destination: destination, permit: permit)
             }
             completion(attempt)
         }
@@ -182,6 +183,7 @@ public final class PersonalizeEventsClient: Sendable {
             let permit: RateLimiter.Permit
             let answer: Swift.Result<HTTPResponseParts, any Error>
             var latency: Double?
+            let madeBefore = prior != nil
             if let made = prior {
                 prior = nil
                 permit = made.permit
@@ -211,9 +213,12 @@ public final class PersonalizeEventsClient: Sendable {
                 let response = try answer.get()
                 if (200..<300).contains(response.status) {
                     noteSuccess(request.operation, attempt: attempt, latency: latency)
+                    if !madeBefore { rateLimiter.succeeded(request.operation, destination: destination, permit: permit) }
                     return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
                 }
-                let error = ServiceError.decode(status: response.status, headers: response.headers, body: response.body)
+                let error = ServiceError.decode(
+                    status: response.status, headers: response.headers, body: response.body,
+                    knownSecrets: credentials.knownSecrets())
                 status = error.status
                 errorCode = error.code
                 errorMessage = error.message
@@ -252,8 +257,9 @@ public final class PersonalizeEventsClient: Sendable {
                 return Result(outcome: .fatal(error.message), attempts: attempt, throttles: throttles)
             } catch {
                 if Task.isCancelled { return Result(outcome: .cancelled, attempts: attempt, throttles: throttles) }
-                retryReason = "connection error: \(error)"
-                errorMessage = "\(error)"
+                let redacted = Redaction.redact("\(error)", knownSecrets: credentials.knownSecrets())
+                retryReason = "connection error: \(redacted)"
+                errorMessage = redacted
                 health.record(operation, .connectionError, attempt: attempt, error: retryReason, latency: latency)
                 health.failed()
             }
@@ -317,7 +323,7 @@ public final class PersonalizeEventsClient: Sendable {
         do {
             creds = try await credentials.current()
         } catch {
-            throw ClientError.credentials("cannot get AWS credentials: \(error)")
+            throw ClientError.credentials("cannot get AWS credentials: \(Redaction.redact("\(error)"))")
         }
         return try await transport.send(encodedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
     }

@@ -50,124 +50,6 @@ public struct RateLimits: Sendable, Hashable {
     }
 }
 
-/// The pure state of one limited key: a token bucket (in its GCRA form: a "theoretical arrival time") whose rate
-/// drops on throttling and grows back along a cubic curve, as the AWS SDKs' adaptive retry mode (CUBIC, β = 0.7,
-/// C = 0.4). Time is a plain number of seconds supplied by the caller, so the machine is tested without a clock.
-public struct AdaptiveRate: Sendable {
-    /// Multiplier applied to the rate on throttling.
-    public static let beta = 0.7
-    /// Scale of the cubic recovery (botocore's value).
-    public static let scale = 0.4
-    /// Smoothing of the measured send rate and the width of its measuring window (botocore's values).
-    static let smoothing = 0.8
-    static let window = 0.5
-
-    /// The configured rate: recovery never goes above it.
-    public let maxRate: Double
-    /// The lowest rate throttling can bring it to.
-    public let minimumRate: Double
-    /// Requests that may go at once after a quiet spell.
-    public let burst: Double
-    public let adaptive: Bool
-
-    /// When the next request would be due if requests went exactly at the rate.
-    public private(set) var theoreticalArrival: Double
-    /// When the rate was last lowered; `nil` when it never was (or has fully recovered).
-    public private(set) var lastThrottle: Double?
-    /// The rate when the last throttling happened (the cubic's plateau).
-    public private(set) var rateAtThrottle: Double
-    private var k: Double = 0
-
-    /// The smoothed rate at which permits were actually granted; `0` until first measured.
-    public private(set) var measuredRate: Double = 0
-    private var windowStart: Double
-    private var windowCount: Int = 0
-
-    public init(maxRate: Double, burst: Double = 1, minimumRate: Double = 0.5, adaptive: Bool = true, now: Double) {
-        precondition(maxRate > 0, "an AdaptiveRate needs a positive rate; 0 (unlimited) is handled by the limiter")
-        self.maxRate = maxRate
-        self.minimumRate = min(max(minimumRate, 1e-3), maxRate)
-        self.burst = max(1, burst)
-        self.adaptive = adaptive
-        self.theoreticalArrival = now
-        self.rateAtThrottle = maxRate
-        self.windowStart = now
-    }
-
-    /// The rate in force at `now`: the configured one, or after throttling `C·(t − K)³ + W_max` (t since the
-    /// throttle, `K = ∛(W_max·(1−β)/C)`, so it starts at `β·W_max`, flattens out at `W_max` after K seconds, then
-    /// grows faster), held between the floor and the configured rate.
-    public func rate(at now: Double) -> Double {
-        guard let lastThrottle else { return maxRate }
-        let t = max(0, now - lastThrottle) - k
-        return min(maxRate, max(minimumRate, Self.scale * t * t * t + rateAtThrottle))
-    }
-
-    /// Whether the rate has been back at the configured one for at least `seconds` (or was never lowered).
-    public func hasRecovered(at now: Double, for seconds: Double) -> Bool {
-        guard lastThrottle != nil else { return true }
-        return rate(at: now - seconds) >= maxRate && now - seconds >= lastThrottle!
-    }
-
-    /// The earliest time at or after `now` when one more request conforms.
-    public func earliest(now: Double) -> Double {
-        let interval = 1 / rate(at: now)
-        return max(now, theoreticalArrival - (burst - 1) * interval)
-    }
-
-    /// Takes a permit for a request going at `time` (≥ `earliest(now:)`); returns the new theoretical arrival time
-    /// (to hand back to ``refund(time:arrivalAfter:)`` if the request does not go after all).
-    @discardableResult
-    public mutating func commit(at time: Double, now: Double) -> Double {
-        theoreticalArrival = max(theoreticalArrival, time) + 1 / rate(at: time)
-        measure(now: now)
-        return theoreticalArrival
-    }
-
-    /// Reserves the next permit: returns when the request may go (`now` when it may go at once).
-    public mutating func reserve(now: Double) -> Double {
-        let time = earliest(now: now)
-        commit(at: time, now: now)
-        return time
-    }
-
-    /// Gives back a permit that was not used (a cancelled waiter), when no later permit was granted since.
-    public mutating func refund(time: Double, arrivalAfter: Double) {
-        guard theoreticalArrival == arrivalAfter else { return }
-        theoreticalArrival -= 1 / rate(at: time)
-    }
-
-    /// The service throttled a request that was granted its permit at `sentAt`. Lowers the rate, unless that
-    /// request went before the last decrease (many requests in flight are throttled together: one decrease for all).
-    /// Returns whether the rate was lowered.
-    /// `from` overrides the rate to lower (a rate measured elsewhere).
-    @discardableResult
-    public mutating func throttled(now: Double, sentAt: Double, from sent: Double? = nil) -> Bool {
-        guard adaptive else { return false }
-        if let lastThrottle, sentAt < lastThrottle { return false }
-        let current = rate(at: now)
-        // When requests go slower than the bucket allows (the quota is shared with another agent), lowering the
-        // bucket's rate would change nothing: start from what was actually sent.
-        let base = sent ?? (measuredRate > 0 ? min(measuredRate, current) : current)
-        rateAtThrottle = max(base, minimumRate)
-        k = Foundation.cbrt(rateAtThrottle * (1 - Self.beta) / Self.scale)
-        lastThrottle = now
-        return true
-    }
-
-    private mutating func measure(now: Double) {
-        windowCount += 1
-        let elapsed = now - windowStart
-        guard elapsed >= Self.window else { return }
-        if elapsed <= 4 * Self.window {
-            let rate = Double(windowCount) / elapsed
-            measuredRate = measuredRate == 0 ? rate : Self.smoothing * rate + (1 - Self.smoothing) * measuredRate
-        }  // else: a quiet spell, which says nothing about the rate the service accepts
-        windowStart = now
-        windowCount = 0
-    }
-}
-
 /// A client-side rate limiter: one ``AdaptiveRate`` per operation and destination, plus an optional global cap.
 ///
 /// ``acquire(_:destination:)`` takes one lock, reserves the next free slot (first come, first served) and sleeps
@@ -220,19 +102,23 @@ public final class RateLimiter: Sendable {
         var meters: [Key: Meter] = [:]
         /// When each unlimited key was last released from a dynamic limit.
         var released: [Key: Double] = [:]
+        /// The tolerable throttle share a released key had learnt: kept for its next dynamic limit.
+        var tolerated: [Key: Double] = [:]
         var global: AdaptiveRate?
     }
 
     /// How long an unlimited key that was throttled must run at its recovered rate before it is unlimited again.
     static let releaseAfterSeconds = 30.0
     /// The lowest rate a throttled unlimited key is brought to (requests per second).
-    static let dynamicFloor = 10.0
+    static let dynamicFloor = 1.0
 
     public let limits: RateLimits
     private let origin: ContinuousClock.Instant
     private let state: Mutex<State>
     /// False when nothing is limited or metered: permits then cost nothing at all.
     private let anyLimit: Bool
+    /// Whether an unlimited key has a dynamic rate (from a throttle) at the moment.
+    private let anyDynamic = Atomic<Bool>(false)
 
     public init(limits: RateLimits) {
         self.limits = limits
@@ -311,6 +197,8 @@ public final class RateLimiter: Sendable {
         let globalArrival = s.global?.commit(at: time, now: now)
         if rate == 0, let limited = s.keys[key], limited.hasRecovered(at: now, for: Self.releaseAfterSeconds) {
             s.keys[key] = nil  // back to unlimited
+            if limited.tolerableShare > 0 { s.tolerated[key] = limited.tolerableShare }
+            if s.keys.isEmpty { anyDynamic.store(false, ordering: .relaxed) }
             s.meters[key] = Meter(windowStart: now)
             s.released[key] = now
         }
@@ -341,14 +229,29 @@ public final class RateLimiter: Sendable {
                 if let released = s.released[key], permit.time < released { return }
                 let sent = max(1, s.meters[key]?.estimate(now: now) ?? 1)
                 // Recovery may take it up to twice what it was sending; if it stays there, it is released. The floor
-                // (a tenth of that, at least `dynamicFloor`) keeps a noisy quota from collapsing delivery.
+                // is low: the quota may be far below what was sent, and throttling that does not depend on the rate
+                // is recognised by the rate itself (see `AdaptiveRate`).
                 s.keys[key] = AdaptiveRate(
                     maxRate: max(2 * sent, Self.dynamicFloor), burst: limits.burst(for: sent),
-                    minimumRate: max(Self.dynamicFloor, sent * 0.1), adaptive: true, now: now)
+                    minimumRate: Self.dynamicFloor, adaptive: true,
+                    tolerableShare: s.tolerated[key] ?? 0, now: now)
+                anyDynamic.store(true, ordering: .relaxed)
                 s.keys[key]!.throttled(now: now, sentAt: permit.time, from: sent)
                 return
             }
             _ = s.keys[key]!.throttled(now: now, sentAt: permit.time)
+        }
+    }
+
+    /// The service accepted a request sent under `permit`: a lowered rate recovers along the cubic. Costs nothing
+    /// while no key has been throttled.
+    public func succeeded(_ operation: PersonalizeModel.Operation, destination: String, permit: Permit) {
+        guard limits.adaptive, permit.keyArrival != nil || anyDynamic.load(ordering: .relaxed) else { return }
+        let key = Key(operation: operation, destination: destination)
+        let now = now()
+        state.withLock { s in
+            guard let i = s.keys.index(forKey: key) else { return }
+            s.keys.values[i].succeeded(now: now, sentAt: permit.time)
         }
     }
 

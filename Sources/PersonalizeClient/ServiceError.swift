@@ -1,6 +1,10 @@
+import AWSSigV4
 import JSON
 
 /// An error answer from the service, decoded the way rest-json clients do.
+///
+/// The message is redacted as it is decoded (``Redaction``): a signature mismatch quotes the canonical request,
+/// session token included, and this is the one place every service message passes through.
 public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var status: Int
     /// The cleaned error code (`InvalidInputException`), or `HTTP <status>` when the answer named none.
@@ -23,8 +27,11 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Reads the code from `X-Amzn-ErrorType`, else the body's `code`/`Code`, else `__type`; the message from
-    /// `message`/`Message`.
-    public static func decode(status: Int, headers: [(String, String)], body: [UInt8]) -> ServiceError {
+    /// `message`/`Message`, with credential-shaped values and every one of `knownSecrets` (the secret key and session
+    /// token that signed the request) removed.
+    public static func decode(
+        status: Int, headers: [(String, String)], body: [UInt8], knownSecrets: [String] = []
+    ) -> ServiceError {
         func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name }?.1
         }
@@ -36,7 +43,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         let message = document?["message"]?.stringValue ?? document?["Message"]?.stringValue
             ?? (document == nil ? String(decoding: body.prefix(512), as: UTF8.self) : "")
         return ServiceError(
-            status: status, code: code.map(clean) ?? "HTTP \(status)", message: message,
+            status: status, code: Redaction.redact(code.map(clean) ?? "HTTP \(status)", knownSecrets: knownSecrets),
+            message: Redaction.redact(message, knownSecrets: knownSecrets),
             requestId: header("x-amzn-requestid") ?? header("x-amz-request-id"))
     }
 

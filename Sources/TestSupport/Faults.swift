@@ -1,7 +1,8 @@
 /// Failures the stand-in injects, so tests can prove the client retries, backs off, isolates bad records and
 /// loses nothing. Applied only to requests that pass authentication (as the real service authenticates
-/// first), in this order: `script`, `throttleNext`, `dropFraction`, `throttleFraction`,
-/// `unavailableFraction`; then the body is validated, then `rejectRecordIds` / `rejectWhen` are checked.
+/// first), in this order: `script`, `signatureMismatchNext`, `throttleNext`, `quotaPerSecond`, `dropFraction`,
+/// `throttleFraction`, `unavailableFraction`; then the body is validated, then `rejectRecordIds` / `rejectWhen`
+/// are checked.
 ///
 /// `setFaults` replaces all of them at once and restarts the PRNG from `seed`.
 public struct Faults: Sendable {
@@ -13,6 +14,15 @@ public struct Faults: Sendable {
     public var dropFraction: Double
     /// The next N authenticated requests are throttled (deterministic).
     public var throttleNext: Int
+    /// The next N authenticated requests are answered 403 `InvalidSignatureException` with the message AWS sends
+    /// on a mismatch: the canonical request (its `x-amz-security-token` line included), the string to sign and
+    /// the signature provided. For leak tests: none of it may reach the client's outputs.
+    public var signatureMismatchNext: Int
+    /// A real quota: a token bucket of this many requests per second (0 = none), holding up to
+    /// `quotaBurst` requests; requests beyond it are throttled and take no token.
+    public var quotaPerSecond: Double
+    /// The quota bucket's size, in requests (at least 1).
+    public var quotaBurst: Double
     /// Scripted answers for the next requests, consumed first, one per request.
     public var script: [ScriptedAnswer]
     /// A request holding a record with one of these ids (see `AcceptedRecord.id`) is rejected whole with
@@ -29,7 +39,8 @@ public struct Faults: Sendable {
 
     public init(
         throttleFraction: Double = 0, unavailableFraction: Double = 0, dropFraction: Double = 0,
-        throttleNext: Int = 0, script: [ScriptedAnswer] = [], rejectRecordIds: Set<String> = [],
+        throttleNext: Int = 0, signatureMismatchNext: Int = 0, quotaPerSecond: Double = 0, quotaBurst: Double = 1,
+        script: [ScriptedAnswer] = [], rejectRecordIds: Set<String> = [],
         rejectWhen: (@Sendable (AcceptedRecord) -> Bool)? = nil, seed: UInt64 = 1, retryAfterMillis: Int? = nil,
         responseDelayMillis: Int = 0
     ) {
@@ -37,6 +48,9 @@ public struct Faults: Sendable {
         self.unavailableFraction = unavailableFraction
         self.dropFraction = dropFraction
         self.throttleNext = throttleNext
+        self.signatureMismatchNext = signatureMismatchNext
+        self.quotaPerSecond = quotaPerSecond
+        self.quotaBurst = quotaBurst
         self.script = script
         self.rejectRecordIds = rejectRecordIds
         self.rejectWhen = rejectWhen
@@ -57,6 +71,8 @@ public enum ScriptedAnswer: Sendable, Hashable {
     case drop
     /// Process the request normally (lets a script interleave successes).
     case pass
+    /// 403 `InvalidSignatureException` quoting the request's canonical form, as AWS does on a mismatch.
+    case signatureMismatch
 
     /// 400 `ThrottlingException`, as Personalize throttles.
     public static let throttle = ScriptedAnswer.error(status: 400, code: "ThrottlingException")

@@ -44,15 +44,39 @@ struct SigV4Verifier {
         let key = signingKey(secret: secret, accessKeyId: auth.accessKeyId, auth: auth)
         let expected = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
         guard expected == auth.signature else {
-            let canonical = String(decoding: canonical, as: UTF8.self)
             return .failure(
                 .invalidSignature(
-                    "The request signature we calculated does not match the signature you provided. Check your AWS "
-                        + "Secret Access Key and signing method. Consult the service documentation for details.\n\n"
-                        + "The Canonical String for this request should have been\n'\(canonical)'\n\n"
-                        + "The String-to-Sign should have been\n'\(stringToSign)'\n"))
+                    Self.mismatchMessage(canonical: canonical, stringToSign: stringToSign, provided: nil)))
         }
         return .success(auth.accessKeyId)
+    }
+
+    /// AWS's answer to a signature mismatch: it quotes the canonical request (with the `x-amz-security-token`
+    /// line, when there is one) and the string to sign; some services (S3) also quote the signature provided.
+    static func mismatchMessage(canonical: [UInt8], stringToSign: String, provided: String?) -> String {
+        let canonical = String(decoding: canonical, as: UTF8.self)
+        var message =
+            "The request signature we calculated does not match the signature you provided. Check your AWS "
+            + "Secret Access Key and signing method. Consult the service documentation for details.\n\n"
+            + "The Canonical String for this request should have been\n'\(canonical)'\n\n"
+            + "The String-to-Sign should have been\n'\(stringToSign)'\n"
+        if let provided { message += "\nSignatureProvided: \(provided)\n" }
+        return message
+    }
+
+    /// The mismatch answer for a request that verified, as if its signature had been wrong: the stand-in's
+    /// `Faults.signatureMismatchNext`, which proves the client keeps what AWS quotes out of every output.
+    static func injectedMismatch(uri: String, method: String, headers: HTTPHeaders, body: ByteBuffer) -> ServiceError {
+        guard let authorization = headers.first(name: "authorization"),
+            case .success(let auth) = AuthorizationHeader.parse(authorization)
+        else { return .invalidSignature("The request signature we calculated does not match.") }
+        let canonical = canonicalRequest(
+            method: method, uri: uri, headers: headers, signedHeaders: auth.signedHeaders, body: body)
+        let amzDate = headers.first(name: "x-amz-date") ?? ""
+        let scope = "\(auth.date)/\(auth.region)/\(auth.service)/\(auth.terminator)"
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Hex.encode(SHA256.hash(data: canonical)))"
+        return .invalidSignature(
+            mismatchMessage(canonical: canonical, stringToSign: stringToSign, provided: auth.signature))
     }
 
     // MARK: Checks before the signature

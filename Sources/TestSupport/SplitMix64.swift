@@ -22,7 +22,7 @@ public struct SplitMix64: Sendable {
 
     /// True with probability `fraction`; draws nothing when the fraction is 0 so unrelated faults keep their
     /// sequence.
-    mutating func chance(_ fraction: Double) -> Bool {
+    public mutating func chance(_ fraction: Double) -> Bool {
         guard fraction > 0 else { return false }
         return nextUnit() < fraction
     }

@@ -33,6 +33,13 @@ extension StandInCore {
         switch fault.scripted {
         case .pass:
             outcome.answer = accept(operation, head: head, body: body, fault: fault, requestId: requestId)
+        case .signatureMismatch:
+            outcome.answer = .error(
+                SigV4Verifier.injectedMismatch(
+                    uri: head.uri, method: head.method.rawValue, headers: head.headers, body: body))
+            record(
+                operation: operation, answer: outcome.answer, bodyBytes: body.readableBytes, accepted: nil,
+                recordCount: 0)
         case .drop:
             outcome.answer = .drop
             record(operation: operation, answer: .drop, bodyBytes: body.readableBytes, accepted: nil, recordCount: 0)

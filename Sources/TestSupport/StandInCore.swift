@@ -24,6 +24,9 @@ final class StandInCore: Sendable {
         var rng: SplitMix64
         var stats = PersonalizeStandIn.Stats()
         var accepted: [AcceptedRequest] = []
+        /// The quota's token bucket: tokens left and when they were counted.
+        var quotaTokens = 0.0
+        var quotaTime: ContinuousClock.Instant?
     }
 
     let configuration: PersonalizeStandIn.Configuration
@@ -40,6 +43,8 @@ final class StandInCore: Sendable {
         state.withLock {
             $0.faults = faults
             $0.rng = SplitMix64(seed: faults.seed)
+            $0.quotaTokens = max(1, faults.quotaBurst)
+            $0.quotaTime = nil
         }
     }
 
@@ -54,8 +59,13 @@ final class StandInCore: Sendable {
                 decision.scripted = state.faults.script.removeFirst()
                 if decision.scripted != .pass { return decision }
             }
-            if state.faults.throttleNext > 0 {
+            if state.faults.signatureMismatchNext > 0 {
+                state.faults.signatureMismatchNext -= 1
+                decision.scripted = .signatureMismatch
+            } else if state.faults.throttleNext > 0 {
                 state.faults.throttleNext -= 1
+                decision.scripted = .throttle
+            } else if faults.quotaPerSecond > 0 && !Self.takeQuotaToken(&state) {
                 decision.scripted = .throttle
             } else if state.rng.chance(faults.dropFraction) {
                 decision.scripted = .drop
@@ -66,6 +76,21 @@ final class StandInCore: Sendable {
             }
             return decision
         }
+    }
+
+    /// Refills the quota bucket for the time since it was last counted and takes one token if there is one.
+    private static func takeQuotaToken(_ state: inout State) -> Bool {
+        let now = ContinuousClock.now
+        let burst = max(1, state.faults.quotaBurst)
+        if let last = state.quotaTime {
+            let elapsed = now - last
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            state.quotaTokens = min(burst, state.quotaTokens + seconds * state.faults.quotaPerSecond)
+        }
+        state.quotaTime = now
+        guard state.quotaTokens >= 1 else { return false }
+        state.quotaTokens -= 1
+        return true
     }
 
     // MARK: Recording

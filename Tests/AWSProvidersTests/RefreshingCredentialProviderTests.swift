@@ -28,6 +28,21 @@ final class CountingProvider: CredentialProvider {
     var count: Int { calls.load(ordering: .relaxed) }
 }
 
+/// Always hands out the same set, as instance metadata does until shortly before the set expires.
+final class FixedProvider: CredentialProvider {
+    let fixed: AWSCredentials
+    let calls = Atomic<Int>(0)
+
+    init(credentials: AWSCredentials) {
+        self.fixed = credentials
+    }
+
+    func credentials() async throws -> AWSCredentials {
+        calls.add(1, ordering: .relaxed)
+        return fixed
+    }
+}
+
 @Suite struct RefreshingCredentialProviderTests {
     @Test func policyWindows() {
         let policy = RefreshPolicy()
@@ -35,11 +50,82 @@ final class CountingProvider: CredentialProvider {
         func expiring(in seconds: TimeInterval) -> AWSCredentials {
             AWSCredentials(accessKeyId: "a", secretAccessKey: "b", expiration: now.addingTimeInterval(seconds))
         }
+        func decide(lifetime: TimeInterval, after: TimeInterval, random: Double = 0) -> RefreshPolicy.Decision {
+            policy.decide(
+                policy.schedule(for: expiring(in: lifetime), fetchedAt: now, random: random),
+                now: now.addingTimeInterval(after))
+        }
         #expect(policy.decide(nil, now: now) == .refresh)
-        #expect(policy.decide(AWSCredentials(accessKeyId: "a", secretAccessKey: "b"), now: now) == .useCached)
-        #expect(policy.decide(expiring(in: 16 * 60), now: now) == .useCached)
-        #expect(policy.decide(expiring(in: 14 * 60), now: now) == .useCachedAndRefresh)
-        #expect(policy.decide(expiring(in: 9 * 60), now: now) == .refresh)
+        let longTerm = policy.schedule(for: AWSCredentials(accessKeyId: "a", secretAccessKey: "b"), fetchedAt: now, random: 0)
+        #expect(policy.decide(longTerm, now: now.addingTimeInterval(1e9)) == .useCached)
+        // An hour: botocore's 15 and 10 minutes.
+        #expect(decide(lifetime: 3600, after: 44 * 60) == .useCached)
+        #expect(decide(lifetime: 3600, after: 46 * 60) == .useCachedAndRefresh)
+        #expect(decide(lifetime: 3600, after: 51 * 60) == .refresh)
+        // The jitter moves the refresh point earlier, by up to a fifth of the window.
+        #expect(decide(lifetime: 3600, after: 43 * 60, random: 0.99) == .useCachedAndRefresh)
+        #expect(decide(lifetime: 3600, after: 41 * 60, random: 0.99) == .useCached)
+        // 75 seconds: refresh with a quarter left, wait only in the last sixth (the old fixed windows refreshed
+        // such a set on every call).
+        #expect(decide(lifetime: 75, after: 1) == .useCached)
+        #expect(decide(lifetime: 75, after: 55) == .useCached)
+        #expect(decide(lifetime: 75, after: 57) == .useCachedAndRefresh)
+        #expect(decide(lifetime: 75, after: 68) == .refresh)
+    }
+
+    /// Calls every `lifetime / 300` seconds for eight lifetimes: each set is used until shortly before it expires,
+    /// replaced in the background, and fetched about once per lifetime, whatever the lifetime.
+    @Test(arguments: [75.0, 900.0, 3600.0] as [TimeInterval])
+    func fetchesAboutOncePerLifetime(lifetime: TimeInterval) async throws {
+        let clock = ManualClock()
+        let base = CountingProvider(clock: clock, lifetime: lifetime)
+        let provider = RefreshingCredentialProvider(
+            wrapping: base, logger: testLogger, now: clock.now, random: { Double.random(in: 0..<1) })
+        let step = lifetime / 300
+        let steps = 8 * 300
+        for _ in 0..<steps {
+            clock.advance(step)
+            let credentials = try await provider.credentials()
+            let left = try #require(credentials.expiration).timeIntervalSince(clock.date)
+            #expect(left > lifetime / 6 - step, "served a set in its last sixth (\(left) s left)")
+            await provider.settle()
+        }
+        // Refreshes start with at most 30 % of the lifetime left (a quarter plus the jitter): at most one fetch per
+        // 70 % of a lifetime, and at least one per lifetime.
+        #expect(base.count >= 8, "\(base.count) fetches")
+        #expect(base.count <= Int(8 / 0.7) + 1, "\(base.count) fetches")
+    }
+
+    @Test func failingRefreshOfShortLivedSetKeepsItAndDoesNotHammerTheSource() async throws {
+        let clock = ManualClock()
+        let base = CountingProvider(clock: clock, lifetime: 75)
+        let provider = RefreshingCredentialProvider(wrapping: base, logger: testLogger, now: clock.now, random: { 0 })
+        _ = try await provider.credentials()
+        base.failing.store(true, ordering: .relaxed)
+        // Every 50 ms until 0.1 s before expiry: every call is answered with the still-valid set.
+        for _ in 0..<1498 {
+            clock.advance(0.05)
+            let key = try await provider.credentials().accessKeyId
+            #expect(key == "KEY1")
+            await provider.settle()
+        }
+        // Attempts are spaced by half of what is left (at most 30 s): a handful, not one per call.
+        #expect(base.count > 2 && base.count <= 12, "\(base.count) calls to the source")
+    }
+
+    @Test func sourceHandingOutTheSameSetIsNotAskedOnEveryCall() async throws {
+        let clock = ManualClock()
+        let expiration = clock.date.addingTimeInterval(300)
+        let base = FixedProvider(
+            credentials: AWSCredentials(accessKeyId: "SAME", secretAccessKey: "s", sessionToken: "t", expiration: expiration))
+        let provider = RefreshingCredentialProvider(wrapping: base, logger: testLogger, now: clock.now, random: { 0 })
+        for _ in 0..<2990 {
+            clock.advance(0.1)
+            #expect(try await provider.credentials().accessKeyId == "SAME")
+            await provider.settle()
+        }
+        let calls = base.calls.load(ordering: .relaxed)
+        #expect(calls <= 16, "\(calls) calls")
     }
 
     @Test func cachesThenRefreshesInTheBackgroundThenBlocks() async throws {

@@ -8,8 +8,9 @@ import Testing
 /// The adaptive rate as a pure state machine: time is whatever the test says it is.
 @Suite struct AdaptiveRateTests {
     @Test func configuredRateHoldsUntilThrottled() {
-        let rate = AdaptiveRate(maxRate: 100, now: 0)
+        var rate = AdaptiveRate(maxRate: 100, now: 0)
         #expect(rate.rate(at: 0) == 100)
+        for i in 0..<1000 { rate.succeeded(now: Double(i) * 0.01, sentAt: Double(i) * 0.01) }
         #expect(rate.rate(at: 1000) == 100)
         #expect(rate.lastThrottle == nil)
     }
@@ -28,18 +29,21 @@ import Testing
         #expect(abs(later[3] - 10.1) < 1e-9)
     }
 
-    @Test func throttlingMultipliesByPointSeven() {
+    @Test func throttlingMultipliesByPointSevenAndSuccessesFollowTheCubic() {
         var rate = AdaptiveRate(maxRate: 100, now: 0)
+        // answers at 200/s (twice the measured rate caps the recovery: far above here)
+        for i in 1...1000 { rate.succeeded(now: Double(i) * 0.005, sentAt: Double(i) * 0.005) }
         let first = rate.throttled(now: 5, sentAt: 5)
         #expect(first)
         #expect(abs(rate.rate(at: 5) - 70) < 1e-9)
-        // one second later the rate has grown back part of the way (C·(1 − K)³ + 100 ≈ 86.7)...
-        let before = rate.rate(at: 6)
-        #expect(before > 80 && before < 90)
-        // ...and the second decrease starts from there
-        let second = rate.throttled(now: 6, sentAt: 6)
-        #expect(second)
-        #expect(abs(rate.rate(at: 6) - 0.7 * before) < 1e-9)
+        // one second of successes later: C·(1 − K)³ + 100 ≈ 86.7
+        var t = 5.0
+        for i in 1...200 {
+            t = 5 + Double(i) * 0.005
+            rate.succeeded(now: t, sentAt: t)
+        }
+        let k = cbrt(100 * 0.3 / 0.4)
+        #expect(abs(rate.rate(at: t) - (0.4 * pow(t - 5 - k, 3) + 100)) < 1e-9)
     }
 
     @Test func throttlesOfRequestsSentBeforeTheDecreaseCountOnce() {
@@ -51,47 +55,61 @@ import Testing
             let again = rate.throttled(now: 5.01, sentAt: 4.995)
             #expect(!again)
         }
-        #expect(abs(rate.rate(at: 5.01) - 70) < 0.5)  // 10 ms of recovery at most
+        #expect(abs(rate.rate(at: 5.01) - 70) < 1e-9)
     }
 
     @Test func recoveryFollowsTheCubicCurveBackToTheConfiguredRate() {
         var rate = AdaptiveRate(maxRate: 100, now: 0)
-        rate.throttled(now: 10, sentAt: 10)
+        var t = 0.0
+        // answers at 200/s: the measured rate (twice of it caps the recovery) is far above the configured rate
+        while t < 10 {
+            t += 0.005
+            rate.succeeded(now: t, sentAt: t)
+        }
+        rate.throttled(now: t, sentAt: t)
+        let throttledAt = t
         let k = cbrt(100 * 0.3 / 0.4)  // seconds until the plateau at the old rate
-        var previous = rate.rate(at: 10)
-        for step in 1...100 {
-            let t = 10 + Double(step) * 0.1
+        var previous = rate.rate(at: t)
+        #expect(abs(previous - 70) < 1e-9)
+        var atHalfK = 0.0
+        while t < throttledAt + k + 30 {
+            t += 0.005
+            rate.succeeded(now: t, sentAt: t)
             let r = rate.rate(at: t)
             #expect(r >= previous - 1e-9, "never decreases while recovering")
+            if atHalfK == 0, t >= throttledAt + k / 2 { atHalfK = r }
             previous = r
         }
-        // concave, then the plateau at W_max after K seconds, then convex up to the cap
-        #expect(abs(rate.rate(at: 10 + k) - 100) < 1e-6)
-        let early = rate.rate(at: 10 + k / 2) - 70
-        #expect(early > 30 * 0.8, "most of the way back after half of K")
-        #expect(rate.rate(at: 10 + k + 100) == 100, "capped at the configured rate")
+        #expect(atHalfK > 70 + 30 * 0.8, "most of the way back after half of K (\(atHalfK))")
+        #expect(rate.rate(at: t) == 100, "capped at the configured rate")
     }
 
-    @Test func recoveryGoesBeyondTheThrottledRateUpToTheCap() {
-        var rate = AdaptiveRate(maxRate: 1000, now: 0)
-        // sent at ~50/s for a while: the measured rate, not the bucket's 1000/s, is what gets lowered
+    @Test func decreaseStartsFromWhatTheServiceAccepted() {
+        // Sending 400/s against a quota of 80/s: the first decrease goes to 0.7 × the accepted rate at once.
+        var rate = AdaptiveRate(maxRate: 1000, minimumRate: 10, now: 0)
         var t = 0.0
-        for _ in 0..<100 {
-            t += 0.02
-            _ = rate.reserve(now: t)
+        var sent = 0
+        while t < 3 {
+            t += 1.0 / 400
+            sent += 1
+            if sent % 5 == 0 { rate.succeeded(now: t, sentAt: t) } else { _ = rate.throttled(now: t, sentAt: t) }
+            if rate.lastThrottle != nil { break }
         }
-        #expect(rate.measuredRate > 40 && rate.measuredRate < 60)
-        rate.throttled(now: t, sentAt: t)
-        #expect(rate.rate(at: t) < 40)
-        #expect(rate.rate(at: t + 15) > 200)  // the cubic overtakes the old plateau
-        #expect(rate.rate(at: t + 60) == 1000)
+        #expect(rate.rate(at: t) <= 1000 * 0.7)
+        // (before the first half-second bucket there is no measurement: the first step is from the bucket's rate)
+        while t < 3 {
+            t += 1.0 / 400
+            sent += 1
+            if sent % 5 == 0 { rate.succeeded(now: t, sentAt: t) } else { _ = rate.throttled(now: t, sentAt: t) }
+        }
+        #expect(rate.rate(at: t) < 80, "\(rate.rate(at: t))")
     }
 
     @Test func throttlingNeverGoesBelowTheFloor() {
         var rate = AdaptiveRate(maxRate: 10, minimumRate: 0.5, now: 0)
         var t = 0.0
-        for _ in 0..<50 {
-            t += 0.001
+        for _ in 0..<400 {
+            t += 0.05
             rate.throttled(now: t, sentAt: t)
         }
         #expect(rate.rate(at: t) == 0.5)
@@ -127,6 +145,22 @@ import Testing
         #expect(abs(rate.earliest(now: 0) - t2) < 1e-9)
     }
 
+    @Test func idleSpellDoesNotCountAsASlowRate() {
+        var rate = AdaptiveRate(maxRate: 100, minimumRate: 10, now: 0)
+        var t = 0.0
+        for _ in 0..<200 {
+            t += 0.01
+            rate.succeeded(now: t, sentAt: t)
+        }
+        t += 600  // ten idle minutes, then a burst that is throttled
+        for _ in 0..<3 {
+            t += 0.01
+            rate.succeeded(now: t, sentAt: t)
+        }
+        rate.throttled(now: t, sentAt: t)
+        #expect(rate.rate(at: t) > 50, "\(rate.rate(at: t))")
+    }
+
     @Test func defaultsAreTheServiceQuotas() {
         let limits = RateLimits.serviceQuotas
         #expect(limits.rate(for: .putEvents) == 0, "PutEvents: no limit until the service throttles")
@@ -137,6 +171,24 @@ import Testing
         #expect(limits.burst(for: 1000) == 100)
         #expect(limits.burst(for: 10) == 1)
         #expect(RateLimits.unlimited.rate(for: .putEvents) == 0)
+    }
+
+    @Test func recoveredRateIsReleased() {
+        var rate = AdaptiveRate(maxRate: 100, now: 0)
+        #expect(rate.hasRecovered(at: 0, for: 0))
+        var t = 0.0
+        while t < 10 {
+            t += 0.005
+            rate.succeeded(now: t, sentAt: t)
+        }
+        rate.throttled(now: 10, sentAt: 10, from: 50)
+        #expect(!rate.hasRecovered(at: 11, for: 30))
+        while t < 100 {
+            t += 0.005
+            rate.succeeded(now: t, sentAt: t)
+        }
+        #expect(rate.hasRecovered(at: t, for: 30))
+        #expect(!rate.hasRecovered(at: t, for: 95))
     }
 }
 
@@ -229,15 +281,6 @@ import Testing
         #expect(limiter.tryAcquireNow(.putItems, destination: "a") != nil)
         #expect(limiter.tryAcquireNow(.putItems, destination: "a") == nil, "the next slot is a second away")
         #expect(limiter.tryAcquireNow(.putItems, destination: "b") != nil)
-    }
-
-    @Test func recoveredRateIsReleased() {
-        var rate = AdaptiveRate(maxRate: 100, now: 0)
-        #expect(rate.hasRecovered(at: 0, for: 30))
-        rate.throttled(now: 10, sentAt: 9, from: 50)
-        #expect(!rate.hasRecovered(at: 11, for: 30))
-        #expect(!rate.hasRecovered(at: 35, for: 30))
-        #expect(rate.hasRecovered(at: 10_000, for: 30))
     }
 
     @Test func throttlingLowersTheKeysRateOnly() async throws {

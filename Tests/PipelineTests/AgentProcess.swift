@@ -22,7 +22,10 @@ final class AgentProcess {
     /// Starts `binary arguments…` with the harness's environment. `prefix` runs it through a wrapper
     /// (e.g. `setpriv` with options), which must exec it, so the pid is the agent's. `binary` defaults to
     /// ``binary()``.
-    init(arguments: [String], logPath: String, prefix: [String] = [], binary: String? = nil) throws {
+    init(
+        arguments: [String], logPath: String, prefix: [String] = [], binary: String? = nil,
+        environment: [String: String] = Harness.environment
+    ) throws {
         let binary = try binary ?? Self.binary()
         self.logPath = logPath
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
@@ -37,7 +40,7 @@ final class AgentProcess {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
         }
-        process.environment = Harness.environment
+        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = log
         try process.run()
