@@ -92,7 +92,7 @@ extension Engine {
 
     func context(of stream: Stream, offset: UInt64) -> RecordContext {
         RecordContext(
-            sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset)
+            sourceName: stream.source.name, path: stream.path, fingerprint: stream.key, offset: offset)
     }
 
     /// Handles the lines framed from one read, in order; a large chunk is mapped on two threads first (see
