@@ -9,7 +9,8 @@
 #   --lines N      lines of the plain/gzip workload (default 1,000,000)
 #   --sink S       standin (default: verifies SigV4 and validates every body), nginx (answers 200 to every POST,
 #                  like the reference figures; installed with apt-get when missing), or both
-#   --only LIST    comma-separated subset of: plain,gzip,files,parsemap,live,baselines,big
+#   --only LIST    comma-separated subset of: plain,gzip,files,parsemap,live,baselines,big,follow-files
+#                  (follow-files, not in the default set: follow mode over the files workload, for peak RSS)
 #   --big          also the ~2 GiB (8.4M lines) catch-up, 1 run, for peak RSS
 #   --concurrency  aws.maxConcurrentRequests (default: bench/config.json's)
 #   --no-build     use the existing .build/release binaries
@@ -209,6 +210,34 @@ live_latency() {
     rm -rf "$dir"
 }
 
+# ---- follow mode over many files (memory) ---------------------------------------------------------------------
+# follow_files RUN: `run` (follow mode, default follow settings) over the $FILES small files until every line is
+# delivered, then one more line in each file, then SIGTERM; peak RSS is the figure (the bound is 64 MiB).
+follow_files() {
+    local run=$1 dir; dir=$(mktemp -d "$WORK/follow.XXXXXX")
+    mkdir -p "$dir/logs"; cp "$FILESDIR"/*.jsonl "$dir/logs/"
+    start_standin --latency-log "$dir/latency.log"
+    python3 "$BENCH/lib.py" render "$BENCH/config.json" "$dir/config.json" "$SINK_URL" "$dir/state" \
+        "$dir/logs/*.jsonl" "$CONCURRENCY"
+    $TIME -f '%e %U %S %M' -o "$dir/time" "$REL/personalize-tail" run --config "$dir/config.json" \
+        > /dev/null 2> "$dir/stderr" &
+    AGENT_PID=$!
+    local load; load=$(cut -d' ' -f1 /proc/loadavg)
+    local want_lines=$(( FILES * PER_FILE ))
+    for _ in $(seq 1200); do [ "$(wc -l < "$dir/latency.log")" -ge "$want_lines" ] && break; sleep 0.5; done
+    local line; line=$(head -1 "$(ls "$dir"/logs/*.jsonl | head -1)")
+    for f in "$dir"/logs/*.jsonl; do printf '%s\n' "$line" >> "$f"; done
+    want_lines=$(( want_lines + FILES ))
+    for _ in $(seq 1200); do [ "$(wc -l < "$dir/latency.log")" -ge "$want_lines" ] && break; sleep 0.5; done
+    local agent; agent=$(pgrep -P "$AGENT_PID" || true)
+    [ -n "$agent" ] && kill -TERM "$agent"
+    wait "$AGENT_PID" || true; AGENT_PID=
+    stop_sink
+    python3 "$BENCH/lib.py" record "$RESULTS" "follow-files-$FILES" standin "$run" "$dir/time" "$dir/stderr" 0 "-" \
+        "$load" "$(wc -l < "$dir/latency.log")"
+    rm -rf "$dir"
+}
+
 # ---- scenarios ---------------------------------------------------------------------------------------------
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -248,6 +277,10 @@ if want baselines; then
         measure_cmd "zcat|wc-l" none "$run" sh -c "zcat '$GZ' | wc -l"
     done
     command -v fluent-bit >/dev/null || echo "fluent-bit: not installed and not in apt (apt-cache policy fluent-bit finds no candidate)" | tee -a "$OUT/machine.txt" >&2
+fi
+if want follow-files; then
+    echo "== following $FILES files (peak RSS)" >&2
+    for run in $(seq "$RUNS"); do follow_files "$run"; done
 fi
 if want live; then
     echo "== live following: $LIVE_RATE lines/s for $LIVE_SECONDS s" >&2

@@ -74,6 +74,11 @@ struct CheckpointTable {
 
     var all: [FileCheckpoint] { entries.sorted { $0.key < $1.key }.map(\.value) }
 
+    /// The files (device, inode) the entries were last seen as.
+    var files: Set<FileIdentity.FileID> {
+        Set(entries.values.map { FileIdentity.FileID(device: $0.device, inode: $0.inode) })
+    }
+
     /// Remembers the first line of an entry's file, so that a short copy of it can be found later.
     mutating func noteHead(_ id: Int, _ head: [UInt8]) {
         firstLines[FileIdentity.firstLineHash(head), default: []].insert(id)
@@ -112,7 +117,13 @@ struct CheckpointTable {
             guard let ids = byHash[hash] else { continue }
             for id in ids { candidates.append((id, length)) }
         }
-        candidates.sort { $0.length != $1.length ? $0.length > $1.length : $0.id < $1.id }
+        // The longest fingerprint first; among equals, the entry that was read the furthest (copies of one file
+        // share its head, and continuing the furthest never re-reads what another copy already delivered).
+        candidates.sort {
+            if $0.length != $1.length { return $0.length > $1.length }
+            let a = entries[$0.id]?.offset ?? 0, b = entries[$1.id]?.offset ?? 0
+            return a != b ? a > b : $0.id < $1.id
+        }
         for (id, _) in candidates where attached[id] == nil {
             guard let c = entries[id], c.device == stat.device, c.inode == stat.inode else { continue }
             return !compressed && !c.compressed && stat.size < c.offset ? .truncated(id) : .resume(id)

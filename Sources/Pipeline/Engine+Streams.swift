@@ -22,6 +22,11 @@ extension Engine {
             }
         }
         found.sort { $0.path.compare($1.path, options: .numeric) == .orderedAscending }
+        // Files already known by device and inode first: a renamed file takes its own checkpoint back before a
+        // copy of it (matched by content) could be taken for it.
+        let knownFiles = table.files
+        let isKnown = { (st: FileStat) in knownFiles.contains(FileIdentity.FileID(device: st.device, inode: st.inode)) }
+        found = found.filter { isKnown($0.stat) } + found.filter { !isKnown($0.stat) }
         var live: [FileKey: Stream] = [:]
         for stream in streams.values where !stream.detached {
             live[FileKey(device: stream.device, inode: stream.inode)] = stream
@@ -151,14 +156,14 @@ extension Engine {
                 logger.info("file is a copy of what was already read; not sent again", metadata: [
                     "file.path": "\(path)", "file.original": "\(c.path)",
                 ])
-                table.update(id) {
-                    $0.path = path
-                    $0.device = st.device
-                    $0.inode = st.inode
-                    $0.offset = st.size
-                    $0.size = st.size
-                    $0.compressed = false
-                }
+                // Its own entry (the same key: the same lines at the same offsets), so the original's stays
+                // where it was read to.
+                let copy = table.insert(FileCheckpoint(
+                    fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
+                    inode: st.inode, path: path, offset: st.size, size: st.size, compressed: false,
+                    updatedAt: wallMillis(), key: c.key))
+                table.noteCopy(file, of: copy)
+                newEntries = true
                 settled[path] = st
                 return
             }
