@@ -136,6 +136,8 @@ struct CheckpointTable {
                 if shared == nil { shared = id }
             case .same, .gone:
                 return attached[id] != nil ? .copyOfLive(id) : .copy(id)
+            case .prefixOf(let size):
+                return attached[id] != nil ? .extends(id, after: size) : .copy(id)
             }
         }
         if head.count < Fingerprint.fullLength, let ids = firstLines[FileIdentity.firstLineHash(head)] {
@@ -143,7 +145,11 @@ struct CheckpointTable {
                 guard let c = entries[id], c.fingerprintLength > head.count,
                     c.device != stat.device || c.inode != stat.inode
                 else { continue }
-                if probe(id) == .same { return attached[id] != nil ? .copyOfLive(id) : .copy(id) }
+                switch probe(id) {
+                case .same: return attached[id] != nil ? .copyOfLive(id) : .copy(id)
+                case .prefixOf(let size): return attached[id] != nil ? .extends(id, after: size) : .copy(id)
+                case .different, .gone: continue
+                }
             }
         }
         if let shared { return .sharedHead(shared) }
@@ -160,6 +166,9 @@ struct CheckpointTable {
         case copyOfLive(Int)
         /// The same file, now shorter than its checkpoint: truncated while not watched, read as a new file.
         case truncated(Int)
+        /// A file that a file being read now is a shorter copy of: that one delivers the first `after` bytes,
+        /// this one (with the same key) what follows.
+        case extends(Int, after: UInt64)
         /// A different file that begins like this entry's (a shared banner): read as a new file.
         case sharedHead(Int)
         case new

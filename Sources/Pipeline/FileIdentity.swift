@@ -11,6 +11,9 @@ enum FileIdentity {
     enum Probe: Equatable, Sendable {
         /// The entry's file is there, unchanged, and holds the same bytes as the new file where both have them.
         case same
+        /// The entry's file is there, unchanged, and is a prefix of the new file (`size` bytes): the entry's file
+        /// is the copy, the new one its longer original.
+        case prefixOf(size: UInt64)
         /// The entry's file is there, unchanged, and the two differ: distinct files that share a head.
         case different
         /// The entry's file is gone, or no longer holds what was read from it: the new file is its rotated copy.

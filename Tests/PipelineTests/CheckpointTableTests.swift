@@ -89,6 +89,15 @@ import Testing
         #expect(match(table, Self.head("anything"), inode: 8, size: 10) == .new)
     }
 
+    /// The file being read is a shorter copy of the new one: the new one continues after it, with the same key.
+    @Test func aLongerOriginalOfALiveCopyContinuesAfterIt() {
+        var table = CheckpointTable([Self.entry(Self.long, inode: 7, offset: 1500)])
+        table.attached[0] = 1
+        #expect(match(table, Self.long, inode: 8, size: 5000, probe: .prefixOf(size: 2000)) == .extends(0, after: 2000))
+        table.attached[0] = nil
+        #expect(match(table, Self.long, inode: 8, size: 5000, probe: .prefixOf(size: 2000)) == .copy(0))
+    }
+
     @Test func unrelatedFileIsNew() {
         let table = CheckpointTable([Self.entry(Self.long, inode: 7, offset: 3000)])
         #expect(match(table, Self.head("{\"other\":1}\n"), inode: 9, size: 12) == .new)

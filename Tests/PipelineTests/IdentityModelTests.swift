@@ -81,7 +81,7 @@ import Glibc
         _ = try IdentityTests.config(dir, standIn)
         try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
         var text = try dir.read("config.json")
-        text = text.replacingOccurrences(of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 20}"#)
+        text = text.replacingOccurrences(of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 50}"#)
         try dir.write("config.json", text)
         var world = World(dir: dir)
         var rng = SplitMix(seed: seed)
