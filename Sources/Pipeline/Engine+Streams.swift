@@ -330,21 +330,6 @@ extension Engine {
             markExhausted(stream)
             stream.reader = nil
             logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
-        case .extends(let id, let after):
-            // The file being read is a shorter copy of this one: it delivers its own lines; this one continues
-            // after them (from the last line end within them), under the same key.
-            let c = table.entries[id]!
-            let from = after > 65536 ? after - 65536 : 0
-            let tail = (try? Fingerprint.readRange(path: path, from: from, count: Int(after - from))) ?? []
-            offset = tail.lastIndex(of: 0x0A).map { from + UInt64($0) + 1 } ?? 0
-            entry = table.insert(FileCheckpoint(
-                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                inode: st.inode, path: path, offset: offset, size: st.size, compressed: compressed,
-                updatedAt: wallMillis(), key: c.key))
-            newEntries = true
-            logger.info("file continues a shorter copy being read; reading what follows it", metadata: [
-                "file.path": "\(path)", "file.copy": "\(c.path)",
-            ])
         case .truncated:
             logger.warning("file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
             markDetached(stream)
