@@ -128,17 +128,8 @@ import Glibc
         try await torture(seed: seed, steps: 30, kills: false)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)), arguments: [11, 13] as [UInt64])
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)), arguments: [11, 12, 13] as [UInt64])
     func crashesAndRotationsNeverGiveALineTwoIds(seed: UInt64) async throws {
         try await torture(seed: seed, steps: 30, kills: true)
-    }
-
-    /// Known defect, not yet fixed: this sequence (copytruncate, kills, gzip, `copy` snapshots, then two of them
-    /// removed before the last run) loses the last two lines written. The ids are never doubled.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)))
-    func knownLossWithSnapshotsAfterCrashes() async throws {
-        await withKnownIssue("seed 12 loses the last lines after snapshots and crashes") {
-            try await torture(seed: 12, steps: 30, kills: true)
-        }
     }
 }
