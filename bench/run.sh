@@ -11,7 +11,8 @@
 #                  when missing), standin (verifies SigV4 and validates every body), or both
 #   --scheme S     https (TLS with a certificate this script makes, trusted through aws.caBundle), http, or
 #                  both (default: each run does https, then http, alternating)
-#   --only LIST    comma-separated subset of: plain,gzip,files,parsemap,live,baselines,big
+#   --only LIST    comma-separated subset of: plain,gzip,files,parsemap,live,baselines,big,follow-files
+#                  (follow-files, not in the default set: follow mode over the files workload, for peak RSS)
 #   --big          also the ~2 GiB (8.4M lines) catch-up, 1 run, for peak RSS
 #   --concurrency  aws.maxConcurrentRequests (default: bench/config.json's)
 #   --no-build     use the existing .build/release binaries
@@ -87,7 +88,7 @@ if [ ! -s "$GZ" ]; then
     echo "== compressing $GZ" >&2
     mkdir -p "$(dirname "$GZ")"; gzip -6 -c "$PLAIN" > "$GZ.tmp" && mv "$GZ.tmp" "$GZ"
 fi
-if want files && [ ! -e "$FILESDIR/.done" ]; then
+if { want files || want follow-files; } && [ ! -e "$FILESDIR/.done" ]; then
     echo "== generating $FILES files of $PER_FILE lines" >&2
     rm -rf "$FILESDIR"; python3 "$BENCH/generate.py" files "$FILESDIR" "$FILES" "$PER_FILE" && touch "$FILESDIR/.done"
 fi
@@ -279,6 +280,36 @@ live_latency() {
     rm -rf "$dir"
 }
 
+# ---- follow mode over many files (memory) ---------------------------------------------------------------------
+# follow_files RUN: `run` (follow mode, default follow settings) over the $FILES small files until every line is
+# delivered, then one more line in each file, then SIGTERM; peak RSS is the figure (the bound is 64 MiB).
+follow_files() {
+    local run=$1 scheme=http dir; dir=$(mktemp -d "$WORK/follow.XXXXXX")
+    mkdir -p "$dir/logs"; cp "$FILESDIR"/*.jsonl "$dir/logs/"
+    start_standin "$scheme" --latency-log "$dir/latency.log"
+    python3 "$BENCH/lib.py" render "$BENCH/config.json" "$dir/config.json" "${SINK_URL[$scheme]}" "$dir/state" \
+        "$dir/logs/*.jsonl" "$CONCURRENCY" "$CA"
+    chmod 0755 "$dir" "$dir/logs"; chmod 0644 "$dir"/logs/*.jsonl "$dir/config.json"
+    mkdir -p "$dir/state"; own "$dir/state"
+    $TIME -f '%e %U %S %M' -o "$dir/time" "${AS_USER[@]}" "$AGENT" run --config "$dir/config.json" \
+        > /dev/null 2> "$dir/stderr" &
+    AGENT_PID=$!
+    local load; load=$(cut -d' ' -f1 /proc/loadavg)
+    local want_lines=$(( FILES * PER_FILE ))
+    for _ in $(seq 1200); do [ "$(wc -l < "$dir/latency.log")" -ge "$want_lines" ] && break; sleep 0.5; done
+    local line; line=$(head -1 "$(ls "$dir"/logs/*.jsonl | head -1)")
+    for f in "$dir"/logs/*.jsonl; do printf '%s\n' "$line" >> "$f"; done
+    want_lines=$(( want_lines + FILES ))
+    for _ in $(seq 1200); do [ "$(wc -l < "$dir/latency.log")" -ge "$want_lines" ] && break; sleep 0.5; done
+    local agent; agent=$(pgrep -P "$AGENT_PID" || true)
+    [ -n "$agent" ] && kill -TERM "$agent"
+    wait "$AGENT_PID" || true; AGENT_PID=
+    stop_sink
+    python3 "$BENCH/lib.py" record "$RESULTS" "follow-files-$FILES" "standin-$scheme" "$run" "$dir/time" "$dir/stderr" 0 "-" \
+        "$load" "$(wc -l < "$dir/latency.log")"
+    rm -rf "$dir"
+}
+
 # ---- scenarios ---------------------------------------------------------------------------------------------
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -325,6 +356,10 @@ if want baselines; then
         measure_cmd "zcat|wc-l" none - "$run" sh -c "zcat '$GZ' | wc -l"
     done
     command -v fluent-bit >/dev/null || echo "fluent-bit: not installed and not in apt (apt-cache policy fluent-bit finds no candidate)" | tee -a "$OUT/machine.txt" >&2
+fi
+if want follow-files; then
+    echo "== following $FILES files (peak RSS)" >&2
+    for run in $(seq "$RUNS"); do follow_files "$run"; done
 fi
 if want live; then
     echo "== live following: $LIVE_RATE lines/s for $LIVE_SECONDS s" >&2

@@ -21,8 +21,13 @@ public protocol CheckpointStore: Sendable {
 /// Checkpoints in `<state>/checkpoints.json`, versioned, replaced atomically (write a temporary file, fsync it,
 /// rename it over the old one, fsync the directory), so a crash at any instant leaves the old or the new state,
 /// never a torn one.
+///
+/// Version 2 added each file's identity `key` (what derived event ids hash); version 1 is still read, its
+/// fingerprints standing in for the keys, so ids derived before the upgrade stay the same.
 public struct DiskCheckpointStore: CheckpointStore {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
+    /// The oldest format this build reads.
+    public static let oldestReadableVersion = 1
     public static let fileName = "checkpoints.json"
 
     public let directory: String
@@ -48,8 +53,8 @@ public struct DiskCheckpointStore: CheckpointStore {
         guard let version = document["version"]?.numberValue?.int64 else {
             throw .corrupt(path, "has no version")
         }
-        guard version == Int64(Self.formatVersion) else {
-            throw .corrupt(path, "has format version \(version); this build reads version \(Self.formatVersion)")
+        guard version >= Int64(Self.oldestReadableVersion), version <= Int64(Self.formatVersion) else {
+            throw .corrupt(path, "has format version \(version); this build reads versions \(Self.oldestReadableVersion) to \(Self.formatVersion)")
         }
         guard let files = document["files"]?.arrayValue else { throw .corrupt(path, "has no files list") }
         var result: [FileCheckpoint] = []

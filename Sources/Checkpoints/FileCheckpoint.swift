@@ -6,6 +6,11 @@ public struct FileCheckpoint: Sendable, Hashable {
     /// Hex hash of the first `fingerprintLength` decompressed bytes (see `Tailing.Fingerprint`).
     public var fingerprint: String
     public var fingerprintLength: Int
+    /// The file's identity for derived event ids: fixed when the file is first seen (the hash of its first bytes
+    /// then, made unique among the files known), and carried with the checkpoint across renames, rotations,
+    /// compression and restarts, while the fingerprint may still grow. Version-1 state has none: its fingerprint
+    /// (what ids were derived from) stands in.
+    public var key: String
     public var device: UInt64
     public var inode: UInt64
     /// Where the file was last seen (informational: identity is the fingerprint plus device and inode).
@@ -23,8 +28,10 @@ public struct FileCheckpoint: Sendable, Hashable {
 
     public init(
         fingerprint: String, fingerprintLength: Int, device: UInt64, inode: UInt64, path: String, offset: UInt64,
-        size: UInt64, compressed: Bool, finished: Bool = false, damagedAt: UInt64? = nil, updatedAt: Int64
+        size: UInt64, compressed: Bool, finished: Bool = false, damagedAt: UInt64? = nil, updatedAt: Int64,
+        key: String? = nil
     ) {
+        self.key = key ?? fingerprint
         self.fingerprint = fingerprint
         self.fingerprintLength = fingerprintLength
         self.device = device
@@ -46,6 +53,7 @@ extension FileCheckpoint {
         w.raw(UInt8(ascii: "{"))
         w.key("fingerprint", comma: false); w.string(fingerprint)
         w.key("fingerprintLength", comma: true); w.number(Int64(fingerprintLength))
+        w.key("key", comma: true); w.string(key)
         w.key("device", comma: true); w.string(String(device))
         w.key("inode", comma: true); w.string(String(inode))
         w.key("path", comma: true); w.string(path)
@@ -72,6 +80,6 @@ extension FileCheckpoint {
             offset: UInt64(offset), size: UInt64(max(0, o["size"]?.numberValue?.int64 ?? 0)),
             compressed: o["compressed"]?.boolValue ?? false, finished: o["finished"]?.boolValue ?? false,
             damagedAt: o["damagedAt"]?.numberValue?.int64.map { UInt64(max(0, $0)) },
-            updatedAt: o["updatedAt"]?.numberValue?.int64 ?? 0)
+            updatedAt: o["updatedAt"]?.numberValue?.int64 ?? 0, key: o["key"]?.stringValue)
     }
 }

@@ -64,6 +64,7 @@ extension CompiledMapping {
 
     private mutating func parseFields(_ fields: ConfigReader.ObjectReader, reader: ConfigReader) {
         let allowed = target.allowed
+        var eventIdOptOut = false
         for member in fields.object {
             guard let field = WireField(rawValue: member.key) else { continue }  // finish() reports it
             let path = fields.path(member.key)
@@ -78,6 +79,13 @@ extension CompiledMapping {
                 continue
             }
             if member.value.isNull { continue }
+            if field == .eventId, case .object(let rule) = member.value, rule["derive"]?.boolValue == false {
+                if rule.count != 1 {
+                    reader.report(path, "{\"derive\": false} sends no eventId and takes no other keys; remove them")
+                }
+                eventIdOptOut = true
+                continue
+            }
             if field == .properties {
                 parseProperties(member.value, reader: reader, path: path)
             } else {
@@ -86,6 +94,11 @@ extension CompiledMapping {
             }
         }
         fields.finish(allowed.map(\.rawValue))
+        // Events and action interactions get a derived id unless the mapping names one or opts out: with stable
+        // ids, a record the agent sends twice (a crash window, an answer lost) is used once in training.
+        if allowed.contains(.eventId), self[.eventId] == nil, !eventIdOptOut, fields.object["eventId"] == nil {
+            self[.eventId] = FieldRule(source: .derive)
+        }
     }
 
     private mutating func parseProperties(_ value: JSONValue, reader: ConfigReader, path: String) {

@@ -58,7 +58,7 @@ extension FieldRule {
             } else if o.bool("derive") == true {
                 source = .derive
             } else {
-                reader.report(o.path("derive"), "must be true; leave eventId out to send none")
+                reader.report(o.path("derive"), "must be true (derive an id) or false on its own (send no eventId)")
             }
         }
         let defaultValue = o.value("default")

@@ -97,7 +97,7 @@ extension Engine {
             meta = RecordMeta(namespace: stream.pod?.namespace, pod: stream.pod?.pod, container: stream.pod?.container)
         }
         return RecordContext(
-            sourceName: stream.source.name, path: stream.path, fingerprint: stream.fingerprint.hash, offset: offset,
+            sourceName: stream.source.name, path: stream.path, fingerprint: stream.key, offset: offset,
             meta: meta)
     }
 

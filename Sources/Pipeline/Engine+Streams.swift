@@ -22,6 +22,11 @@ extension Engine {
             }
         }
         found.sort { $0.path.compare($1.path, options: .numeric) == .orderedAscending }
+        // Files already known by device and inode first: a renamed file takes its own checkpoint back before a
+        // copy of it (matched by content) could be taken for it.
+        let knownFiles = table.files
+        let isKnown = { (st: FileStat) in knownFiles.contains(FileIdentity.FileID(device: st.device, inode: st.inode)) }
+        found = found.filter { isKnown($0.stat) } + found.filter { !isKnown($0.stat) }
         var live: [FileKey: Stream] = [:]
         for stream in streams.values where !stream.detached {
             live[FileKey(device: stream.device, inode: stream.inode)] = stream
@@ -37,6 +42,12 @@ extension Engine {
             }
             if let known = settled[path], known == st { continue }
             openStream(path: path, source: source, stat: st)
+        }
+        if newEntries {
+            // A new file's identity key is saved before any of its lines is read, so a crash cannot give its lines
+            // other ids on the next run (the file may have grown by then, and the key hashes its first bytes).
+            newEntries = false
+            saveCheckpoints(force: true)
         }
         if options.once, nextStreamId > firstNew { orderByFirstRecordTime(from: firstNew) }
         if let watcher {
@@ -117,16 +128,21 @@ extension Engine {
         let magic = GzipFormat.hasGzipMagic(Fingerprint.rawPrefix(path: path))
         let compressed = source.format == .gzip || (source.format != .jsonl && magic)  // kubelet gzips rotated container logs
         var offset: UInt64 = 0
-        let entry: Int
-        switch table.match(head: head, fingerprint: fingerprint, stat: st) {
+        var entry: Int?
+        let file = FileIdentity.FileID(device: st.device, inode: st.inode)
+        let decision = table.match(head: head, fingerprint: fingerprint, stat: st, compressed: compressed) {
+            probe(entry: $0, path: path, stat: st, head: head, compressed: compressed)
+        }
+        switch decision {
         case .copyOfLive(let id):
+            table.noteCopy(file, of: id)
             if announcedCopies.insert(path).inserted {
                 logger.info("file is a copy of one being read; not sent again", metadata: [
                     "file.path": "\(path)", "file.original": "\(table.entries[id]?.path ?? "?")",
                 ])
             }
             return
-        case .resume(let id):
+        case .copy(let id), .resume(let id):
             let c = table.entries[id]!
             offset = c.offset
             if c.finished && c.compressed && compressed && c.size == st.size {
@@ -134,9 +150,22 @@ extension Engine {
                 table.update(id) { $0.path = path }
                 return
             }
-            if !compressed && st.size < offset {
-                logger.warning("file is shorter than its checkpoint; reading it from the start", metadata: ["file.path": "\(path)"])
-                offset = 0
+            if case .copy = decision, !compressed, st.size < offset {
+                // A copy that ends before the checkpoint holds only lines already delivered (copytruncate's copy
+                // after the agent read lines written between the copy and the truncate).
+                logger.info("file is a copy of what was already read; not sent again", metadata: [
+                    "file.path": "\(path)", "file.original": "\(c.path)",
+                ])
+                // Its own entry (the same key: the same lines at the same offsets), so the original's stays
+                // where it was read to.
+                let copy = table.insert(FileCheckpoint(
+                    fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
+                    inode: st.inode, path: path, offset: st.size, size: st.size, compressed: false,
+                    updatedAt: wallMillis(), key: c.key))
+                table.noteCopy(file, of: copy)
+                newEntries = true
+                settled[path] = st
+                return
             }
             table.update(id) {
                 $0.path = path
@@ -151,19 +180,44 @@ extension Engine {
                 }
             }
             entry = id
-        case .new:
+        case .extends(let id, let after):
+            // The file being read is a shorter copy of this one: it delivers its own lines; this one continues
+            // after them (from the last line end within them), under the same key.
+            let c = table.entries[id]!
+            let from = after > 65536 ? after - 65536 : 0
+            let tail = (try? Fingerprint.readRange(path: path, from: from, count: Int(after - from))) ?? []
+            offset = tail.lastIndex(of: 0x0A).map { from + UInt64($0) + 1 } ?? 0
             entry = table.insert(FileCheckpoint(
-                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device, inode: st.inode,
-                path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: wallMillis()))
+                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
+                inode: st.inode, path: path, offset: offset, size: st.size, compressed: compressed,
+                updatedAt: wallMillis(), key: c.key))
+            newEntries = true
+            logger.info("file continues a shorter copy being read; reading what follows it", metadata: [
+                "file.path": "\(path)", "file.copy": "\(c.path)",
+            ])
+        case .truncated:
+            logger.warning("file is shorter than its checkpoint; reading it from the start as a new file", metadata: ["file.path": "\(path)"])
+        case .sharedHead(let id):
+            logger.info("file begins like another but differs further in; reading both", metadata: [
+                "file.path": "\(path)", "file.other": "\(table.entries[id]?.path ?? "?")",
+            ])
+        case .new:
+            break
         }
+        let entryId = entry ?? table.insert(FileCheckpoint(
+            fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device, inode: st.inode,
+            path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: wallMillis(),
+            key: table.uniqueKey(fingerprint.hash, device: st.device, inode: st.inode)))
+        if entry == nil { newEntries = true }
+        table.noteHead(entryId, head)
         let id = nextStreamId
         nextStreamId += 1
         let stream = Stream(
-            id: id, source: source, path: path, fingerprint: fingerprint, stat: st, compressed: compressed,
-            entry: entry, startOffset: offset, now: now)
+            id: id, source: source, path: path, fingerprint: fingerprint, key: table.entries[entryId]!.key, stat: st,
+            compressed: compressed, entry: entryId, startOffset: offset, now: now)
         stream.readers = readers
         attachDecoder(stream, head: head)
-        table.attached[entry] = id
+        table.attached[entryId] = id
         streams[id] = stream
         order.append(id)
         stats.filesOpened += 1
@@ -172,6 +226,26 @@ extension Engine {
         logger.info("following file", metadata: [
             "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)", "source": "\(source.name)",
         ])
+    }
+
+    /// Compares a newly seen file with checkpoint entry `id`'s own file, where that still is (see
+    /// ``FileIdentity/Probe``).
+    private func probe(entry id: Int, path: String, stat st: FileStat, head: [UInt8], compressed: Bool) -> FileIdentity.Probe {
+        guard let c = table.entries[id] else { return .gone }
+        let livePath = table.attached[id].flatMap { streams[$0]?.path } ?? c.path
+        guard livePath != path, let other = FileStat.of(path: livePath), other.device == c.device, other.inode == c.inode,
+            let otherHead = try? Fingerprint.readHead(path: livePath, count: Fingerprint.fullLength),
+            Fingerprint(hash: c.fingerprint, length: c.fingerprintLength).matches(prefixOf: otherHead)
+        else { return .gone }
+        let mine: UInt64? = compressed ? (head.count < Fingerprint.fullLength ? UInt64(head.count) : nil) : st.size
+        let theirs: UInt64? = c.compressed ? nil : other.size
+        switch FileIdentity.sameContent(path, aSize: mine, livePath, bSize: theirs) {
+        case true?:
+            if let mine, let theirs, mine > theirs { return .prefixOf(size: theirs) }
+            return .same
+        case false?: return .different
+        case nil: return .gone
+        }
     }
 
     func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -321,12 +395,25 @@ extension Engine {
             } else {
                 stream.hasInput = true
             }
+            if stream.compressed, let reader = stream.reader, now - stream.lastGrowth > incompleteGzipMillis,
+                reader.currentSize() == reader.bytesConsumed
+            {
+                // A gzip stream that ends inside a member and has not grown for a while is not being written:
+                // it is truncated. Finishing reports it (dead letter `corrupt_gzip`) and takes what was decoded.
+                logger.warning("compressed file stopped growing before its end; reporting it as damaged", metadata: [
+                    "file.path": "\(stream.path)",
+                ])
+                finish(stream)
+                continue
+            }
             if stream.detached, !stream.hasInput, now - stream.lastGrowth > rotationGraceMillis {
                 finish(stream)
                 logger.info("finished rotated file", metadata: ["file.path": "\(stream.path)"])
             }
         }
     }
+
+    var incompleteGzipMillis: Int64 { Int64(config.follow.incompleteGzipSeconds * 1000) }
 
     var rotationGraceMillis: Int64 { max(2000, Int64(config.follow.pollIntervalMillis) * 4) }
 

@@ -99,6 +99,8 @@ public final class Engine {
     var lastSave: Int64 = 0
     var nextDue: Int64?
     var announcedCopies = Set<String>()
+    /// A scan added checkpoint entries that are not saved yet.
+    var newEntries = false
     /// Files known to hold nothing new while their stat stays the same (finished archives).
     var settled: [String: FileStat] = [:]
     /// Files that could not be read, reported once each.

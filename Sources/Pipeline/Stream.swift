@@ -12,6 +12,8 @@ final class Stream {
     let source: SourceConfig
     var path: String
     var fingerprint: Fingerprint
+    /// The file's identity key (see ``FileCheckpoint/key``): what derived event ids hash, fixed for the file's life.
+    let key: String
     var device: UInt64
     var inode: UInt64
     var compressed: Bool
@@ -47,9 +49,10 @@ final class Stream {
     /// handed out; lines before it are in the ledger already).
     var resumeOffset: UInt64?
 
-    init(id: Int, source: SourceConfig, path: String, fingerprint: Fingerprint, stat: FileStat, compressed: Bool,
-         entry: Int, startOffset: UInt64, now: Int64)
+    init(id: Int, source: SourceConfig, path: String, fingerprint: Fingerprint, key: String, stat: FileStat,
+         compressed: Bool, entry: Int, startOffset: UInt64, now: Int64)
     {
+        self.key = key
         self.id = id
         self.source = source
         self.path = path
@@ -65,80 +68,4 @@ final class Stream {
 
     /// Settled and with nothing more to read: its checkpoint entry may be released.
     var isDone: Bool { (exhausted || detached) && ledger.isSettled && reader == nil }
-}
-
-/// The in-memory checkpoint table: every file ever seen (until pruned), with at most one live stream attached.
-///
-/// Indexed by fingerprint length and hash, so that matching a new file costs one hash per distinct fingerprint
-/// length, not one per known file.
-struct CheckpointTable {
-    private(set) var entries: [Int: FileCheckpoint] = [:]
-    var attached: [Int: Int] = [:]  // entry -> stream id
-    private var index: [Int: [String: Set<Int>]] = [:]  // fingerprint length -> hash -> entries
-    private var nextId = 0
-    var dirty = false
-
-    init(_ checkpoints: [FileCheckpoint]) {
-        for c in checkpoints { insert(c) }
-        dirty = false
-    }
-
-    @discardableResult
-    mutating func insert(_ c: FileCheckpoint) -> Int {
-        let id = nextId
-        nextId += 1
-        entries[id] = c
-        index[c.fingerprintLength, default: [:]][c.fingerprint, default: []].insert(id)
-        dirty = true
-        return id
-    }
-
-    mutating func update(_ id: Int, _ body: (inout FileCheckpoint) -> Void) {
-        guard var c = entries[id] else { return }
-        let old = (c.fingerprintLength, c.fingerprint)
-        body(&c)
-        if old != (c.fingerprintLength, c.fingerprint) {
-            index[old.0]?[old.1]?.remove(id)
-            index[c.fingerprintLength, default: [:]][c.fingerprint, default: []].insert(id)
-        }
-        entries[id] = c
-        dirty = true
-    }
-
-    mutating func remove(_ id: Int) {
-        guard let c = entries.removeValue(forKey: id) else { return }
-        index[c.fingerprintLength]?[c.fingerprint]?.remove(id)
-        attached[id] = nil
-        dirty = true
-    }
-
-    var all: [FileCheckpoint] { entries.sorted { $0.key < $1.key }.map(\.value) }
-
-    /// Finds the entry a newly seen file continues, by identity (device+inode with a consistent prefix) or by
-    /// content (the same first bytes: a renamed, copied or compressed rotation of a file read before).
-    func match(head: [UInt8], fingerprint: Fingerprint, stat: FileStat) -> Match {
-        var contentMatch: Int?
-        for (length, byHash) in index where length <= head.count {
-            let hash = length == fingerprint.length ? fingerprint.hash : Fingerprint.of(head.prefix(length)).hash
-            guard let ids = byHash[hash] else { continue }
-            for id in ids.sorted() {
-                guard let c = entries[id] else { continue }
-                if attached[id] != nil {
-                    // A live stream owns it. An exact, complete fingerprint means this file is a copy of that one.
-                    if length >= Fingerprint.fullLength && hash == fingerprint.hash { return .copyOfLive(id) }
-                    continue
-                }
-                if c.device == stat.device && c.inode == stat.inode { return .resume(id) }
-                if contentMatch == nil || entries[contentMatch!]!.fingerprintLength < length { contentMatch = id }
-            }
-        }
-        if let contentMatch { return .resume(contentMatch) }
-        return .new
-    }
-
-    enum Match: Equatable {
-        case resume(Int)
-        case copyOfLive(Int)
-        case new
-    }
 }

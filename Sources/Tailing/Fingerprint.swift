@@ -53,6 +53,12 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
 
     /// The first `count` decompressed bytes of a file (fewer if it is shorter, or if a gzip stream is cut early).
     public static func readHead(path: String, count: Int) throws(TailingError) -> [UInt8] {
+        try readRange(path: path, from: 0, count: count)
+    }
+
+    /// `count` decompressed bytes from offset `from` (fewer at the end); a gzip stream is inflated from its start and
+    /// the bytes before `from` discarded, so memory stays bounded by `count` plus one block.
+    public static func readRange(path: String, from: UInt64, count: Int) throws(TailingError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(path, "open it") }
         defer { close(fd) }
@@ -63,10 +69,14 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
         guard n >= 0 else { throw .system(path, "read it") }  // EISDIR, EIO: not an empty file
         guard n > 0 else { return [] }
         if !(n >= 2 && GzipFormat.hasGzipMagic(raw.prefix(2))) {
-            return Array(raw.prefix(min(n, count)))
+            if from == 0 { return Array(raw.prefix(min(n, count))) }
+            var out = [UInt8](repeating: 0, count: count)
+            let got = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(from)) }
+            return got > 0 ? Array(out.prefix(got)) : []
         }
         let inflater = GzipInflater()
         var out: [UInt8] = []
+        var skip = from
         while n > 0, out.count < count {
             position += off_t(n)
             let chunk = Array(raw[0..<n])
@@ -74,6 +84,11 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
                 try inflater.inflate(chunk, into: &out)
             } catch {
                 break
+            }
+            if skip > 0 {
+                let drop = Int(min(skip, UInt64(out.count)))
+                out.removeFirst(drop)
+                skip -= UInt64(drop)
             }
             if out.count >= count { break }
             n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }

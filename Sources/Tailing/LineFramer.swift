@@ -71,9 +71,13 @@ public struct LineFramer {
     /// The bytes of a `.line` event point into the framer's buffer and stay valid until `chunkEnd` is called (once,
     /// after the last event of this call and before the buffer can change), so a caller may collect a chunk of lines
     /// and work on them together there.
+    ///
+    /// With `final` the input has ended for good (a finished gzip archive has no writer): an unterminated rest is a
+    /// complete last line, emitted in the same series (as `.tooLong` when over the limit).
     @discardableResult
-    public mutating func frame(_ body: (LineEvent) -> Void, chunkEnd: () -> Void = {}) -> Int {
+    public mutating func frame(_ body: (LineEvent) -> Void, chunkEnd: () -> Void = {}, final: Bool = false) -> Int {
         var emitted = 0
+        var tookRest = false
         buffer.withUnsafeBytes { raw in
             defer { chunkEnd() }
             guard let base = raw.baseAddress else { return }  // nil for an empty array that never had storage
@@ -96,6 +100,16 @@ public struct LineFramer {
                 head += length + 1
                 offset = lineEnd
             }
+            if final, skipping != nil || head < raw.count {
+                emitRest(raw, body)
+                emitted += 1
+                tookRest = true
+            }
+        }
+        if tookRest {
+            buffer.removeAll(keepingCapacity: true)
+            head = 0
+            return emitted
         }
         // An unterminated stretch longer than the limit: stop buffering it, remember where it began.
         let pending = buffer.count - head
@@ -115,20 +129,37 @@ public struct LineFramer {
 
     /// Hands out the unterminated rest as a final line (catch-up runs, at the end of a finished file).
     public mutating func takePartial(_ body: (LineEvent) -> Void) {
+        buffer.withUnsafeBytes { raw in
+            if skipping != nil || head < raw.count { emitRest(raw, body) }
+        }
+        buffer.removeAll(keepingCapacity: true)
+        head = 0
+    }
+
+    /// Emits the unterminated rest of `raw` (the buffer) as one last line, or as `.tooLong` past the limit.
+    private mutating func emitRest(_ raw: UnsafeRawBufferPointer, _ body: (LineEvent) -> Void) {
+        let length = raw.count - head
         if var skip = skipping {
-            buffer.withUnsafeBytes { skip.sample.topUp(from: UnsafeRawBufferPointer(rebasing: $0[head...])) }
-            let end = offset + UInt64(buffer.count - head)
+            skip.sample.topUp(from: UnsafeRawBufferPointer(rebasing: raw[head...]))
+            let end = offset + UInt64(length)
             body(.tooLong(sample: skip.sample, length: end - skip.start, offset: skip.start, end: end))
             skipping = nil
             offset = end
-        } else if head < buffer.count {
-            let length = buffer.count - head
-            buffer.withUnsafeBytes { raw in
-                body(.line(bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset, end: offset + UInt64(length)))
-            }
+        } else if length > maxLineBytes {
+            let sample = Array(raw[head..<(head + min(length, Self.sampleBytes))])
+            body(.tooLong(sample: sample, length: UInt64(length), offset: offset, end: offset + UInt64(length)))
+            offset += UInt64(length)
+        } else {
+            body(.line(bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset, end: offset + UInt64(length)))
             offset += UInt64(length)
         }
-        buffer.removeAll(keepingCapacity: true)
+        head = raw.count
+    }
+
+    /// Lets go of the buffer's storage when it holds nothing (an idle follower keeps no read-sized buffer).
+    public mutating func releaseIfEmpty() {
+        guard head >= buffer.count else { return }
+        buffer = []
         head = 0
     }
 

@@ -35,7 +35,10 @@ public final class LogFileReader {
     private var filePosition: UInt64 = 0
     /// Decompressed bytes still to discard before `startOffset` (gzip resume).
     private var skipRemaining: UInt64 = 0
-    private var readBuffer: [UInt8]
+    /// Allocated when a read starts, sized to what the file has to give (up to `readSize`), and released when the
+    /// reader catches up: an idle follower holds no read buffer, so memory does not grow with the files followed.
+    private var readBuffer: [UInt8] = []
+    private let readSize: Int
     private var inflated: [UInt8] = []
     private var done = false
     /// A block read (and inflated) ahead by ``prefetch()``, not yet framed: its byte count and inflate error.
@@ -61,17 +64,17 @@ public final class LogFileReader {
         }
         descriptor = fd
         openedStat = st
-        readBuffer = [UInt8](repeating: 0, count: readSize)
         var magic: [UInt8] = [0, 0]
         let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
         isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
         if isCompressed {
             // Small compressed reads bound what one inflate call can produce (deflate expands up to ~1000x).
-            readBuffer = [UInt8](repeating: 0, count: min(readSize, 32 * 1024))
+            self.readSize = min(readSize, 32 * 1024)
             inflater = GzipInflater()
             skipRemaining = startOffset
             framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)
         } else {
+            self.readSize = readSize
             filePosition = startOffset
             framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)
         }
@@ -95,6 +98,7 @@ public final class LogFileReader {
             let n: Int
             let prefetched = ahead
             ahead = nil
+            if readBuffer.isEmpty { allocateReadBuffer() }
             if let prefetched {
                 n = prefetched.count
             } else {
@@ -110,9 +114,12 @@ public final class LogFileReader {
                 }
                 if let inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
                     done = true  // before framing: nothing may be read ahead now
-                    framer.frame(body, chunkEnd: chunkEnd)
+                    // A finished archive has no writer: an unterminated last line is complete.
+                    framer.frame(body, chunkEnd: chunkEnd, final: true)
+                    releaseBuffers()
                     return .finished
                 }
+                releaseBuffers()
                 return .caughtUp
             }
             filePosition += UInt64(n)
@@ -148,7 +155,7 @@ public final class LogFileReader {
     /// with a block ahead loses nothing. At the end of the data, or on a read error, it does nothing (the next read
     /// finds the same).
     public func prefetch() {
-        guard !done, ahead == nil else { return }
+        guard !done, ahead == nil, !readBuffer.isEmpty else { return }
         let n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
         guard n > 0 else { return }
         if let inflater {
@@ -157,6 +164,26 @@ public final class LogFileReader {
         } else {
             ahead = (n, nil)
         }
+    }
+
+    /// A read buffer for what the file has beyond the position now: at least 4 KiB, at most `readSize`.
+    private func allocateReadBuffer() {
+        var want = readSize
+        if let st = FileStat.of(descriptor: descriptor), st.size > filePosition, !isCompressed {
+            let remaining = st.size - filePosition
+            want = Int(min(UInt64(readSize), max(4096, remaining)))
+        } else if !isCompressed {
+            want = min(readSize, 4096)
+        }
+        readBuffer = [UInt8](unsafeUninitializedCapacity: want) { _, count in count = want }
+    }
+
+    /// Drops the buffers an idle reader does not need (the framer keeps only an unterminated rest).
+    private func releaseBuffers() {
+        guard ahead == nil else { return }
+        readBuffer = []
+        inflated = []
+        framer.releaseIfEmpty()
     }
 
     /// Inflates the first `count` bytes of the read buffer into `inflated`; returns the error if the data is damaged.

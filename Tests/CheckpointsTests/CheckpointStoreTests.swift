@@ -66,13 +66,28 @@ import Testing
 
     @Test func otherVersionIsRefusedWithBothVersions() throws {
         let dir = try TemporaryDirectory()
-        try dir.write("checkpoints.json", "{\"version\":2,\"files\":[]}")
+        try dir.write("checkpoints.json", "{\"version\":3,\"files\":[]}")
         #expect {
             try DiskCheckpointStore(directory: dir.path).load()
         } throws: { error in
             let text = String(describing: error)
-            return text.contains("version 2") && text.contains("version 1") && text.contains(dir.path)
+            return text.contains("version 3") && text.contains("versions 1 to 2") && text.contains(dir.path)
         }
+    }
+
+    /// State written before identity keys existed resumes: each file's fingerprint stands in for its key, which is
+    /// what its derived event ids were computed from.
+    @Test func versionOneStateIsReadWithFingerprintsAsKeys() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("checkpoints.json", #"{"version":1,"files":[{"fingerprint":"00ff","fingerprintLength":1024,"device":"1","inode":"2","path":"/x/app.log","offset":77,"size":90,"compressed":false,"finished":false,"updatedAt":5}]}"#)
+        let store = DiskCheckpointStore(directory: dir.path)
+        let loaded = try store.load()
+        #expect(loaded.count == 1)
+        #expect(loaded.first?.key == "00ff")
+        #expect(loaded.first?.offset == 77)
+        try store.save(loaded)
+        #expect(try String(contentsOfFile: store.path, encoding: .utf8).contains(#""version":2"#))
+        #expect(try store.load() == loaded)
     }
 
     @Test(arguments: [

@@ -17,7 +17,7 @@ import Testing
               "items": {"target": "item", "datasetArn": "arn:aws:s3:::bucket", "fields": {"userId": "u"}},
               "users": {"target": "usr"},
               "acts": {"target": "actionInteraction", "trackingId": "t",
-                "fields": {"actionId": {"const": 1, "path": "a"}, "eventId": {"derive": false}, "timestamp": "ts",
+                "fields": {"actionId": {"const": 1, "path": "a"}, "eventId": {"derive": false, "default": "x"}, "timestamp": "ts",
                   "eventType": {"template": "{a"}, "sessionId": {"path": "s", "fallback": "sessions"}}}
             }
             """#
@@ -41,7 +41,7 @@ import Testing
             "mappings.items.fields: item mappings must map itemId",
             #"mappings.users.target: unknown target "usr"; use one of "event", "item", "user", "action", "actionInteraction""#,
             #"mappings.acts.fields.actionId: a rule takes only one of "path", "paths", "const", "template", "derive", found "path" and "const""#,
-            "mappings.acts.fields.eventId.derive: must be true; leave eventId out to send none",
+            #"mappings.acts.fields.eventId: {"derive": false} sends no eventId and takes no other keys; remove them"#,
             "mappings.acts.fields.eventType.template: unclosed '{' in the template; write {{ for a brace",
             #"mappings.acts.fields.sessionId.fallback: must be "session" (sessionize when the record has no session id)"#,
         ]

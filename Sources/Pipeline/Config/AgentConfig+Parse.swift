@@ -67,6 +67,7 @@ extension AgentConfig {
             follow.rescanIntervalMillis = f.int("rescanIntervalMillis", min: 100, max: 3_600_000) ?? follow.rescanIntervalMillis
             follow.shutdownTimeoutSeconds = f.double("shutdownTimeoutSeconds", min: 0) ?? follow.shutdownTimeoutSeconds
             follow.maxOpenFiles = f.int("maxOpenFiles", min: 4, max: 1_000_000) ?? follow.maxOpenFiles
+            follow.incompleteGzipSeconds = f.double("incompleteGzipSeconds", min: 0.1) ?? follow.incompleteGzipSeconds
             f.finish()
         }
         var metrics = MetricsSettings()

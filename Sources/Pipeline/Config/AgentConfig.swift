@@ -88,6 +88,8 @@ public struct FollowSettings: Sendable {
     public var maxOpenFiles: Int = 512
     /// How long `run` waits for in-flight requests at shutdown before giving up on them (they are re-sent later).
     public var shutdownTimeoutSeconds: Double = 30
+    /// A followed `.gz` that ends inside a gzip member and has not grown for this long is reported as truncated.
+    public var incompleteGzipSeconds: Double = 60
 }
 
 public struct MetricsSettings: Sendable {
