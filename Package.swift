@@ -96,8 +96,9 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline", "BulkExport", "CMemory", "S3", "AWSProviders", "AWSSigV4",
+                "Pipeline", "BulkExport", "CMemory", "S3", "PersonalizeControl", "AWSProviders", "AWSSigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,6 +111,14 @@ let package = Package(
                 "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonalizeControl",
+            dependencies: [
+                "AWSSigV4", "S3", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -131,9 +140,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["Resources"],
             swiftSettings: swiftSettings
         ),
         // MARK: Tests
+        .testTarget(
+            name: "PersonalizeControlTests",
+            dependencies: ["PersonalizeControl", "S3", "AWSSigV4", "TestSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AWSProvidersTests",
             dependencies: [
