@@ -86,6 +86,9 @@ struct Import: AsyncParsableCommand {
             datasets[parts[0].replacingOccurrences(of: "-", with: "_")] = parts[1]
             datasets[parts[0]] = parts[1]
         }
+        if from.hasPrefix("s3://") {
+            throw fail("--from: give the export's local --output directory (it holds the manifest uploaded to \(from)), not the S3 prefix")
+        }
         let manifestPath = from.hasSuffix(".json") ? from : (from.hasSuffix("/") ? from : from + "/") + ExportManifest.fileName
         let manifest: ExportManifest
         let manifestBytes: Data

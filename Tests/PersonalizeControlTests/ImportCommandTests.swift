@@ -193,3 +193,23 @@ struct ImportJobStandInTests {
         #expect(jobs.isEmpty)
     }
 }
+
+/// Where control-plane requests go.
+struct ControlEndpointTests {
+    @Test func endpointOrderFollowsTheSDKs() throws {
+        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "eu-west-1", environment: [:]).absoluteString
+            == "https://personalize.eu-west-1.amazonaws.com")
+        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "cn-north-1", environment: [:]).absoluteString
+            == "https://personalize.cn-north-1.amazonaws.com.cn")
+        let env = ["AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_PERSONALIZE": "http://127.0.0.1:2"]
+        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "us-east-1", environment: env).port == 2)
+        #expect(try PersonalizeControlClient.endpoint(configured: "http://127.0.0.1:3", region: "us-east-1", environment: env).port == 3)
+        var ignoring = env
+        ignoring["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "us-east-1", environment: ignoring).host
+            == "personalize.us-east-1.amazonaws.com")
+        #expect(throws: ControlError.self) {
+            try PersonalizeControlClient.endpoint(configured: "ftp://x", region: "us-east-1", environment: [:])
+        }
+    }
+}
