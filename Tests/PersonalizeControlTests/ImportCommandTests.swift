@@ -124,6 +124,26 @@ struct ImportCommandTests {
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    func noWaitCreatesWithoutPollingAndAMissingDatasetStopsFirst() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.setUp(dir, roleInConfig: Self.role)
+        let standIn = try await ImportJobStandIn.start()
+        defer { Task { try? await standIn.shutdown() } }
+        // No ARN for interactions (its mapping names a tracker): refused before any request.
+        let (missing, _, err) = try await Self.run(
+            dir, ["import", "--config", "config.json", "--from", "out"], env: Self.environment(standIn))
+        #expect(missing == 2)
+        #expect(err.contains("--dataset interactions=ARN"))
+        #expect(standIn.calls().isEmpty)
+
+        let (status, out, err2) = try await Self.run(dir, Self.importArguments + ["--no-wait"], env: Self.environment(standIn))
+        #expect(status == 0, "\(out)\n\(err2)")
+        #expect(standIn.calls().filter { $0.operation == "CreateDatasetImportJob" }.count == 2)
+        #expect(!standIn.calls().contains { $0.operation == "DescribeDatasetImportJob" })
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
     func anInvalidRoleArnIsRefusedBeforeAnyRequest() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
