@@ -115,8 +115,9 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline", "BulkExport", "CMemory", "S3", "AWSProviders", "AWSSigV4",
+                "Pipeline", "BulkExport", "CMemory", "S3", "PersonalizeControl", "AWSProviders", "AWSSigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,6 +130,14 @@ let package = Package(
                 "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonalizeControl",
+            dependencies: [
+                "AWSSigV4", "S3", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -151,9 +160,16 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["Resources"],
             swiftSettings: swiftSettings
         ),
         // MARK: Tests
+        .testTarget(
+            name: "PersonalizeControlTests",
+            dependencies: ["PersonalizeControl", "S3", "AWSSigV4", "TestSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AWSProvidersTests",
             dependencies: [

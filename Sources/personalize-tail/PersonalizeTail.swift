@@ -38,7 +38,9 @@ struct PersonalizeTail: AsyncParsableCommand {
             only past records the service acknowledged or that were written to the dead-letter file.
             """,
         version: BuildInfo.versionLine,
-        subcommands: [Run.self, Validate.self, Explain.self, Export.self, Status.self, Checkpoint.self, Inspect.self]
+        subcommands: [
+            Run.self, Validate.self, Explain.self, Export.self, Status.self, Checkpoint.self, Inspect.self, Import.self,
+        ]
     )
 }
 

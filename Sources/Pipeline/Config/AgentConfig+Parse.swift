@@ -80,11 +80,32 @@ extension AgentConfig {
             metrics.unhealthyAfterSeconds = m.double("unhealthyAfterSeconds", min: 1) ?? metrics.unhealthyAfterSeconds
             m.finish()
         }
+        var importSettings = ImportSettings()
+        if let i = root.object("import") {
+            importSettings.roleArn = i.string("roleArn")
+            if let role = importSettings.roleArn, !ImportSettings.isRoleArn(role) {
+                reader.report(i.path("roleArn"), "must be an IAM role ARN such as arn:aws:iam::123456789012:role/PersonalizeS3Access")
+            }
+            if let d = i.object("datasets") {
+                for member in d.object.members {
+                    guard let arn = d.string(member.key) else { continue }
+                    if ImportSettings.isDatasetArn(arn) {
+                        importSettings.datasets[member.key] = arn
+                    } else {
+                        reader.report(d.path(member.key), "must be a dataset ARN such as arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS")
+                    }
+                }
+                d.finish()
+            }
+            i.finish()
+        }
         root.finish(["$schema", "comment"])
         try reader.throwIfIssues()
-        return AgentConfig(
+        var config = AgentConfig(
             aws: aws, state: state, deadLetter: DeadLetterSettings(path: deadLetterPath), sources: sources,
             mappings: mappings, batching: batching, follow: follow, metrics: metrics, baseDirectory: baseDirectory)
+        config.importSettings = importSettings
+        return config
     }
 
     static func resolve(_ path: String, base: String) -> String {

@@ -16,6 +16,32 @@ public struct AgentConfig: Sendable {
     public var metrics: MetricsSettings
     /// The directory relative paths in the file are resolved against (the config file's own directory).
     public var baseDirectory: String
+    /// `import`: what `personalize-tail import` needs beyond the export's manifest.
+    public var importSettings = ImportSettings()
+}
+
+/// The `import` section: the IAM role Personalize assumes to read the bucket, and dataset ARNs by kind or folder.
+public struct ImportSettings: Sendable {
+    public var roleArn: String?
+    /// `interactions`, `items`, ... or a folder name such as `interactions-dataset2` -> dataset ARN.
+    public var datasets: [String: String] = [:]
+
+    public init(roleArn: String? = nil, datasets: [String: String] = [:]) {
+        self.roleArn = roleArn
+        self.datasets = datasets
+    }
+
+    /// The role ARN pattern of Personalize's model (`RoleArn`), matched whole.
+    public static func isRoleArn(_ text: String) -> Bool {
+        text.count <= 256
+            && text.range(of: #"^arn:[a-z0-9-]+:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"#, options: .regularExpression) != nil
+    }
+
+    /// The dataset ARN pattern of Personalize's model (`Arn`), matched whole, naming a dataset.
+    public static func isDatasetArn(_ text: String) -> Bool {
+        text.count <= 256
+            && text.range(of: #"^arn:[a-z0-9-]+:personalize:[^:\n]*:[^:\n]*:dataset/.+$"#, options: .regularExpression) != nil
+    }
 }
 
 public struct AWSSettings: Sendable {
