@@ -21,13 +21,13 @@ public struct PersonalizeControlClient: Sendable {
 
     public let endpoint: URL
     public let region: String
-    public let retry: S3RetryRules
+    public let retry: RetryPolicy
     let credentials: any CredentialProvider
     let httpClient: HTTPClient
     let signer: SigV4Signer
 
     public init(
-        endpoint: URL, region: String, retry: S3RetryRules, credentials: any CredentialProvider, httpClient: HTTPClient
+        endpoint: URL, region: String, retry: RetryPolicy, credentials: any CredentialProvider, httpClient: HTTPClient
     ) {
         self.endpoint = endpoint
         self.region = region

@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The S3 operations a streaming export needs, signed with SigV4 for the `s3` signing name (payload hash in
-/// `x-amz-content-sha256`, the path encoded once) and retried by ``S3RetryRules``.
+/// `x-amz-content-sha256`, the path encoded once) and retried by ``RetryPolicy``.
 ///
 /// Low request rates (one request per part), so async-http-client's pool serves; bodies are `ByteBuffer`s handed
 /// over without a copy, and answers are read into memory only up to a cap.

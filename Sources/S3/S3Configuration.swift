@@ -1,3 +1,4 @@
+import AWSSigV4
 import Foundation
 
 /// Where and how S3 requests go: the endpoint, the region they are signed for, the addressing style and the retry
@@ -16,7 +17,7 @@ public struct S3Configuration: Sendable {
     public var port: Int?
     public var region: String
     public var addressing: Addressing
-    public var retry: S3RetryRules
+    public var retry: RetryPolicy
     /// One attempt's time limit, seconds.
     public var requestTimeoutSeconds: Double
     public var userAgent: String
@@ -26,7 +27,7 @@ public struct S3Configuration: Sendable {
 
     public init(
         scheme: String = "https", host: String, port: Int? = nil, region: String, addressing: Addressing,
-        retry: S3RetryRules = S3RetryRules(), requestTimeoutSeconds: Double = 60, userAgent: String = "personalize-tail",
+        retry: RetryPolicy = RetryPolicy(), requestTimeoutSeconds: Double = 60, userAgent: String = "personalize-tail",
         connectHost: String? = nil
     ) {
         self.scheme = scheme
@@ -47,7 +48,7 @@ public struct S3Configuration: Sendable {
     /// bucket cannot be a subdomain of those); otherwise virtual-hosted.
     public static func resolve(
         configured: String?, region: String, environment: [String: String], forcePathStyle: Bool? = nil,
-        retry: S3RetryRules = S3RetryRules(), requestTimeoutSeconds: Double = 60, userAgent: String = "personalize-tail"
+        retry: RetryPolicy = RetryPolicy(), requestTimeoutSeconds: Double = 60, userAgent: String = "personalize-tail"
     ) throws(S3Error) -> S3Configuration {
         let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
         let candidates: [(String, String?)] = [
@@ -86,32 +87,5 @@ public struct S3Configuration: Sendable {
             return ("\(bucket).\(hostPort)", keyPath)
         }
         return (hostPort, "/\(bucket)" + (key.map { "/" + $0 } ?? ""))
-    }
-}
-
-/// Full-jitter exponential backoff, as the agent's PutEvents requests use it: the ceiling doubles from `base` up to
-/// `cap`; `maxAttempts` 0 retries without a count limit, `deadline` (seconds) bounds the retrying of one request.
-public struct S3RetryRules: Sendable, Hashable {
-    public var base: Double
-    public var cap: Double
-    public var maxAttempts: Int
-    public var deadline: Double?
-
-    public init(base: Double = 0.1, cap: Double = 20, maxAttempts: Int = 0, deadline: Double? = nil) {
-        self.base = base
-        self.cap = cap
-        self.maxAttempts = maxAttempts
-        self.deadline = deadline
-    }
-
-    /// The wait before attempt `attempt + 1`, given a random number in `0..<1`.
-    public func delay(afterAttempt attempt: Int, random: Double) -> Double {
-        random * min(cap, base * Double(1 << min(attempt - 1, 30)))
-    }
-
-    public func allowsRetry(afterAttempt attempt: Int, elapsed: Double) -> Bool {
-        if maxAttempts > 0, attempt >= maxAttempts { return false }
-        if let deadline, elapsed >= deadline { return false }
-        return true
     }
 }

@@ -25,7 +25,7 @@ enum ExportS3 {
         }
         let configuration = try S3Configuration.resolve(
             configured: endpoint, region: region, environment: environment, forcePathStyle: pathStyle ? true : nil,
-            retry: S3RetryRules(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds),
+            retry: RetryPolicy(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds),
             requestTimeoutSeconds: max(config.aws.requestTimeoutSeconds, 60),
             userAgent: "personalize-tail/\(Version.current)")
         var logger = Logger(label: "personalize-tail.s3")

@@ -200,7 +200,7 @@ struct Import: AsyncParsableCommand {
             profile: config.aws.profile, environment: environment, httpClient: HTTPClient.shared, logger: logger)
         return PersonalizeControlClient(
             endpoint: url, region: region,
-            retry: S3RetryRules(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds),
+            retry: RetryPolicy(maxAttempts: config.aws.maxAttempts, deadline: config.aws.retryDeadlineSeconds),
             credentials: credentials, httpClient: HTTPClient.shared)
     }
 }

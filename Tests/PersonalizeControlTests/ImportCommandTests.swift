@@ -169,7 +169,7 @@ struct ImportCommandTests {
 struct ImportJobStandInTests {
     static func client(_ standIn: ImportJobStandIn, secret: String = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY") -> PersonalizeControlClient {
         PersonalizeControlClient(
-            endpoint: URL(string: standIn.endpoint)!, region: "us-east-1", retry: S3RetryRules(maxAttempts: 1),
+            endpoint: URL(string: standIn.endpoint)!, region: "us-east-1", retry: RetryPolicy(maxAttempts: 1),
             credentials: StaticCredentialProvider(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret),
             httpClient: HTTPClient.shared)
     }

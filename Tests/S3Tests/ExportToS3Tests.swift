@@ -84,7 +84,7 @@ struct ExportToS3Tests {
         S3Client(
             configuration: S3Configuration(
                 scheme: "http", host: "127.0.0.1", port: moto.port, region: "us-east-1", addressing: .path,
-                retry: S3RetryRules(maxAttempts: 2), requestTimeoutSeconds: 10),
+                retry: RetryPolicy(maxAttempts: 2), requestTimeoutSeconds: 10),
             credentials: StaticCredentialProvider(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"),
             httpClient: HTTPClient.shared)
     }

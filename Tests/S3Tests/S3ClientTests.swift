@@ -12,7 +12,7 @@ struct S3ClientTests {
     static func client(_ moto: MotoServer, addressing: S3Configuration.Addressing = .path, maxAttempts: Int = 3) -> S3Client {
         var configuration = S3Configuration(
             scheme: "http", host: addressing == .path ? "127.0.0.1" : "s3.localhost", port: moto.port,
-            region: "us-east-1", addressing: addressing, retry: S3RetryRules(base: 0.01, cap: 0.05, maxAttempts: maxAttempts))
+            region: "us-east-1", addressing: addressing, retry: RetryPolicy(base: 0.01, cap: 0.05, maxAttempts: maxAttempts))
         if addressing == .virtualHosted { configuration.connectHost = "127.0.0.1" }
         return S3Client(
             configuration: configuration,
@@ -83,7 +83,7 @@ struct S3ClientTests {
         moto.stop()
         let configuration = S3Configuration(
             scheme: "http", host: "127.0.0.1", port: port, region: "us-east-1", addressing: .path,
-            retry: S3RetryRules(base: 0.001, cap: 0.002, maxAttempts: 3), requestTimeoutSeconds: 1)
+            retry: RetryPolicy(base: 0.001, cap: 0.002, maxAttempts: 3), requestTimeoutSeconds: 1)
         let s3 = S3Client(
             configuration: configuration, credentials: StaticCredentialProvider(accessKeyId: "A", secretAccessKey: "B"),
             httpClient: HTTPClient.shared)

@@ -1,5 +1,6 @@
 /// When to try again and how long to wait: full-jitter exponential backoff, as the AWS SDKs' standard mode, but by
-/// default without an attempt cap, because a forwarder that gives up loses data.
+/// default without an attempt cap, because a forwarder that gives up loses data. One policy for every AWS call the
+/// agent makes (PutEvents and the other Put operations, S3 uploads, the import-job control plane).
 public struct RetryPolicy: Sendable, Hashable {
     /// First backoff ceiling, seconds.
     public var base: Double
