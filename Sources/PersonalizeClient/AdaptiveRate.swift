@@ -16,10 +16,11 @@ import Foundation
 /// - Requests in flight when the rate was lowered are throttled together: one decrease for all of them.
 /// - `W_max` is at most the rate the service accepted (measured like the send rate), so one decrease brings a rate
 ///   far above a quota down to it, instead of one 0.7 step per answer.
-/// - Each decrease is judged once enough answers came back after it: when throttling went on at about the same
-///   share while the accepted rate fell with the sending rate, lowering the rate did not help, so it is undone and
-///   throttling at up to that share (plus a margin) no longer lowers the rate. The share is forgotten when a
-///   stretch of answers sees much less of it.
+/// - Each decrease is judged once enough answers came back after it (the rate is held meanwhile), against the last
+///   stretch that had enough answers (decreases in quick succession are judged, and undone, together): when
+///   throttling went on at about the same share while the accepted rate fell with the sending rate, lowering the
+///   rate did not help, so it is undone and throttling at up to that share (plus a margin) no longer lowers the
+///   rate. The share is forgotten when a stretch of answers sees much less of it.
 /// - The rate never goes below `minimumRate`.
 public struct AdaptiveRate: Sendable {
     /// Multiplier applied to the rate on throttling.
@@ -75,6 +76,9 @@ public struct AdaptiveRate: Sendable {
     /// `W_max`: the rate when the last decrease happened (the cubic's plateau).
     public private(set) var rateAtThrottle: Double
     private var k: Double = 0
+    /// Where the cubic is measured from: the last decrease, moved on while a decrease is judged (the rate is held
+    /// meanwhile) or undone.
+    private var cubicOrigin: Double = 0
     /// Whether a throttle has switched the bucket on (botocore's `_enabled`).
     private var enabled = false
 
@@ -103,6 +107,8 @@ public struct AdaptiveRate: Sendable {
 
     struct Epoch: Sendable {
         var start: Double
+        /// When the next stretch began (set once this one is over).
+        var end: Double?
         /// Answers to requests sent since the start, settling included (for fast decreases).
         var early = 0
         var earlyThrottles = 0
@@ -143,7 +149,10 @@ public struct AdaptiveRate: Sendable {
         self.epoch = Epoch(start: now)
         self.tolerableShare = tolerableShare
         self.atMaxSince = now
-        if guards == .botocore { lastThrottle = now }  // botocore's cubic starts at creation, from W_max = 0
+        if guards == .botocore {  // botocore's cubic starts at creation, from W_max = 0
+            lastThrottle = now
+            cubicOrigin = now
+        }
     }
 
     /// The rate in force: the fill rate, within the floor and the configured rate.
@@ -200,7 +209,10 @@ public struct AdaptiveRate: Sendable {
         acceptClock.record(now)
         count(sentAt: sentAt, throttled: false, now: now)
         guard let lastThrottle else { return }
-        let cubic = Self.scale * pow(now - lastThrottle - k, 3) + rateAtThrottle
+        // A decrease waiting for its judgement holds the rate: recovering meanwhile would make the stretch after it
+        // send as much as the one before, and the judgement could not tell whether lowering the rate helped.
+        if guards.rateIndependentThrottling, !epoch.judged, epoch.start == lastThrottle { return }
+        let cubic = Self.scale * pow(now - cubicOrigin - k, 3) + rateAtThrottle
         // Botocore caps at twice the measured rate from its first answer; a key made at its first throttle has no
         // measurement for half a second, and is not capped until it has one.
         setFill(min(cubic, measured > 0 || guards == .botocore ? 2 * measured : .infinity), now: now)
@@ -229,9 +241,15 @@ public struct AdaptiveRate: Sendable {
         rateAtThrottle = base
         k = Foundation.cbrt(base * (1 - Self.beta) / Self.scale)
         lastThrottle = now
+        cubicOrigin = now
         enabled = true
         setFill(min(base * Self.beta, measured > 0 || guards == .botocore ? 2 * measured : .infinity), now: now)
-        previous = epoch
+        // The stretch a decrease is judged against needs enough answers: after a decrease made before that (a fast or
+        // steep one), the last stretch that had them stays the reference, and undoing restores the rate before it.
+        if previous == nil || epoch.answers >= Self.judgeAfterAtLeast {
+            previous = epoch
+            previous?.end = now
+        }
         epoch = Epoch(start: now)
         return true
     }
@@ -262,6 +280,7 @@ public struct AdaptiveRate: Sendable {
         {
             if epoch.share < tolerableShare / 3 { tolerableShare = 0 }
             previous = epoch
+            previous?.end = now
             epoch = Epoch(start: now)
             epoch.judged = true
         }
@@ -282,23 +301,33 @@ public struct AdaptiveRate: Sendable {
     /// share stays and the accepted rate falls with the sending rate: undo the decrease and tolerate that share.
     private mutating func judge(now: Double) {
         epoch.judged = true
-        guard let previous, previous.answers >= Self.judgeAfterAtLeast, lastThrottle == epoch.start else { return }
+        guard lastThrottle == epoch.start else { return }
+        cubicOrigin = now  // the rate was held until now: recovery starts here
+        guard let previous, previous.answers >= Self.judgeAfterAtLeast else { return }
+        let previousEnd = previous.end ?? epoch.start
         let share = epoch.share
         let persisted = share >= 0.05 && share >= 0.7 * previous.share
         // Only a decrease that did slow the sending can be judged (one above what was being sent changes nothing).
-        let sentFell = epoch.sentRate(until: now) < 0.85 * previous.sentRate(until: epoch.start)
-        let acceptedFell = epoch.acceptedRate(until: now) < 0.85 * previous.acceptedRate(until: epoch.start)
+        let sentFell = epoch.sentRate(until: now) < 0.85 * previous.sentRate(until: previousEnd)
+        let acceptedFell = epoch.acceptedRate(until: now) < 0.85 * previous.acceptedRate(until: previousEnd)
         // At the floor a decrease cannot slow the sending: throttling that goes on there is taken as independent
         // of the rate (a quota below the floor is not expected), or the rate would stay pinned to the floor.
         let fromFloor = rateBeforeDecrease <= minimumRate * 1.001 && share >= 0.05
         let peak = max(peakBeforeJudgement, rateBeforeDecrease)
+        guard (persisted && sentFell && acceptedFell) || fromFloor else {
+            // Throttling fell: the decrease helped (a quota lies below the old rate), and a later undo restores at
+            // most the rate from here. When it neither fell nor could be judged, a later undo restores the peak.
+            if !persisted { peakBeforeJudgement = 0 }
+            return
+        }
         peakBeforeJudgement = 0
-        guard (persisted && sentFell && acceptedFell) || fromFloor else { return }
-        tolerableShare = max(tolerableShare, share)
+        // When both stretches saw the same rate-independent share, the larger of the two samples is the safer
+        // estimate of it (a low one would make the next stretch's ordinary noise lower the rate again).
+        tolerableShare = max(tolerableShare, share, persisted && sentFell && acceptedFell ? previous.share : 0)
         rateBeforeDecrease = peak
         rateAtThrottle = rateBeforeDecrease
         k = Foundation.cbrt(rateAtThrottle * (1 - Self.beta) / Self.scale)
-        lastThrottle = now - k  // on the plateau at the old rate, growing from here
+        cubicOrigin = now - k  // on the plateau at the old rate, growing from here
         setFill(rateBeforeDecrease, now: now)
     }
 }

@@ -109,7 +109,9 @@ public final class RateLimiter: Sendable {
 
     /// How long an unlimited key that was throttled must run at its recovered rate before it is unlimited again.
     static let releaseAfterSeconds = 30.0
-    /// The lowest rate a throttled unlimited key is brought to (requests per second).
+    /// The lowest rate a throttled unlimited key is brought to: this share of what it was sending, at least
+    /// ``dynamicFloor`` requests per second.
+    static let dynamicFloorShare = 0.1
     static let dynamicFloor = 1.0
 
     public let limits: RateLimits
@@ -228,12 +230,13 @@ public final class RateLimiter: Sendable {
                 // A throttle of a request sent before the key was released says nothing about the fresh meter.
                 if let released = s.released[key], permit.time < released { return }
                 let sent = max(1, s.meters[key]?.estimate(now: now) ?? 1)
-                // Recovery may take it up to twice what it was sending; if it stays there, it is released. The floor
-                // is low: the quota may be far below what was sent, and throttling that does not depend on the rate
-                // is recognised by the rate itself (see `AdaptiveRate`).
+                // Recovery may take it up to twice what it was sending; if it stays there, it is released. The floor,
+                // a tenth of what was being sent, is what throttling that does not depend on the rate can cost at
+                // worst (such throttling is recognised and tolerated, see `AdaptiveRate`); a quota below it only
+                // means more of the requests are throttled and retried.
                 s.keys[key] = AdaptiveRate(
                     maxRate: max(2 * sent, Self.dynamicFloor), burst: limits.burst(for: sent),
-                    minimumRate: Self.dynamicFloor, adaptive: true,
+                    minimumRate: max(Self.dynamicFloor, sent * Self.dynamicFloorShare), adaptive: true,
                     tolerableShare: s.tolerated[key] ?? 0, now: now)
                 anyDynamic.store(true, ordering: .relaxed)
                 s.keys[key]!.throttled(now: now, sentAt: permit.time, from: sent)

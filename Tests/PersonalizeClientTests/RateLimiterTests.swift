@@ -37,14 +37,16 @@ import Testing
         let first = rate.throttled(now: 5, sentAt: 5)
         #expect(first)
         #expect(abs(rate.rate(at: 5) - 70) < 1e-9)
+        // held until the decrease is judged (answers sent from 5.25 s on, 40 of them over 0.25 s: at 5.5 s), then
         // one second of successes later: C·(1 − K)³ + 100 ≈ 86.7
         var t = 5.0
-        for i in 1...200 {
+        for i in 1...300 {
             t = 5 + Double(i) * 0.005
             rate.succeeded(now: t, sentAt: t)
+            if t < 5.49 { #expect(abs(rate.rate(at: t) - 70) < 1e-9, "held at \(t)") }
         }
         let k = cbrt(100 * 0.3 / 0.4)
-        #expect(abs(rate.rate(at: t) - (0.4 * pow(t - 5 - k, 3) + 100)) < 1e-9)
+        #expect(abs(rate.rate(at: t) - (0.4 * pow(t - 5.5 - k, 3) + 100)) < 0.05)
     }
 
     @Test func throttlesOfRequestsSentBeforeTheDecreaseCountOnce() {
@@ -78,10 +80,11 @@ import Testing
             rate.succeeded(now: t, sentAt: t)
             let r = rate.rate(at: t)
             #expect(r >= previous - 1e-9, "never decreases while recovering")
-            if atHalfK == 0, t >= throttledAt + k / 2 { atHalfK = r }
+            // held for half a second, until the decrease is judged
+            if atHalfK == 0, t >= throttledAt + 0.5 + k / 2 { atHalfK = r }
             previous = r
         }
-        #expect(atHalfK > 70 + 30 * 0.8, "most of the way back after half of K (\(atHalfK))")
+        #expect(atHalfK > 70 + 30 * 0.8, "most of the way back half of K after the judgement (\(atHalfK))")
         #expect(rate.rate(at: t) == 100, "capped at the configured rate")
     }
 
