@@ -60,8 +60,9 @@ public struct LineLedger: Sendable {
             head += 1
         }
         if head == entries.count {
+            // Settled: give the storage back, so an idle followed file holds no queue (one per file adds up).
             baseSequence += UInt64(head)
-            entries.removeAll(keepingCapacity: true)
+            entries = []
             head = 0
         } else if head > 4096, head * 2 > entries.count {
             entries.removeFirst(head)
