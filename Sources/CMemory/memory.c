@@ -46,3 +46,9 @@ const char *pt_allocator_name(void) {
 const char *pt_build_commit(void) { return PT_BUILD_COMMIT; }
 
 const char *pt_build_date(void) { return __DATE__ " " __TIME__; }
+
+/* jemalloc's start-up options, read when the binary is linked with it (Package.swift); the C library's malloc
+   ignores the symbol, and MALLOC_CONF in the environment still adds to or overrides it. One arena instead of four
+   per CPU: every thread's small allocations come from thread caches anyway, and each extra arena keeps its own
+   partly used pages, which is what a follower of thousands of files pays for (bench/README.md has the runs). */
+__attribute__((used, visibility("default"))) const char *malloc_conf = "narenas:1";

@@ -296,7 +296,7 @@ public final class PersonalizeEventsClient: Sendable {
         health.record(operation.rawValue, .accepted, attempt: attempt, latency: latency)
         if let failed = health.succeeded() {
             logger.notice(
-                "delivery recovered", metadata: ["operation": "\(operation.rawValue)", "failed_for_seconds": "\(PrettyNumber.seconds(failed))"])
+                "delivery recovered", metadata: ["operation": "\(operation.rawValue)", "delivery.failed_for_seconds": "\(PrettyNumber.seconds(failed))"])
         }
     }
 

@@ -202,7 +202,7 @@ public final class Engine {
     func runHere() -> Outcome {
         logger.info("starting", metadata: [
             "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
-            "checkpoints": "\(table.entries.count)", "mapping_threads": "\(mappingWorker == nil ? 1 : 2)",
+            "checkpoints": "\(table.entries.count)", "engine.mapping_threads": "\(mappingWorker == nil ? 1 : 2)",
         ])
         if !options.once {
             let control = self.control
@@ -241,7 +241,7 @@ public final class Engine {
                     if stats.stopReason == nil { stats.stopReason = "shutdown timeout reached" }
                     logger.warning(
                         "shutdown timeout reached; unanswered requests are re-sent next time",
-                        metadata: ["in_flight": "\(inFlight)"])
+                        metadata: ["requests.in_flight": "\(inFlight)"])
                 }
                 // Requests still out are not waited for: their records stay unresolved, their lines are read again.
                 tasks.cancelAll()
@@ -268,8 +268,8 @@ public final class Engine {
                     logger.error(
                         "catch-up stalled: nothing acknowledged in time; stopping, the rest is sent next time",
                         metadata: [
-                            "stall_timeout_seconds": "\(PrettyNumber.seconds(limit))", "error": "\(cause)",
-                            "pending_records": "\(unresolvedRecords)",
+                            "catch_up.stall_timeout_seconds": "\(PrettyNumber.seconds(limit))", "error": "\(cause)",
+                            "records.pending": "\(unresolvedRecords)",
                         ])
                 }
             }
@@ -345,7 +345,7 @@ public final class Engine {
                 // The hint comes with the first signal only: a second one is what it describes.
                 logger.info(
                     "stopping: no more reading; delivering what is in hand (signal again to abandon in-flight requests)",
-                    metadata: ["in_flight": "\(inFlight)", "pending_records": "\(unresolvedRecords)"])
+                    metadata: ["requests.in_flight": "\(inFlight)", "records.pending": "\(unresolvedRecords)"])
                 shutdownDeadline = now + Int64(config.follow.shutdownTimeoutSeconds * 1000)
             }
         case .stopNow, .cancel:
