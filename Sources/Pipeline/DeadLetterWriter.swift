@@ -100,8 +100,17 @@ public final class DeadLetterWriter {
         if descriptor < 0 {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw DeadLetterError(path: path, action: "open", code: errno) }
+            // A kill -9 during a write can leave the last line cut short (Linux stops a write between pages when
+            // a fatal signal is pending): end it, so it stays one bad line and the next letter starts its own.
+            var end = stat()
+            if fstat(descriptor, &end) == 0, end.st_size > 0 {
+                var last: UInt8 = 0
+                if pread(descriptor, &last, 1, end.st_size - 1) == 1, last != UInt8(ascii: "\n") {
+                    buffer.insert(UInt8(ascii: "\n"), at: 0)
+                }
+            }
         }
         var done = 0
         while done < buffer.count {
