@@ -90,13 +90,7 @@ struct Export: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config: AgentConfig
-        do {
-            config = try AgentConfig.load(path: common.config)
-        } catch {
-            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
-            throw ExitCode(ExitStatus.configuration.rawValue)
-        }
+        let config = try common.loadConfig()
         let inputs = ExportInput.expand(config.sources.map {
             (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
         })

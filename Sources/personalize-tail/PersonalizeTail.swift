@@ -96,6 +96,16 @@ struct CommonOptions: ParsableArguments {
     var logFormat: LogFormat = .text
 
     /// A start-up error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
+    /// The configuration, or the error reported (in the log format) and exit status 2: one way for every command.
+    func loadConfig() throws -> AgentConfig {
+        do {
+            return try AgentConfig.load(path: config)
+        } catch {
+            reportError("\(error)")
+            throw ExitCode(ExitStatus.configuration.rawValue)
+        }
+    }
+
     func reportError(_ message: String) {
         let line =
             logFormat == .json

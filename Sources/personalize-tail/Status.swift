@@ -19,13 +19,7 @@ struct Status: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let config: AgentConfig
-        do {
-            config = try AgentConfig.load(path: common.config)
-        } catch {
-            common.reportError("\(error)")
-            throw ExitCode(ExitStatus.configuration.rawValue)
-        }
+        let config = try common.loadConfig()
         let report: StatusReport
         do {
             report = try StatusReport.read(
