@@ -67,8 +67,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let config: AgentConfig
-        do { config = try AgentConfig.load(path: common.config) } catch { throw fail("\(error)") }
+        let config = try common.loadConfig()
         guard let importMode = ["full": "FULL", "incremental": "INCREMENTAL"][mode.lowercased()] else {
             throw fail("--mode: \"\(mode)\" is not full or incremental")
         }
