@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "CMemory", cSettings: [.define("PT_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(name: "SystemIO", swiftSettings: swiftSettings),
         .target(
             name: "AWSSigV4",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -92,10 +93,10 @@ let package = Package(
         ),
         .target(
             name: "Tailing",
-            dependencies: ["Gzip", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Gzip", "SystemIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Checkpoints", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .target(name: "Checkpoints", dependencies: ["JSON", "SystemIO"], swiftSettings: swiftSettings),
         // MARK: Wiring
         // Arrows run one way: Pipeline -> Metrics -> Engine -> AgentConfig; ExportHandover -> AgentConfig.
         .target(
@@ -106,7 +107,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Gzip",
-                "Checkpoints", "CMemory", .product(name: "Logging", package: "swift-log"),
+                "Checkpoints", "CMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,7 +115,7 @@ let package = Package(
             name: "Metrics",
             dependencies: [
                 "AgentConfig", "Engine", "JSON", "PersonalizeModel", "PersonalizeClient", "Tailing", "Checkpoints",
-                "CMemory",
+                "CMemory", "SystemIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,7 +125,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "ExportHandover", dependencies: ["AgentConfig", "Checkpoints", "Tailing"],
+            name: "ExportHandover", dependencies: ["AgentConfig", "Checkpoints", "SystemIO", "Tailing"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -172,7 +173,7 @@ let package = Package(
         .target(
             name: "BulkExport",
             dependencies: [
-                "JSON", "PersonalizeModel", "Mapping", "Tailing", "S3", "AWSSigV4",
+                "JSON", "PersonalizeModel", "Mapping", "Tailing", "S3", "AWSSigV4", "SystemIO",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -232,6 +233,7 @@ let package = Package(
         ),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PersonalizeClientTests",
