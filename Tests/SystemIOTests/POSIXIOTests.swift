@@ -48,8 +48,7 @@ import Testing
         #expect(slice.withUnsafeMutableBytes { POSIXIO.read(rd, into: $0, at: Int64(bytes.count)) } == 0)
     }
 
-    /// A pipe takes at most its buffer per write(2) while the other end reads slowly: the writer goes on after
-    /// each partial write until everything is through.
+    /// More than a pipe's buffer, written while another thread reads it: everything arrives, in order.
     @Test func writeAllContinuesThroughAPipe() async throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
