@@ -95,7 +95,7 @@ let package = Package(
             dependencies: ["Gzip", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Checkpoints", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .target(name: "Checkpoints", dependencies: ["JSON", "Tailing"], swiftSettings: swiftSettings),
         // MARK: Wiring
         .target(
             name: "Pipeline",
@@ -204,7 +204,9 @@ let package = Package(
         ),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CheckpointsTests", dependencies: ["Checkpoints", "Tailing", "TestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PersonalizeClientTests",
             dependencies: [
