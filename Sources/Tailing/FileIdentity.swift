@@ -55,19 +55,21 @@ public enum FileIdentity {
     /// Compares two files' contents where both have them: the last ``window`` bytes of their common length (the
     /// whole of it for short files). `aSize`/`bSize` are plain sizes, or `nil` for compressed files (then up to
     /// ``compressedCompareLimit`` bytes are inflated). `nil` when either cannot be read.
-    public static func sameContent(_ a: String, aSize: UInt64?, _ b: String, bSize: UInt64?) -> Bool? {
+    public static func sameContent(
+        _ a: String, aSize: UInt64?, _ b: String, bSize: UInt64?, in fs: any FileSystem = LocalFileSystem()
+    ) -> Bool? {
         if let aSize, let bSize {
             let w = min(aSize, bSize)
             let from = w > UInt64(window) ? w - UInt64(window) : 0
             let count = Int(w - from)
-            guard let x = try? Fingerprint.readRange(path: a, from: from, count: count),
-                let y = try? Fingerprint.readRange(path: b, from: from, count: count), x.count == count
+            guard let x = try? fs.readRange(a, from: from, count: count),
+                let y = try? fs.readRange(b, from: from, count: count), x.count == count
             else { return nil }
             return x == y
         }
         let limit = compressedCompareLimit
-        guard let x = try? Fingerprint.readRange(path: a, from: 0, count: min(limit, Int(aSize ?? UInt64(limit)))),
-            let y = try? Fingerprint.readRange(path: b, from: 0, count: min(limit, Int(bSize ?? UInt64(limit))))
+        guard let x = try? fs.readRange(a, from: 0, count: min(limit, Int(aSize ?? UInt64(limit)))),
+            let y = try? fs.readRange(b, from: 0, count: min(limit, Int(bSize ?? UInt64(limit))))
         else { return nil }
         let w = min(x.count, y.count)
         let from = max(0, w - window)
