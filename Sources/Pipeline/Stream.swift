@@ -77,5 +77,5 @@ final class Stream {
     }
 
     /// Settled and with nothing more to read: its checkpoint entry may be released.
-    var isDone: Bool { (exhausted || detached) && ledger.isSettled && reader == nil }
+    var isDone: Bool { file.isFinished && ledger.isSettled && reader == nil }
 }

@@ -52,6 +52,10 @@ public struct FileTracker {
 
         public var identity: FileIdentity.FileID { FileIdentity.FileID(device: device, inode: inode) }
 
+        /// Nothing more is expected at this path: exhausted, or detached (then drained). Retired once its lines are
+        /// resolved and its reader closed.
+        public var isFinished: Bool { exhausted || detached }
+
         /// Whether `stat` describes this file (the same device and inode).
         public func isSameFile(_ stat: FileStat) -> Bool { stat.device == device && stat.inode == inode }
     }
