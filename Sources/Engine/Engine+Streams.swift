@@ -113,71 +113,41 @@ extension Engine {
         let fingerprint = fileHead.fingerprint
         // One decision, by the magic bytes (kubelet gzips rotated container logs); the reader is opened with it.
         let compressed = fileHead.isCompressed
-        var offset: UInt64 = 0
-        var entry: Int?
-        let file = FileIdentity.FileID(device: st.device, inode: st.inode)
         let decision = table.match(head: head, fingerprint: fingerprint, stat: st, compressed: compressed) {
             probe(entry: $0, path: path, stat: st, head: head, compressed: compressed)
         }
-        switch decision {
+        let admission = table.admit(
+            decision, path: path, stat: st, head: head, fingerprint: fingerprint, compressed: compressed,
+            updatedAt: wallMillis()
+        ) { tracker.continuation(of: path, after: $0) }
+        let entryId: Int
+        let offset: UInt64
+        switch admission {
         case .copyOfLive(let id):
-            table.noteCopy(file, of: id)
             if tracker.announceCopy(path) {
                 logger.info("file is a copy of one being read; not sent again", metadata: [
                     "file.path": "\(path)", "file.original": "\(table.entries[id]?.path ?? "?")",
                 ])
             }
             return
-        case .copy(let id), .resume(let id):
-            let c = table.entries[id]!
-            offset = c.offset
-            if c.finished && c.compressed && compressed && c.size == st.size {
-                tracker.settle(path, st)
-                table.update(id) { $0.path = path }
-                return
-            }
-            if case .copy = decision, !compressed, st.size < offset {
-                // A copy that ends before the checkpoint holds only lines already delivered (copytruncate's copy
-                // after the agent read lines written between the copy and the truncate).
-                logger.info("file is a copy of what was already read; not sent again", metadata: [
-                    "file.path": "\(path)", "file.original": "\(c.path)",
-                ])
-                // Its own entry (the same key: the same lines at the same offsets), so the original's stays
-                // where it was read to.
-                let copy = table.insert(FileCheckpoint(
-                    fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                    inode: st.inode, path: path, offset: st.size, size: st.size, compressed: false,
-                    updatedAt: wallMillis(), key: c.key))
-                table.noteCopy(file, of: copy)
-                newEntries = true
-                tracker.settle(path, st)
-                return
-            }
-            table.update(id) {
-                $0.path = path
-                $0.device = st.device
-                $0.inode = st.inode
-                $0.offset = offset
-                $0.compressed = compressed
-                $0.finished = false
-                if fingerprint.length > $0.fingerprintLength {
-                    $0.fingerprint = fingerprint.hash
-                    $0.fingerprintLength = fingerprint.length
-                }
-            }
-            entry = id
-        case .extends(let id, let after):
-            // The file being read is a shorter copy of this one: it delivers its own lines; this one continues
-            // after them (from the last line end within them), under the same key.
-            let c = table.entries[id]!
-            offset = tracker.continuation(of: path, after: after)
-            entry = table.insert(FileCheckpoint(
-                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                inode: st.inode, path: path, offset: offset, size: st.size, compressed: compressed,
-                updatedAt: wallMillis(), key: c.key))
+        case .finishedArchive:
+            tracker.settle(path, st)
+            return
+        case .alreadyRead(_, let original):
+            logger.info("file is a copy of what was already read; not sent again", metadata: [
+                "file.path": "\(path)", "file.original": "\(table.entries[original]?.path ?? "?")",
+            ])
             newEntries = true
+            tracker.settle(path, st)
+            return
+        case .read(let entry, let from, let created):
+            (entryId, offset) = (entry, from)
+            if created { newEntries = true }
+        }
+        switch decision {
+        case .extends(let id, _):
             logger.info("file continues a shorter copy being read; reading what follows it", metadata: [
-                "file.path": "\(path)", "file.copy": "\(c.path)",
+                "file.path": "\(path)", "file.copy": "\(table.entries[id]?.path ?? "?")",
             ])
         case .truncated:
             logger.warning("file is shorter than its checkpoint; reading it from the start as a new file", metadata: ["file.path": "\(path)"])
@@ -185,15 +155,9 @@ extension Engine {
             logger.info("file begins like another but differs further in; reading both", metadata: [
                 "file.path": "\(path)", "file.other": "\(table.entries[id]?.path ?? "?")",
             ])
-        case .new:
+        case .new, .resume, .copy, .copyOfLive:
             break
         }
-        let entryId = entry ?? table.insert(FileCheckpoint(
-            fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device, inode: st.inode,
-            path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: wallMillis(),
-            key: table.uniqueKey(fingerprint.hash, device: st.device, inode: st.inode)))
-        if entry == nil { newEntries = true }
-        table.noteHead(entryId, head)
         let id = nextStreamId
         nextStreamId += 1
         let stream = Stream(
