@@ -41,10 +41,11 @@ extension CheckpointTable {
                 return .finishedArchive(id)
             }
             if case .copy = match, !compressed, st.size < offset {
-                let copy = insert(FileCheckpoint(
-                    fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                    inode: st.inode, path: path, offset: st.size, size: st.size, compressed: false,
-                    updatedAt: updatedAt, key: c.key))
+                let copy = insert(
+                    FileCheckpoint(
+                        fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
+                        inode: st.inode, path: path, offset: st.size, size: st.size, compressed: false,
+                        updatedAt: updatedAt, key: c.key))
                 noteCopy(file, of: copy)
                 return .alreadyRead(entry: copy, original: id)
             }
@@ -65,10 +66,11 @@ extension CheckpointTable {
             // The file being read is a shorter copy of this one: it delivers its own lines; this one continues
             // after them, under the same key.
             offset = continuation(after)
-            entry = insert(FileCheckpoint(
-                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                inode: st.inode, path: path, offset: offset, size: st.size, compressed: compressed,
-                updatedAt: updatedAt, key: entries[id]!.key))
+            entry = insert(
+                FileCheckpoint(
+                    fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
+                    inode: st.inode, path: path, offset: offset, size: st.size, compressed: compressed,
+                    updatedAt: updatedAt, key: entries[id]!.key))
             noteHead(entry!, head)
             return .read(entry: entry!, offset: offset, created: true)
         case .truncated, .sharedHead, .new:
@@ -78,10 +80,12 @@ extension CheckpointTable {
             noteHead(entry, head)
             return .read(entry: entry, offset: offset, created: false)
         }
-        let created = insert(FileCheckpoint(
-            fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device, inode: st.inode,
-            path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: updatedAt,
-            key: uniqueKey(fingerprint.hash, device: st.device, inode: st.inode)))
+        let created = insert(
+            FileCheckpoint(
+                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
+                inode: st.inode,
+                path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: updatedAt,
+                key: uniqueKey(fingerprint.hash, device: st.device, inode: st.inode)))
         noteHead(created, head)
         return .read(entry: created, offset: 0, created: true)
     }

@@ -11,19 +11,21 @@ import Testing
         FileStat(device: 1, inode: inode, size: size, modified: 0)
     }
 
-    static func entry(inode: UInt64, offset: UInt64, compressed: Bool = false, finished: Bool = false,
-                      size: UInt64? = nil, key: String = "k7") -> FileCheckpoint
-    {
+    static func entry(
+        inode: UInt64, offset: UInt64, compressed: Bool = false, finished: Bool = false,
+        size: UInt64? = nil, key: String = "k7"
+    ) -> FileCheckpoint {
         let fp = Fingerprint.of(head)
         return FileCheckpoint(
             fingerprint: fp.hash, fingerprintLength: fp.length, device: 1, inode: inode, path: "/l/app.log",
             offset: offset, size: size ?? offset, compressed: compressed, finished: finished, updatedAt: 0, key: key)
     }
 
-    func admit(_ table: inout CheckpointTable, _ match: CheckpointTable.Match, path: String = "/l/app.log.1",
-               inode: UInt64 = 8, size: UInt64 = 5000, compressed: Bool = false,
-               fingerprint: Fingerprint = Fingerprint.of(head)) -> CheckpointTable.Admission
-    {
+    func admit(
+        _ table: inout CheckpointTable, _ match: CheckpointTable.Match, path: String = "/l/app.log.1",
+        inode: UInt64 = 8, size: UInt64 = 5000, compressed: Bool = false,
+        fingerprint: Fingerprint = Fingerprint.of(head)
+    ) -> CheckpointTable.Admission {
         table.admit(
             match, path: path, stat: Self.stat(inode, size: size), head: Self.head, fingerprint: fingerprint,
             compressed: compressed, updatedAt: 42

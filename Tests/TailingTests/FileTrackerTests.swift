@@ -13,7 +13,9 @@ final class FakeFileSystem: FileSystem {
 
         var stat: FileStat {
             // A compressed file's size is smaller than its content (any fixed ratio will do here).
-            FileStat(device: 1, inode: inode, size: UInt64(gzip ? content.count / 3 + 20 : content.count), modified: modified)
+            FileStat(
+                device: 1, inode: inode, size: UInt64(gzip ? content.count / 3 + 20 : content.count), modified: modified
+            )
         }
     }
 
@@ -87,7 +89,8 @@ final class FakeFileSystem: FileSystem {
 
     func tracker(once: Bool = false) -> FileTracker {
         FileTracker(
-            settings: FileTracker.Settings(once: once, rotationGraceMillis: Self.grace, incompleteGzipMillis: Self.gzipStall),
+            settings: FileTracker.Settings(
+                once: once, rotationGraceMillis: Self.grace, incompleteGzipMillis: Self.gzipStall),
             fileSystem: fs)
     }
 
@@ -151,9 +154,10 @@ final class FakeFileSystem: FileSystem {
         fs.rename("/l/app.log", "/l/app.log.1")
         fs.create("/l/app.log", "{\"n\":1000}\n")
         let steps = t.plan(fs.scan(), known: [files[0].identity], following: files)
-        #expect(steps == [
-            .renamed(id: 0, from: "/l/app.log", to: "/l/app.log.1"), .identify(fs.found("/l/app.log")),
-        ])
+        #expect(
+            steps == [
+                .renamed(id: 0, from: "/l/app.log", to: "/l/app.log.1"), .identify(fs.found("/l/app.log")),
+            ])
         #expect(apply(steps, to: &files) == ["/l/app.log"])
         #expect(t.rotated(files).isEmpty)
     }
@@ -172,12 +176,21 @@ final class FakeFileSystem: FileSystem {
         #expect(t.rotated([file]).isEmpty)  // detached once
         let drained = FileTracker.ReaderState(size: 2000, consumed: 2000)
         var now = clock + Self.grace
-        #expect(t.followUp(file, hasInput: false, reader: drained, resumeOffset: nil, now: now) == (false, FileTracker.FollowUp.keep))
+        #expect(
+            t.followUp(file, hasInput: false, reader: drained, resumeOffset: nil, now: now) == (
+                false, FileTracker.FollowUp.keep
+            ))
         // Still growing (a writer kept it open): it has input, and is not let go.
         let growing = FileTracker.ReaderState(size: 2100, consumed: 2000)
         now += 1
-        #expect(t.followUp(file, hasInput: false, reader: growing, resumeOffset: nil, now: now) == (true, FileTracker.FollowUp.keep))
-        #expect(t.followUp(file, hasInput: false, reader: drained, resumeOffset: nil, now: now) == (false, FileTracker.FollowUp.drained))
+        #expect(
+            t.followUp(file, hasInput: false, reader: growing, resumeOffset: nil, now: now) == (
+                true, FileTracker.FollowUp.keep
+            ))
+        #expect(
+            t.followUp(file, hasInput: false, reader: drained, resumeOffset: nil, now: now) == (
+                false, FileTracker.FollowUp.drained
+            ))
         // Not detached: a quiet file is kept however long it stays quiet.
         file.detached = false
         #expect(t.followUp(file, hasInput: false, reader: drained, resumeOffset: nil, now: now + 1_000_000).1 == .keep)
@@ -224,12 +237,21 @@ final class FakeFileSystem: FileSystem {
         fs.create("/l/app.log", Self.lines)
         let file = follow("/l/app.log")
         let end = UInt64(Self.lines.utf8.count)
-        #expect(t.followUp(file, hasInput: false, reader: nil, resumeOffset: end, now: clock) == (false, FileTracker.FollowUp.keep))
+        #expect(
+            t.followUp(file, hasInput: false, reader: nil, resumeOffset: end, now: clock) == (
+                false, FileTracker.FollowUp.keep
+            ))
         fs.truncate("/l/app.log")
-        #expect(t.followUp(file, hasInput: false, reader: nil, resumeOffset: end, now: clock) == (true, FileTracker.FollowUp.keep))
+        #expect(
+            t.followUp(file, hasInput: false, reader: nil, resumeOffset: end, now: clock) == (
+                true, FileTracker.FollowUp.keep
+            ))
         // Replaced under the path: looked at too (the reopened reader is found to be another file).
         fs.create("/l/app.log", Self.lines)
-        #expect(t.followUp(file, hasInput: false, reader: nil, resumeOffset: end, now: clock) == (true, FileTracker.FollowUp.keep))
+        #expect(
+            t.followUp(file, hasInput: false, reader: nil, resumeOffset: end, now: clock) == (
+                true, FileTracker.FollowUp.keep
+            ))
     }
 
     /// Rotated, then compressed (`app.log.1` → `app.log.1.gz`): the `.gz` is identified, its head decompressed and
@@ -267,7 +289,9 @@ final class FakeFileSystem: FileSystem {
         #expect(file.compressed)
         let size = fs.stat("/l/old.log.gz")!.size
         let stopped = FileTracker.ReaderState(size: size, consumed: size)
-        #expect(t.followUp(file, hasInput: false, reader: stopped, resumeOffset: nil, now: clock + Self.gzipStall).1 == .keep)
+        #expect(
+            t.followUp(file, hasInput: false, reader: stopped, resumeOffset: nil, now: clock + Self.gzipStall).1
+                == .keep)
         let r = t.followUp(file, hasInput: false, reader: stopped, resumeOffset: nil, now: clock + Self.gzipStall + 1)
         #expect(r == (true, FileTracker.FollowUp.damagedGzip))  // a compressed reader always has input to look at
         let retired = t.retire(file)
@@ -294,8 +318,9 @@ final class FakeFileSystem: FileSystem {
         let atC = t.retire(c)
         #expect(atC == fs.stat("/l/c.log"))
         #expect(Set(t.settled.keys) == ["/l/a.log"])
-        #expect(t.plan(fs.scan(), known: [], following: []).map { if case .identify(let f) = $0 { f.path } else { "" } }
-            == ["/l/b.log", "/l/c.log"])
+        #expect(
+            t.plan(fs.scan(), known: [], following: []).map { if case .identify(let f) = $0 { f.path } else { "" } }
+                == ["/l/b.log", "/l/c.log"])
     }
 
     @Test func unreadableIsReportedOnceUntilItIsReadable() {
@@ -373,8 +398,9 @@ final class FakeFileSystem: FileSystem {
         let file = follow("/l/a.log")
         fs.paths["/l/b.log"] = fs.paths["/l/a.log"]
         fs.paths["/l/c.log"] = fs.paths["/l/a.log"]
-        #expect(t.plan(fs.scan(), known: [file.identity], following: [file]) == [
-            .renamed(id: 0, from: "/l/a.log", to: "/l/b.log"), .renamed(id: 0, from: "/l/b.log", to: "/l/c.log"),
-        ])
+        #expect(
+            t.plan(fs.scan(), known: [file.identity], following: [file]) == [
+                .renamed(id: 0, from: "/l/a.log", to: "/l/b.log"), .renamed(id: 0, from: "/l/b.log", to: "/l/c.log"),
+            ])
     }
 }
