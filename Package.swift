@@ -96,7 +96,7 @@ let package = Package(
             dependencies: ["Gzip", "SystemIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Checkpoints", dependencies: ["JSON", "SystemIO"], swiftSettings: swiftSettings),
+        .target(name: "Checkpoints", dependencies: ["JSON", "SystemIO", "Tailing"], swiftSettings: swiftSettings),
         // MARK: Wiring
         // Arrows run one way: Pipeline -> Metrics -> Engine -> AgentConfig; ExportHandover -> AgentConfig.
         .target(
@@ -234,7 +234,9 @@ let package = Package(
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CheckpointsTests", dependencies: ["Checkpoints", "Tailing", "TestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PersonalizeClientTests",
             dependencies: [
