@@ -1,9 +1,9 @@
 import Checkpoints
-@testable import Engine
 import Tailing
 import TestSupport
 import Testing
 
+@testable import Engine
 @testable import Pipeline
 
 /// The identity decision, driven without files: heads, stats and probe answers are given.
