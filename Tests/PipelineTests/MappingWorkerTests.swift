@@ -1,9 +1,9 @@
-@testable import Engine
 import Foundation
 import Mapping
 import PersonalizeModel
 import Testing
 
+@testable import Engine
 @testable import Pipeline
 
 /// The worker alone: whatever the chunk size and however the two threads share it, every line gets its own result,

@@ -1,12 +1,12 @@
-@testable import AgentConfig
 import Checkpoints
-@testable import Engine
 import Foundation
 import Logging
-@testable import Metrics
 import TestSupport
 import Testing
 
+@testable import AgentConfig
+@testable import Engine
+@testable import Metrics
 @testable import Pipeline
 
 #if canImport(Glibc)

@@ -1,12 +1,12 @@
-@testable import AgentConfig
-@testable import Engine
 import Foundation
 import JSON
 import Logging
-@testable import Metrics
 import TestSupport
 import Testing
 
+@testable import AgentConfig
+@testable import Engine
+@testable import Metrics
 @testable import Pipeline
 
 #if canImport(Glibc)

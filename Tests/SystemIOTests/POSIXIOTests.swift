@@ -1,7 +1,8 @@
 import Foundation
-@testable import SystemIO
 import TestSupport
 import Testing
+
+@testable import SystemIO
 
 #if canImport(Glibc)
     import Glibc
