@@ -152,8 +152,10 @@ extension JSONTapeTests {
         mutating func space() -> String { int(4) == 0 ? pick([" ", "\t", "\n", "\r\n ", "  "]) : "" }
 
         mutating func string() -> String {
-            let pieces = ["a", "key", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000", " ",
-                          "ts", "user", "\u{7F}", "日本", "\\b\\f\\r\\t"]
+            let pieces = [
+                "a", "key", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000", " ", "ts", "user",
+                "\u{7F}", "日本", "\\b\\f\\r\\t",
+            ]
             return "\"" + (0..<int(5)).map { _ in pick(pieces) }.joined() + "\""
         }
 
@@ -174,7 +176,9 @@ extension JSONTapeTests {
                 let elements = (0..<int(5)).map { _ in space() + value(depth: depth + 1) + space() }
                 return "[" + elements.joined(separator: ",") + (elements.isEmpty ? space() : "") + "]"
             default:
-                let members = (0..<int(6)).map { _ in space() + string() + space() + ":" + space() + value(depth: depth + 1) }
+                let members = (0..<int(6)).map { _ in
+                    space() + string() + space() + ":" + space() + value(depth: depth + 1)
+                }
                 return "{" + members.joined(separator: ",") + (members.isEmpty ? space() : "") + "}"
             }
         }
