@@ -97,15 +97,42 @@ let package = Package(
         ),
         .target(name: "Checkpoints", dependencies: ["JSON"], swiftSettings: swiftSettings),
         // MARK: Wiring
+        // Arrows run one way: Pipeline -> Metrics -> Engine -> AgentConfig; ExportHandover -> AgentConfig.
         .target(
-            name: "Pipeline",
+            name: "AgentConfig", dependencies: ["JSON", "Mapping", "PersonalizeModel", "Tailing"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Engine",
             dependencies: [
-                "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "AWSSigV4", "AWSProviders", "Tailing",
-                "Checkpoints", "CMemory",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Gzip",
+                "Checkpoints", "CMemory", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Metrics",
+            dependencies: [
+                "AgentConfig", "Engine", "JSON", "PersonalizeModel", "PersonalizeClient", "Tailing", "Checkpoints",
+                "CMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExportHandover", dependencies: ["AgentConfig", "Checkpoints", "Tailing"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "AgentConfig", "Engine", "Metrics", "PersonalizeModel", "PersonalizeClient", "AWSSigV4",
+                "AWSProviders", "Tailing", "Checkpoints",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -115,7 +142,8 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline", "BulkExport", "CMemory", "S3", "PersonalizeControl", "AWSProviders", "AWSSigV4",
+                "Pipeline", "AgentConfig", "Engine", "Metrics", "ExportHandover", "BulkExport", "CMemory", "S3",
+                "PersonalizeControl", "AWSProviders", "AWSSigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -220,7 +248,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "TestSupport", "JSON", "Gzip", "Checkpoints", "PersonalizeClient", "AWSSigV4",
+                "Pipeline", "AgentConfig", "Engine", "Metrics", "ExportHandover", "TestSupport", "JSON", "Gzip",
+                "Checkpoints", "PersonalizeClient", "AWSSigV4",
                 "PersonalizeModel", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

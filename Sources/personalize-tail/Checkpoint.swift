@@ -1,5 +1,7 @@
+import AgentConfig
 import ArgumentParser
 import BulkExport
+import ExportHandover
 import Foundation
 import Pipeline
 

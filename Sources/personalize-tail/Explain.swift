@@ -1,9 +1,10 @@
+import AgentConfig
 import ArgumentParser
 import Foundation
 import JSON
 import Mapping
-import Pipeline
 import PersonalizeModel
+import Pipeline
 
 struct Explain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,13 +1,14 @@
 import AWSProviders
 import AWSSigV4
+import AgentConfig
 import ArgumentParser
 import AsyncHTTPClient
 import BulkExport
 import Crypto
 import Foundation
 import Logging
-import Pipeline
 import PersonalizeControl
+import Pipeline
 import S3
 
 /// `personalize-tail import`: one dataset import job per folder an export to S3 wrote, found again rather than

@@ -1,8 +1,10 @@
+import AgentConfig
 import ArgumentParser
-import Logging
-import Pipeline
 import CMemory
 import Foundation
+import Logging
+import Metrics
+import Pipeline
 
 @main
 enum Entry {

@@ -1,8 +1,9 @@
+import AgentConfig
 import ArgumentParser
+import BulkExport
 import Foundation
 import JSON
 import Logging
-import BulkExport
 import Pipeline
 
 struct Run: AsyncParsableCommand {

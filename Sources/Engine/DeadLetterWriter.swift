@@ -57,7 +57,7 @@ public struct DeadLetter: Sendable {
         return w.bytes
     }
 
-    static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var t = time_t(ms / 1000)
         var parts = tm()

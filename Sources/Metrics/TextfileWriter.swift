@@ -1,3 +1,5 @@
+import AgentConfig
+import Engine
 import Logging
 import ServiceLifecycle
 
@@ -68,20 +70,20 @@ public struct TextfileWriter: Sendable {
 
 /// Rewrites the textfile every `interval` while the agent runs (the agent writes it once more at the end, from the
 /// final snapshot).
-final class TextfileService: Service, Sendable {
+package final class TextfileService: Service, Sendable {
     let writer: TextfileWriter
     let metrics: MetricsBox
     let interval: Duration
     let logger: Logger
 
-    init(writer: TextfileWriter, metrics: MetricsBox, interval: Duration, logger: Logger) {
+    package init(writer: TextfileWriter, metrics: MetricsBox, interval: Duration, logger: Logger) {
         self.writer = writer
         self.metrics = metrics
         self.interval = interval
         self.logger = logger
     }
 
-    func run() async throws {
+    package func run() async throws {
         let writer = self.writer
         let metrics = self.metrics
         let interval = self.interval
