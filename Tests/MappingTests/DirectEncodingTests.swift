@@ -5,9 +5,10 @@ import Testing
 @testable import Mapping
 
 /// `apply(line:)` writes most events straight from the line (``DirectEventEncoder``, the fast path); it must answer
-/// exactly as its oracle, the generic path (`apply(JSONParser.parse(line))`, each record then encoded): the same records byte for byte, the same
-/// batch keys and times, the same failures, the same errors. Each test also checks that the direct path was taken
-/// often enough to matter, so that a direct encoder that gives up on everything fails it.
+/// exactly as its oracle, the generic path (`apply(JSONParser.parse(line))`, each record then encoded): the same
+/// records byte for byte, the same batch keys and times, the same failures, the same errors. Each test also checks
+/// that the direct path was taken often enough to matter, so that a direct encoder that gives up on everything
+/// fails it.
 @Suite struct DirectEncodingTests {
     /// Runs both paths over `lines`; returns how many records each kind of answer had.
     static func compare(_ mappings: MappingSet, _ lines: [[UInt8]]) -> (direct: Int, records: Int, failures: Int) {
@@ -137,7 +138,8 @@ import Testing
         var outcomes: [String: Set<Bool>] = [:]
         for (i, l) in lines.enumerated() {
             let context = RecordContext(sourceName: "web", fingerprint: "f", offset: UInt64(i))
-            for case let r in generic.apply(try JSONParser.parse(l), context: context) where r.mapping == "plain" || r.mapping == "kept" {
+            let results = generic.apply(try JSONParser.parse(l), context: context)
+            for case let r in results where r.mapping == "plain" || r.mapping == "kept" {
                 if case .record = r { outcomes[r.mapping, default: []].insert(true) } else { outcomes[r.mapping, default: []].insert(false) }
             }
         }

@@ -8,7 +8,9 @@ import Testing
 @Suite struct RequestBodyTests {
     /// `request`'s body and its oracle's JSON, parsed: the same members with the same values (`JSONEncoder` orders
     /// members its own way).
-    static func expectOracle(_ request: some RequestEnvelope, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectOracle(
+        _ request: some RequestEnvelope, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let ours = try JSONSerialization.jsonObject(with: Data(request.body)) as? NSDictionary
         let oracle = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(request)) as? NSDictionary
         #expect(ours != nil && ours == oracle, sourceLocation: sourceLocation)
@@ -26,9 +28,12 @@ import Testing
             try Self.expectOracle(PutEventsRequest(trackingId: "T", userId: userId, sessionId: "s", eventList: Self.events))
         }
         let arn = "arn:aws:personalize:us-east-1:1:dataset/d/X"
-        try Self.expectOracle(PutItemsRequest(datasetArn: arn, items: [Item(itemId: "i1", properties: #"{"p":1}"#), Item(itemId: "i\\2")]))
-        try Self.expectOracle(PutUsersRequest(datasetArn: arn, users: [User(userId: "u1", properties: #"{"p":"x"}"#), User(userId: "u2")]))
-        try Self.expectOracle(PutActionsRequest(datasetArn: arn, actions: [Action(actionId: "a1"), Action(actionId: "a2", properties: "{}")]))
+        let items = [Item(itemId: "i1", properties: #"{"p":1}"#), Item(itemId: "i\\2")]
+        try Self.expectOracle(PutItemsRequest(datasetArn: arn, items: items))
+        let users = [User(userId: "u1", properties: #"{"p":"x"}"#), User(userId: "u2")]
+        try Self.expectOracle(PutUsersRequest(datasetArn: arn, users: users))
+        let actions = [Action(actionId: "a1"), Action(actionId: "a2", properties: "{}")]
+        try Self.expectOracle(PutActionsRequest(datasetArn: arn, actions: actions))
         let interactions = [
             ActionInteraction(actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5), eventType: "Taken",
                               eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"),
