@@ -239,12 +239,12 @@ extension Engine {
             status = try reader.read(budget: min(budget, 256 * 1024)) { event in
                 if let decoder = stream.decoder {
                     unwrap(stream, decoder, event, into: &chunk)
-                } else if case .line(let bytes, let offset, let end) = event {
-                    chunk.append(FramedLine(bytes: bytes, offset: offset, end: end))
+                } else if case .line(let line) = event {
+                    chunk.append(line)
                 } else {
                     handleChunk(stream, chunk)
                     chunk.removeAll(keepingCapacity: true)
-                    handleLine(stream, event)
+                    handleEvent(stream, event)
                 }
             } chunkEnd: {
                 handleChunk(stream, chunk)
@@ -293,7 +293,7 @@ extension Engine {
         if stream.decoder != nil {
             finishContainerLog(stream, reader)
         } else {
-            reader.finish(includePartial: take) { event in handleLine(stream, event) }
+            reader.finish(includePartial: take) { event in handleEvent(stream, event) }
         }
         markExhausted(stream)
         stream.reader = nil

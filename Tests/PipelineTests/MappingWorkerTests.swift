@@ -1,6 +1,7 @@
 import Foundation
 import Mapping
 import PersonalizeModel
+import Tailing
 import Testing
 
 @testable import Engine
