@@ -74,8 +74,9 @@ public final class Engine {
     let metrics: MetricsBox?
     var logger: Logger
     let mailbox = Mailbox<Message>()
-    /// Lines handled between the engine's looks for answers and ready batches while a chunk is mapped (measured:
-    /// every 16 lines wakes the event loop too often, once per chunk leaves it idle; 64 was fastest).
+    /// Lines handled between the engine's looks for answers and ready batches while a chunk is mapped: often enough
+    /// that the event loop always has requests to send, rarely enough that it is not woken for every batch
+    /// (bench/README.md, "Tuning constants", has the measurement).
     static let launchEvery = 64
     /// Messages ``takeCompletions()`` left for the loop.
     var deferredMessages: [Message] = []
