@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "CMemory", cSettings: [.define("PT_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(name: "PinnedMemory", swiftSettings: swiftSettings),
         .target(
             name: "AWSSigV4",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -78,7 +79,7 @@ let package = Package(
         ),
         // MARK: Domain
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: swiftSettings),
-        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
+        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: swiftSettings),
         .target(
             name: "PersonalizeClient",
             dependencies: [
@@ -92,7 +93,7 @@ let package = Package(
         ),
         .target(
             name: "Tailing",
-            dependencies: ["Gzip", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Gzip", "PinnedMemory", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(name: "Checkpoints", dependencies: ["JSON"], swiftSettings: swiftSettings),

@@ -115,9 +115,8 @@ extension Engine {
             return
         }
         // The worker reads (and inflates) the next block ahead first: the engine maps meanwhile.
-        let reader = stream.reader
         let t = now
-        worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, first: { reader?.prefetch() }) {
+        worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, readAhead: stream.reader?.blocks) {
             i, result in
             let line = lines[i]
             handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result, now: t)

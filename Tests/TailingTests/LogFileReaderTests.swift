@@ -240,7 +240,7 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
             var reads = 0
             while true {
                 let status = try reader.read(budget: 4_096) { out.append(Framed($0)) } chunkEnd: {
-                    if ahead { reader.prefetch() }
+                    if ahead { reader.blocks.readAhead() }
                 }
                 reads += 1
                 if status != .more { break }

@@ -13,7 +13,8 @@ let package = Package(
         // The same release settings as the agent's Package.swift.
         .target(name: "JSON", swiftSettings: settings),
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: settings),
-        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"], swiftSettings: settings),
+        .target(name: "PinnedMemory", swiftSettings: settings),
+        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: settings),
         .executableTarget(name: "parse-map", dependencies: ["JSON", "PersonalizeModel", "Mapping"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
