@@ -4,9 +4,6 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    // Release builds skip the run-time exclusivity checks (the compile-time ones stay): they cost a few percent
-    // of the per-record work. Debug builds, which the tests use, keep them.
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
 // jemalloc, when the system has it (Debian: libjemalloc2), for the agent's binary. The agent allocates on one thread
