@@ -1,5 +1,6 @@
 import Gzip
 import Synchronization
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -77,46 +78,41 @@ public final class BlockSource: Sendable {
     /// which copies them (they are only valid during the call).
     func next(_ take: (UnsafeRawBufferPointer) -> Void) -> Step {
         state.withLock { s in
-            while true {
-                let prefetched = s.ahead
-                s.ahead = nil
-                if s.buffer.isEmpty { allocateBuffer(&s) }
-                let n: Int
-                if let prefetched {
-                    n = prefetched.count
-                } else {
-                    n = read(&s)
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return .failed
-                }
-                if n == 0 {
-                    if !isCompressed, let st = FileStat.of(descriptor: descriptor), st.size < s.position {
-                        return .truncated
-                    }
-                    if let inflater = s.inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
-                        s.done = true
-                        return .end(finished: true)
-                    }
-                    return .end(finished: false)
-                }
-                s.position += UInt64(n)
-                guard s.inflater != nil else {
-                    s.buffer.withUnsafeBytes { take(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                    return .data(read: n, failure: nil)
-                }
-                let failure: GzipError?
-                if let prefetched {
-                    failure = prefetched.error
-                } else {
-                    s.inflated.removeAll(keepingCapacity: true)
-                    failure = Self.inflate(&s, count: n)
-                }
-                if failure != nil { s.done = true }
-                if !s.inflated.isEmpty { s.inflated.withUnsafeBytes { take($0) } }
-                return .data(read: n, failure: failure)
+            let prefetched = s.ahead
+            s.ahead = nil
+            if s.buffer.isEmpty { allocateBuffer(&s) }
+            let n: Int
+            if let prefetched {
+                n = prefetched.count
+            } else {
+                n = read(&s)
             }
+            if n < 0 { return .failed }
+            if n == 0 {
+                if !isCompressed, let st = FileStat.of(descriptor: descriptor), st.size < s.position {
+                    return .truncated
+                }
+                if let inflater = s.inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
+                    s.done = true
+                    return .end(finished: true)
+                }
+                return .end(finished: false)
+            }
+            s.position += UInt64(n)
+            guard s.inflater != nil else {
+                s.buffer.withUnsafeBytes { take(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                return .data(read: n, failure: nil)
+            }
+            let failure: GzipError?
+            if let prefetched {
+                failure = prefetched.error
+            } else {
+                s.inflated.removeAll(keepingCapacity: true)
+                failure = Self.inflate(&s, count: n)
+            }
+            if failure != nil { s.done = true }
+            if !s.inflated.isEmpty { s.inflated.withUnsafeBytes { take($0) } }
+            return .data(read: n, failure: failure)
         }
     }
 
@@ -162,10 +158,10 @@ public final class BlockSource: Sendable {
         }
     }
 
-    /// `pread` into the buffer at the position (which does not move).
+    /// Reads into the buffer at the position (which does not move).
     private func read(_ s: inout State) -> Int {
-        let position = s.position
-        return s.buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(position)) }
+        let position = Int64(s.position)
+        return s.buffer.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: position) }
     }
 
     /// A read buffer for what the file has beyond the position now: at least 4 KiB, at most `readSize`.

@@ -1,4 +1,5 @@
 import Gzip
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,7 @@ public final class LogFileReader {
         }
         openedStat = st
         var magic: [UInt8] = [0, 0]
-        let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
+        let n = magic.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: 0) }
         isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
         framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)
         if isCompressed {
