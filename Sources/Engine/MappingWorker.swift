@@ -71,6 +71,10 @@ struct FramedLine {
 /// a worker that never got to start is called off. It is only used when no mapping sessionizes (sessions depend on
 /// the order records are seen in) and the machine has more than one core. The worker has a ``Mapper`` of its own
 /// (mappers keep scratch space); the mapping set itself is immutable and shared.
+///
+/// `@unchecked Sendable`: the job and the flags are guarded by `mutex`; each piece's results are handed over by its
+/// `ready` flag (a releasing store, an acquiring load); the engine lets go of the job only after the join. `.ci/tsan`
+/// runs the worker's tests under ThreadSanitizer.
 final class MappingWorker: @unchecked Sendable {
     /// Chunks smaller than this are mapped on the engine's thread alone: a hand-off costs a wake-up, and a follow
     /// run's small appends gain nothing from it.

@@ -2,9 +2,7 @@
 // Micro-benchmark of parse + map (+ request encoding) on one core, over this repository's sources (symlinked).
 import PackageDescription
 
-let settings: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
+let settings: [SwiftSetting] = []
 
 let package = Package(
     name: "bench-micro",
