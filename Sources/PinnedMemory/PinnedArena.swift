@@ -74,8 +74,9 @@ public final class PinnedArena {
         used += size
         let typed = UnsafeMutableRawBufferPointer(start: room.baseAddress, count: size)
             .initializeMemory(as: T.self, fromContentsOf: elements)
-        return UnsafeBufferPointer(start: typed.baseAddress ?? room.baseAddress?.assumingMemoryBound(to: T.self),
-                                   count: elements.count)
+        // No elements: the room's address, so that the view still has one.
+        let start = typed.baseAddress ?? room.baseAddress?.assumingMemoryBound(to: T.self)
+        return UnsafeBufferPointer(start: start, count: elements.count)
     }
 
     /// Room for `count` bytes at `alignment` in the current block, or at the start of a new one; `used` is moved to
