@@ -120,9 +120,8 @@ extension Engine {
             return
         }
         // The worker reads (and inflates) the next block ahead first: the engine maps meanwhile.
-        let reader = stream.reader
         let t = now
-        worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, first: { reader?.prefetch() }) {
+        worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, readAhead: stream.reader?.blocks) {
             i, result in
             handleLine(stream, lines[i], result, now: t)
             // Requests go as their batches fill (answers making room), while the worker maps the rest of the chunk;

@@ -62,6 +62,10 @@ extension FramedLine {
 /// a worker that never got to start is called off. It is only used when no mapping sessionizes (sessions depend on
 /// the order records are seen in) and the machine has more than one core. The worker has a ``Mapper`` of its own
 /// (mappers keep scratch space); the mapping set itself is immutable and shared.
+///
+/// `@unchecked Sendable`: the job and the flags are guarded by `mutex`; each piece's results are handed over by its
+/// `ready` flag (a releasing store, an acquiring load); the engine lets go of the job only after the join. `.ci/tsan`
+/// runs the worker's tests under ThreadSanitizer.
 final class MappingWorker: @unchecked Sendable {
     /// Chunks smaller than this are mapped on the engine's thread alone: a hand-off costs a wake-up, and a follow
     /// run's small appends gain nothing from it.
@@ -89,8 +93,8 @@ final class MappingWorker: @unchecked Sendable {
         var output: UnsafeMutablePointer<Premapped>
         /// Set (releasing) when a piece's lines are in `output`.
         var ready: UnsafeMutablePointer<Atomic<Bool>>
-        /// Run by the worker before it maps (reading and inflating the next block ahead).
-        var first: (() -> Void)?
+        /// Read ahead by the worker before it maps (the next block of the chunk's file).
+        var readAhead: BlockSource?
     }
 
     init(mappings: MappingSet) {
@@ -121,11 +125,12 @@ final class MappingWorker: @unchecked Sendable {
     ///
     /// The engine handles the pieces as they are done (its own and the worker's), and maps the next unclaimed
     /// piece whenever the one it needs next is not ready: its handling (batching, launching requests) runs while the
-    /// worker maps, instead of after the join. If the worker takes part, it runs `first` before it maps (the engine
-    /// reads the next block ahead there); neither `first` nor `handle` may touch what the mapping reads. Returns
-    /// once every line is handled and the worker has let go of the chunk.
+    /// worker maps, instead of after the join. If the worker takes part, it first reads the next block of `readAhead`
+    /// (the file the lines came from) ahead: the block source is `Sendable`, and the engine takes the block from it
+    /// in its next read. `handle` must not touch what the mapping reads. Returns once every line is handled and the
+    /// worker has let go of the chunk.
     func map(
-        _ lines: [FramedLine], context: RecordContext, engineMapper: Mapper, first: (() -> Void)? = nil,
+        _ lines: [FramedLine], context: RecordContext, engineMapper: Mapper, readAhead: BlockSource? = nil,
         handle: (Int, Premapped) -> Void
     ) {
         let n = lines.count
@@ -147,7 +152,7 @@ final class MappingWorker: @unchecked Sendable {
             output.deallocate()
         }
         lines.withUnsafeBufferPointer { all in
-            let job = Job(lines: all, context: context, output: output, ready: ready, first: first)
+            let job = Job(lines: all, context: context, output: output, ready: ready, readAhead: readAhead)
             next.store(0, ordering: .relaxed)
             pthread_mutex_lock(mutex)
             self.job = job
@@ -217,7 +222,7 @@ final class MappingWorker: @unchecked Sendable {
             let work = job!
             taken = true
             pthread_mutex_unlock(mutex)
-            work.first?()
+            work.readAhead?.readAhead()
             while claimAndMap(work, mapper: mapper) {}
             pthread_mutex_lock(mutex)
             done = true

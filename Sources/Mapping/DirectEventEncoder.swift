@@ -1,4 +1,5 @@
 import JSON
+import PinnedMemory
 import PersonalizeModel
 
 /// The fast path of event encoding: writes an event straight from a scanned line into the form its request carries,
@@ -17,10 +18,11 @@ import PersonalizeModel
 /// reject or convert — it answers `nil`, and the mapper takes the generic path, which also phrases any failure.
 /// So the two cannot disagree about what is valid.
 final class DirectEventEncoder {
-    /// A rule read on every line without reference counting: ``rules`` keeps every one alive as long as the encoder.
+    /// A rule's path table, read on every line without reference counting: ``rules`` keeps every rule, and so its
+    /// table, alive as long as the encoder.
     private struct Rule {
-        unowned(unsafe) let rule: FieldRule
-        init(_ rule: FieldRule) { self.rule = rule }
+        let paths: FieldRule.RawPaths
+        init(_ rule: FieldRule) { paths = rule.rawPaths }
     }
 
     /// Where an id-like field comes from.
@@ -57,7 +59,7 @@ final class DirectEventEncoder {
     }
 
     /// A one-step `lookup` with ASCII keys (so byte equality is `String` equality); its tables live in the
-    /// encoder's storage, so that reading it retains nothing.
+    /// encoder's arena, so that reading it retains nothing.
     private struct Lookup {
         var keys: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>
         var values: UnsafeBufferPointer<Id>
@@ -89,14 +91,14 @@ final class DirectEventEncoder {
     private let derivesEventId: Bool
     private let eventValue: Rule?
     private let sentAt: Rule
+    private let sentAtFormat: TimeFormat
     private let impression: Rule?
     private let truncatesImpression: Bool
     private let properties: UnsafeBufferPointer<Property>
     /// The rules the fields above read, kept alive.
     private let rules: [FieldRule]
-    /// Everything allocated for the encoder's lifetime (tokens, keys, prefixes).
-    private var storage: [UnsafeMutableBufferPointer<UInt8>] = []
-    private var tables: [UnsafeMutableRawPointer] = []
+    /// The tokens, keys, prefixes and tables above, for the encoder's lifetime.
+    private let arena: PinnedArena
 
     /// An encoder for `m`, or `nil` when some field is read in a way it does not handle (the generic path then
     /// maps every record of the mapping).
@@ -113,22 +115,13 @@ final class DirectEventEncoder {
         mapping = m.name
         self.trackingId = trackingId
         self.sentAt = Rule(sentAt)
+        sentAtFormat = sentAt.time
         var ok = true
-        var storage: [UnsafeMutableBufferPointer<UInt8>] = []
-        var tables: [UnsafeMutableRawPointer] = []
+        let arena = PinnedArena(capacity: 1024)
+        self.arena = arena
         var rules: [FieldRule] = [sentAt]
-        func pinned<T>(_ elements: [T]) -> UnsafeBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(elements.count, 1))
-            _ = buffer.initialize(from: elements)
-            tables.append(UnsafeMutableRawPointer(buffer.baseAddress!))
-            return UnsafeBufferPointer(rebasing: buffer[0..<elements.count])
-        }
-        func keep(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-            _ = buffer.initialize(from: bytes)
-            storage.append(buffer)
-            return UnsafeBufferPointer(rebasing: buffer[0..<bytes.count])
-        }
+        func pinned<T: BitwiseCopyable>(_ elements: [T]) -> UnsafeBufferPointer<T> { arena.pin(elements) }
+        func keep(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> { arena.pin(bytes) }
         func text(_ s: String) -> Id {
             if s.isEmpty { return .absent }
             var w = JSONWriter(capacity: s.utf8.count + 2)
@@ -207,15 +200,7 @@ final class DirectEventEncoder {
         }
         self.properties = pinned(properties)
         self.rules = rules
-        self.storage = storage
-        self.tables = tables
         guard ok else { return nil }
-    }
-
-    deinit {
-        for buffer in storage { buffer.deallocate() }
-        // The tables hold trivial values (pointers, ids pointing into `storage`, unowned rules).
-        for table in tables { table.deallocate() }
     }
 
     /// A rule that reads paths, with no transform and no default.
@@ -226,7 +211,7 @@ final class DirectEventEncoder {
 
     @inline(__always)
     private static func node(_ rule: Rule, _ doc: JSONTape.Document) -> Int? {
-        let paths = rule.rule.rawPaths
+        let paths = rule.paths
         guard let base = paths.base else { return nil }
         for i in 0..<paths.count {
             // As the generic path (``RecordView/firstValue(of:)``): an empty string is absent.
@@ -326,7 +311,7 @@ final class DirectEventEncoder {
     @inline(__always)
     private func time(_ doc: JSONTape.Document) -> Int64? {
         guard let node = Self.node(sentAt, doc) else { return nil }
-        let format = sentAt.rule.time
+        let format = sentAtFormat
         if doc.kind(node) == JSONTape.Kind.string, doc.isUnescaped(node),
             let parsed = ISO8601.parse(bytes: Self.inner(doc.token(node)))
         {

@@ -1,4 +1,5 @@
 import JSON
+import PinnedMemory
 
 /// A precompiled location inside a log record: `user.id`, `items[0].sku`, `headers["x-request-id"]`.
 ///
@@ -25,10 +26,10 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         steps = Steps(components)
     }
 
-    /// Member names as UTF-8 in memory owned by the path (immutable once built, hence `Sendable`).
-    final class Steps: @unchecked Sendable {
+    /// The steps, and the member names as UTF-8, in pinned memory owned by the path (see ``PinnedArena``).
+    struct Steps: Sendable {
         struct Step {
-            /// The member name's UTF-8; `nil` for an index.
+            /// The member name's UTF-8 (never `nil` for a member, even an empty name); `nil` for an index.
             var key: UnsafePointer<UInt8>?
             var count: Int
             var index: Int
@@ -38,31 +39,32 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
             var signature: UInt64 = 0
         }
 
-        let steps: UnsafeMutablePointer<Step>
-        let count: Int
+        /// Keeps ``table`` and the names it points at alive.
+        private let memory: PinnedArena.Sealed
+        let table: PinnedBuffer<Step>
 
         init(_ components: [Component]) {
-            count = components.count
-            steps = .allocate(capacity: max(count, 1))
-            for (i, c) in components.enumerated() {
+            var names = 0
+            for case .member(let key) in components { names += key.utf8.count }
+            let arena = PinnedArena(capacity: MemoryLayout<Step>.stride * components.count + names + 16)
+            var steps: [Step] = []
+            steps.reserveCapacity(components.count)
+            for c in components {
                 switch c {
                 case .member(let key):
-                    let utf8 = Array(key.utf8)
-                    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(utf8.count, 1))
-                    storage.initialize(from: utf8, count: utf8.count)
-                    steps[i] = Step(key: UnsafePointer(storage), count: utf8.count, index: 0,
-                                    ascii: utf8.allSatisfy { $0 < 0x80 },
-                                    signature: JSONTape.signature(UnsafePointer(storage), utf8.count))
+                    let name = arena.pin(Array(key.utf8))
+                    steps.append(Step(key: name.baseAddress, count: name.count, index: 0,
+                                      ascii: name.allSatisfy { $0 < 0x80 },
+                                      signature: JSONTape.signature(name.baseAddress!, name.count)))
                 case .index(let n):
-                    steps[i] = Step(key: nil, count: 0, index: n, ascii: true)
+                    steps.append(Step(key: nil, count: 0, index: n, ascii: true))
                 }
             }
+            table = PinnedBuffer(arena.pin(steps))
+            memory = arena.seal()
         }
 
-        deinit {
-            for i in 0..<count { if let key = steps[i].key { UnsafeMutablePointer(mutating: key).deallocate() } }
-            steps.deallocate()
-        }
+        var count: Int { table.count }
     }
 
     public static func == (a: FieldPath, b: FieldPath) -> Bool {
@@ -162,7 +164,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         let meta: UInt8
     }
 
-    var raw: Raw { Raw(steps: UnsafePointer(steps.steps), count: steps.count, meta: meta?.rawValue ?? 0) }
+    var raw: Raw { Raw(steps: steps.table.buffer.baseAddress!, count: steps.count, meta: meta?.rawValue ?? 0) }
 
     @inline(__always)
     static func resolve(_ path: Raw, in tape: JSONTape.Document) -> Int? {

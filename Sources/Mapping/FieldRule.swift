@@ -1,4 +1,5 @@
 import JSON
+import PinnedMemory
 
 /// How one output field gets its value from a record: where to look, what to do when nothing is there, and how
 /// to clean the value up. Everything is compiled at start-up; ``resolve(in:)`` only walks and copies.
@@ -6,10 +7,12 @@ import JSON
 /// retain where copying this struct would retain each of its arrays.
 final class FieldRule: Sendable {
     /// The `paths` alternatives as plain memory, for walking a ``JSONTape`` without reference counting. The
-    /// steps belong to the paths in ``source``; immutable once built.
-    struct RawPaths: @unchecked Sendable {
-        let base: UnsafeMutablePointer<FieldPath.Raw>?
-        let count: Int
+    /// steps belong to the paths in ``source``; the table itself to ``pinned``.
+    struct RawPaths: Sendable {
+        let table: PinnedBuffer<FieldPath.Raw>
+        /// `nil` when the rule reads no paths.
+        var base: UnsafePointer<FieldPath.Raw>? { table.buffer.count == 0 ? nil : table.buffer.baseAddress }
+        var count: Int { table.buffer.count }
     }
 
     enum Source: Sendable {
@@ -28,6 +31,8 @@ final class FieldRule: Sendable {
     /// For `sessionId`: sessionize when the record carries no session id.
     let sessionFallback: Bool
     let rawPaths: RawPaths
+    /// Keeps ``rawPaths``' table alive.
+    private let pinned: PinnedArena.Sealed?
 
     init(
         source: Source, defaultValue: JSONValue? = nil, transforms: [Transform] = [], time: TimeFormat = .default,
@@ -39,15 +44,14 @@ final class FieldRule: Sendable {
         self.time = time
         self.sessionFallback = sessionFallback
         if case .paths(let paths) = source, !paths.isEmpty {
-            let base = UnsafeMutablePointer<FieldPath.Raw>.allocate(capacity: paths.count)
-            base.initialize(from: paths.map(\.raw), count: paths.count)
-            rawPaths = RawPaths(base: base, count: paths.count)
+            let arena = PinnedArena(capacity: MemoryLayout<FieldPath.Raw>.stride * paths.count)
+            rawPaths = RawPaths(table: PinnedBuffer(arena.pin(paths.map(\.raw))))
+            pinned = arena.seal()
         } else {
-            rawPaths = RawPaths(base: nil, count: 0)
+            rawPaths = RawPaths(table: PinnedBuffer(UnsafeBufferPointer(start: nil, count: 0)))
+            pinned = nil
         }
     }
-
-    deinit { rawPaths.base?.deallocate() }
 
     /// The value for this field, `nil` when the record has none (after transforms and the default); a value the
     /// transforms cannot take throws (typed: the common path carries no `Result`).

@@ -2,9 +2,7 @@
 // Micro-benchmark of parse + map (+ request encoding) on one core, over this repository's sources (symlinked).
 import PackageDescription
 
-let settings: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
+let settings: [SwiftSetting] = []
 
 let package = Package(
     name: "bench-micro",
@@ -13,7 +11,8 @@ let package = Package(
         // The same release settings as the agent's Package.swift.
         .target(name: "JSON", swiftSettings: settings),
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: settings),
-        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel"], swiftSettings: settings),
+        .target(name: "PinnedMemory", swiftSettings: settings),
+        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: settings),
         .executableTarget(name: "parse-map", dependencies: ["JSON", "PersonalizeModel", "Mapping"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
