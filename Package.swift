@@ -193,7 +193,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "GzipTests", dependencies: ["Gzip", "CZlib"], swiftSettings: swiftSettings),
+        .testTarget(name: "GzipTests", dependencies: ["Gzip", "CZlib", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

@@ -250,7 +250,7 @@ import Glibc
     }
 
     /// `kill -9` of the real binary while a partial line waits for its last piece.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)))
     func killNineBetweenPiecesOfAPartialLine() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
