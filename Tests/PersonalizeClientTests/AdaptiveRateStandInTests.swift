@@ -11,6 +11,8 @@ import Testing
 /// Figures are ratios measured in one run (throughput against the quota, throttled share, adaptive against not
 /// adaptive in alternating runs), so a loaded machine slows both sides alike; the only time bounds are generous
 /// deadlines. The pure figures, independent of the machine, are in `AdaptiveRateOracleTests`.
+// Serialized: the figures are throughput ratios within one test; the other test's 8 senders running at the same
+// time would take a varying share of the CPU from one side of a ratio only.
 @Suite(.serialized) struct AdaptiveRateStandInTests {
     struct CatchUp {
         var seconds: Double
@@ -69,7 +71,6 @@ import Testing
         }
         let ratio = adaptive.reduce(0, +) / plain.reduce(0, +)
         #expect(ratio < 2.5, "adaptive \(adaptive) s against not adaptive \(plain) s")
-        print("random throttling: adaptive \(adaptive) s, not adaptive \(plain) s")
         #expect(standIn.stats.acceptedRecords == 40_000)
         try await standIn.shutdown()
     }
@@ -83,7 +84,6 @@ import Testing
         let stats = standIn.stats
         let used = Double(stats.accepted) / run.seconds / 80
         let throttled = Double(stats.throttled) / Double(stats.requests)
-        print("quota 80/s: \(run.seconds) s, used \(used) of the quota, \(stats.throttled) of \(stats.requests) throttled")
         #expect(stats.accepted == 1000)
         #expect(used >= 0.85, "used \(used) of the quota in \(run.seconds) s")
         #expect(throttled <= 0.05, "\(stats.throttled) of \(stats.requests) requests throttled")

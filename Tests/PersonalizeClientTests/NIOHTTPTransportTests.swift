@@ -175,7 +175,7 @@ import Testing
         let list = Mutex<[PersonalizeEventsClient.Attempt]>([])
         func add(_ a: PersonalizeEventsClient.Attempt) { list.withLock { $0.append(a) } }
         var count: Int { list.withLock { $0.count } }
-        func wait(for n: Int, within seconds: Double = 10) async -> Bool {
+        func wait(for n: Int, within seconds: Double = 60) async -> Bool {
             let deadline = ContinuousClock.now + .seconds(seconds)
             while count < n, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
             return count >= n

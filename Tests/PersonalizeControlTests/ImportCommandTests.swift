@@ -9,7 +9,7 @@ import TestSupport
 /// `personalize-tail import` with the real binary against ``ImportJobStandIn``: jobs reach ACTIVE, a failed job's
 /// reason and exit status 7, a rerun that finds its jobs, a bad role ARN refused before any request, and the
 /// stand-in's model validation refusing a bad request.
-@Suite(.serialized)
+@Suite
 struct ImportCommandTests {
     static let binary: String = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

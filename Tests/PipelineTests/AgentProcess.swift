@@ -70,8 +70,9 @@ final class AgentProcess {
     func killIfRunning() { child.kill() }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
+/// Polls `condition` every 20 ms until it holds or `timeout` (a deadline for a stuck child) passes; returns whether
+/// it held.
+func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while true {
         if try condition() { return true }

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Catch-up specifics: time windows, archive order, a duration cap, exit statuses.
-@Suite(.serialized) struct CatchUpTests {
+@Suite struct CatchUpTests {
     static func event(_ id: String, _ ts: Int) -> String {
         #"{"ts":\#(ts),"kind":"event","id":"\#(id)","user":"u","session":"s","action":"view","item":"i"}"# + "\n"
     }
@@ -74,7 +74,7 @@ import Testing
 }
 
 /// The command line itself: `--report FILE` and the exit status a cron wrapper sees.
-@Suite(.serialized) struct CatchUpCommandTests {
+@Suite struct CatchUpCommandTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)))
     func reportFileTellsTheTruth() async throws {
         let dir = try TemporaryDirectory()

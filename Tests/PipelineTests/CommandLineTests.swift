@@ -9,7 +9,7 @@ import Testing
 
 /// The real binary as an operator meets it: the report of a run that could not start, JSON logs and summary,
 /// SIGHUP, the default config path, --version and "did you mean".
-@Suite(.serialized) struct CommandLineTests {
+@Suite struct CommandLineTests {
     /// Runs the binary to its end in `dir`.
     static func run(_ arguments: [String], environment: [String: String] = Harness.environment, in dir: TemporaryDirectory)
         async throws -> ChildProcess.Output

@@ -11,7 +11,7 @@ import Glibc
 
 /// `kill -9` of the real binary at random moments, with rotations in between, checked against a model of what was
 /// written: nothing is lost, and duplicates stay within what could have been in flight.
-@Suite(.serialized) struct CrashTests {
+@Suite struct CrashTests {
     /// Runs the agent once to its end, or SIGKILLs it after `killAfter` (a random moment, the point of the test);
     /// returns its exit status, or nil when it was killed.
     static func runChild(config: String, killAfter: Duration?) async throws -> Int32? {

@@ -5,7 +5,7 @@ import Testing
 /// The README's promise, end to end with the real binary: secret keys, session tokens and signatures never appear
 /// in what the agent writes, even when the service quotes them back (a signature mismatch quotes the canonical
 /// request, `x-amz-security-token` line included; a rejection may quote anything).
-@Suite(.serialized) struct CredentialLeakTests {
+@Suite struct CredentialLeakTests {
     /// Random base64 of `count` characters: a fresh secret and token per run, so no fixture can hide a leak.
     static func randomBase64(_ count: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")

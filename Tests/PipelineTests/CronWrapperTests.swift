@@ -8,7 +8,7 @@ import Testing
 
 /// `examples/deploy/cron-wrapper.sh` run with a stub agent that exits with a chosen status: the exit statuses are
 /// logged or alerted, an unwritable log still gets its alerts out, and runs that keep finding the lock held alert.
-@Suite(.serialized) struct CronWrapperTests {
+@Suite struct CronWrapperTests {
     static let wrapper: String = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path

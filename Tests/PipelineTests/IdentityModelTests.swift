@@ -13,7 +13,7 @@ import Glibc
 /// compression and `kill -9` of the real binary, compared with what must arrive. The model is simple: every line
 /// written is delivered; each line always under one event id (derived by default); and without crashes, exactly
 /// once.
-@Suite(.serialized) struct IdentityModelTests {
+@Suite struct IdentityModelTests {
     enum Action: CaseIterable { case appendShort, appendLong, rename, copytruncate, copy, dropCopy, gzip, run }
 
     struct World {

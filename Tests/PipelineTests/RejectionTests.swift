@@ -3,7 +3,7 @@ import Pipeline
 import TestSupport
 import Testing
 
-@Suite(.serialized) struct RejectionTests {
+@Suite struct RejectionTests {
     static func tenEvents(bad: Set<Int>) -> String {
         (0..<10).map { n in
             #"{"ts":1763900000,"kind":"event","id":"e-\#(n)\#(bad.contains(n) ? "-bad" : "")","user":"u","session":"s","action":"view","item":"i"}"#

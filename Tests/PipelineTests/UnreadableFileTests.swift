@@ -8,7 +8,7 @@ import Glibc
 
 /// Follow mode, real binary: a matched file the agent may not read is reported once, does not hold up the others,
 /// and is read at a rescan once it becomes readable; the agent keeps running throughout.
-@Suite(.serialized) struct UnreadableFileTests {
+@Suite struct UnreadableFileTests {
     static let follow = #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 100, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
 
     /// Root ignores file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH). As root, the agent runs through `setpriv`

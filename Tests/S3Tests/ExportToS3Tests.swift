@@ -12,6 +12,8 @@ import Glibc
 /// `export --to s3://...` with the real binary against moto: the objects equal a local export's files byte for
 /// byte, nothing appears under a final name before its upload completes, a SIGKILL mid-upload is resumed by a
 /// rerun (and leaves no incomplete upload behind), and `--abort` clears an interrupted export.
+// Serialized: each test starts its own moto server, a Python process that takes a few CPU-seconds to start;
+// one at a time per suite leaves the other suites the CPU on a 2-core machine. The tests share nothing.
 @Suite(.serialized, .enabled(if: MotoServer.isAvailable, "moto[server] is not installed (pip install 'moto[server]')"))
 struct ExportToS3Tests {
     static let binary: String = {
