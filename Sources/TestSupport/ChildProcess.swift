@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A program run by a test: the one way the suite spawns processes (the agent binary, `python3`, `openssl`,
@@ -127,7 +127,8 @@ public final class ChildProcess: @unchecked Sendable {
             command, environment: environment, currentDirectory: currentDirectory, input: input, wrapper: wrapper)
         guard let status = try await child.wait(timeout: timeout) else {
             child.kill()
-            throw TimedOut(description: "\(command.joined(separator: " ")) still ran after \(timeout):\n\(child.stderr)")
+            throw TimedOut(
+                description: "\(command.joined(separator: " ")) still ran after \(timeout):\n\(child.stderr)")
         }
         return Output(status: status, stdoutBytes: child.stdoutBytes, stderr: child.stderr)
     }
@@ -142,7 +143,8 @@ public final class ChildProcess: @unchecked Sendable {
             command, environment: environment, currentDirectory: currentDirectory, input: input, wrapper: wrapper)
         guard let status = child.waitBlocking(timeout: timeout) else {
             child.kill()
-            throw TimedOut(description: "\(command.joined(separator: " ")) still ran after \(timeout):\n\(child.stderr)")
+            throw TimedOut(
+                description: "\(command.joined(separator: " ")) still ran after \(timeout):\n\(child.stderr)")
         }
         return Output(status: status, stdoutBytes: child.stdoutBytes, stderr: child.stderr)
     }

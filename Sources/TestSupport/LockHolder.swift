@@ -26,7 +26,8 @@ public final class LockHolder: Sendable {
         while !child.stdout.hasPrefix("locked") {
             guard child.isRunning, ContinuousClock.now < deadline else {
                 child.kill()
-                throw ChildProcess.TimedOut(description: "the lock holder did not take \(directory)/lock: \(child.stderr)")
+                throw ChildProcess.TimedOut(
+                    description: "the lock holder did not take \(directory)/lock: \(child.stderr)")
             }
             usleep(5_000)
         }

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real `personalize-tail` binary as a child process (a ``ChildProcess`` with the harness's environment), its
