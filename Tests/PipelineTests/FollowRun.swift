@@ -39,11 +39,11 @@ final class FollowRun: Sendable {
         }
     }
 
-    /// Returns once the engine has rescanned its paths after this call, and so seen every file as it is now (a
-    /// deletion, a truncation, a copy beside its original), read what it found, and sent it on: what a fixed sleep
-    /// of "several rescan intervals" hoped for. It writes a new file matched by ``rescanPath`` (one line no mapping
-    /// takes, unique so that it is no copy of another) and waits until the engine follows it: only a scan finds a
-    /// new file. Returns false if that did not happen within `timeout` (a deadline for a stuck engine).
+    /// Returns once the engine has rescanned its paths after this call: that scan saw every file as it was then (a
+    /// deletion, a truncation, a copy beside its original), which is what a fixed sleep of "several rescan
+    /// intervals" hoped for. It writes a new file matched by ``rescanPath`` (one line no mapping takes, unique so
+    /// that it is no copy of another) and waits until the engine's metrics list it: only a scan finds a new file.
+    /// Returns false if that did not happen within `timeout` (a deadline for a stuck engine).
     func waitForRescan(in dir: TemporaryDirectory, timeout: Duration = .seconds(60)) async throws -> Bool {
         let n = rescans.withLock {
             $0 += 1
