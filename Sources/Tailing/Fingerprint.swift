@@ -1,5 +1,6 @@
 import Crypto
 import Gzip
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -64,14 +65,13 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
         defer { close(fd) }
         var raw = [UInt8](repeating: 0, count: 64 * 1024)
         var position: off_t = 0
-        var n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
-        while n < 0 && errno == EINTR { n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) } }
+        var n = raw.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(position)) }
         guard n >= 0 else { throw .system(path, "read it") }  // EISDIR, EIO: not an empty file
         guard n > 0 else { return [] }
         if !(n >= 2 && GzipFormat.hasGzipMagic(raw.prefix(2))) {
             if from == 0 { return Array(raw.prefix(min(n, count))) }
             var out = [UInt8](repeating: 0, count: count)
-            let got = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(from)) }
+            let got = out.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(from)) }
             return got > 0 ? Array(out.prefix(got)) : []
         }
         let inflater = GzipInflater()
@@ -91,7 +91,7 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
                 skip -= UInt64(drop)
             }
             if out.count >= count { break }
-            n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+            n = raw.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(position)) }
         }
         return Array(out.prefix(count))
     }

@@ -1,4 +1,5 @@
 import Gzip
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -65,7 +66,7 @@ public final class LogFileReader {
         descriptor = fd
         openedStat = st
         var magic: [UInt8] = [0, 0]
-        let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
+        let n = magic.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: 0) }
         isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
         if isCompressed {
             // Small compressed reads bound what one inflate call can produce (deflate expands up to ~1000x).
@@ -102,12 +103,9 @@ public final class LogFileReader {
             if let prefetched {
                 n = prefetched.count
             } else {
-                n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+                n = readBuffer.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: Int64(filePosition)) }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(path, "read it")
-            }
+            if n < 0 { throw .system(path, "read it") }
             if n == 0 {
                 if !isCompressed, let st = FileStat.of(descriptor: descriptor), st.size < filePosition {
                     return .truncated
@@ -156,7 +154,7 @@ public final class LogFileReader {
     /// finds the same).
     public func prefetch() {
         guard !done, ahead == nil, !readBuffer.isEmpty else { return }
-        let n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+        let n = readBuffer.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: Int64(filePosition)) }
         guard n > 0 else { return }
         if let inflater {
             inflated.removeAll(keepingCapacity: true)

@@ -1,3 +1,4 @@
+@testable import Engine
 import PersonalizeModel
 import Testing
 

@@ -1,4 +1,5 @@
 import Checkpoints
+@testable import Engine
 import Tailing
 import TestSupport
 import Testing

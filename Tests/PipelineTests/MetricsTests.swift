@@ -1,6 +1,9 @@
+@testable import AgentConfig
 import Checkpoints
+@testable import Engine
 import Foundation
 import Logging
+@testable import Metrics
 import TestSupport
 import Testing
 

@@ -1,6 +1,9 @@
+@testable import AgentConfig
+@testable import Engine
 import Foundation
 import JSON
 import Logging
+@testable import Metrics
 import TestSupport
 import Testing
 

@@ -1,5 +1,7 @@
+import AgentConfig
 import Checkpoints
 import Foundation
+import SystemIO
 import Tailing
 
 #if canImport(Glibc)
@@ -249,7 +251,7 @@ public enum ExportHandover {
         let size = lseek(fd, 0, SEEK_END)
         guard size >= 18 else { return false }
         var trailer = [UInt8](repeating: 0, count: 8)
-        let n = trailer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, size - 8) }
+        let n = trailer.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(size - 8)) }
         guard n == 8 else { return false }
         let isize = UInt32(trailer[4]) | UInt32(trailer[5]) << 8 | UInt32(trailer[6]) << 16 | UInt32(trailer[7]) << 24
         return isize == UInt32(truncatingIfNeeded: decompressedLength)
