@@ -115,17 +115,27 @@ public final class RateLimiter: Sendable {
     static let dynamicFloor = 1.0
 
     public let limits: RateLimits
-    private let origin: ContinuousClock.Instant
+    /// Seconds since the limiter was made, on its clock.
+    private let elapsed: @Sendable () -> Double
+    /// Sleeps until the given number of seconds since the limiter was made, on its clock.
+    private let sleepUntil: @Sendable (Double) async throws -> Void
     private let state: Mutex<State>
     /// False when nothing is limited or metered: permits then cost nothing at all.
     private let anyLimit: Bool
     /// Whether an unlimited key has a dynamic rate (from a throttle) at the moment.
     private let anyDynamic = Atomic<Bool>(false)
 
-    public init(limits: RateLimits) {
+    public convenience init(limits: RateLimits) {
+        self.init(limits: limits, clock: ContinuousClock())
+    }
+
+    /// A limiter that reads and sleeps on `clock` (the continuous clock in production; a test clock makes its
+    /// decisions independent of the machine's speed).
+    public init<C: Clock<Duration>>(limits: RateLimits, clock: C) {
         self.limits = limits
-        let origin = ContinuousClock.now
-        self.origin = origin
+        let origin = clock.now
+        self.elapsed = { origin.duration(to: clock.now).seconds }
+        self.sleepUntil = { seconds in try await clock.sleep(until: origin.advanced(by: .seconds(seconds)), tolerance: nil) }
         var initial = State()
         if limits.maxRequestsPerSecond > 0 {
             initial.global = AdaptiveRate(
@@ -139,7 +149,7 @@ public final class RateLimiter: Sendable {
 
     /// Seconds since the limiter was made.
     public func now() -> Double {
-        (ContinuousClock.now - origin).seconds
+        elapsed()
     }
 
     /// Waits until one more `operation` request to `destination` may go. Throws `CancellationError` if the task is
@@ -154,7 +164,7 @@ public final class RateLimiter: Sendable {
         let permit = state.withLock { s in grant(&s, key, rate: rate, now: now, immediateOnly: false)! }
         if permit.time > now {
             do {
-                try await Task.sleep(until: origin + .seconds(permit.time), tolerance: nil, clock: .continuous)
+                try await sleepUntil(permit.time)
             } catch {
                 refund(permit, operation: operation, destination: destination)
                 throw CancellationError()

@@ -8,69 +8,44 @@ import Glibc
 /// implementation: multipart uploads, ListParts, aborts. `.ci/run` installs it; tests skip when it is missing.
 public final class MotoServer: Sendable {
     public let port: Int
-    private let process: Process
+    private let process: ChildProcess
 
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
     /// Whether `python3 -m moto.server` can run here.
     public static let isAvailable: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import moto.server, flask"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
+        (try? ChildProcess.runBlocking(["/usr/bin/env", "python3", "-c", "import moto.server, flask"]))?.status == 0
     }()
 
-    /// Starts the server and waits (up to 60 s) until it accepts connections.
+    /// Starts the server on a port the kernel picks (port 0: no other test can take it in between) and waits (up to
+    /// 60 s) until it says which and accepts connections.
     public init() throws {
-        port = try Self.freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try ChildProcess(["/usr/bin/env", "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"])
         process = p
-        let deadline = Date().addingTimeInterval(60)
-        while !Self.accepts(port: port) {
-            guard p.isRunning, Date() < deadline else {
-                p.terminate()
-                throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "moto server did not start on port \(port)"])
+        let deadline = ContinuousClock.now + .seconds(60)
+        var found: Int?
+        while true {
+            if found == nil, let range = p.stderr.range(of: "Running on http://127.0.0.1:") {
+                found = Int(p.stderr[range.upperBound...].prefix { $0.isNumber })
             }
-            usleep(50_000)
+            if let port = found, Self.accepts(port: port) { break }
+            guard p.isRunning, ContinuousClock.now < deadline else {
+                p.kill()
+                throw CocoaError(
+                    .featureUnsupported,
+                    userInfo: [NSLocalizedDescriptionKey: "moto server did not start: \(p.stderr)"])
+            }
+            usleep(20_000)
         }
+        port = found!
     }
 
-    /// Kills the server and waits (polling, up to 10 s) until it is gone. Foundation's `waitUntilExit` spins a
-    /// core on Linux, hence the poll.
+    /// Kills the server and waits until it is gone.
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
+        process.kill()
     }
 
     deinit { stop() }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-            }
-        }
-        guard ok else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 
     private static func accepts(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -113,7 +113,7 @@ public final class PersonalizeStandIn: Sendable {
     /// Waits until `condition` holds for the counters (polling every 5 ms), or `timeout` passes; returns
     /// whether it held. For tests of asynchronous senders: `await standIn.waitUntil { $0.acceptedRecords >= 10 }`.
     public func waitUntil(
-        timeout: Duration = .seconds(10), _ condition: @Sendable (Stats) -> Bool
+        timeout: Duration = .seconds(60), _ condition: @Sendable (Stats) -> Bool
     ) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)

@@ -63,19 +63,10 @@ public struct TestCertificates: Sendable {
     }
 
     private func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: openssl)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let out = try ChildProcess.runBlocking([openssl] + arguments, currentDirectory: directory.path)
+        guard out.status == 0 else {
             throw Failure(
-                description: "openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
+                description: "openssl \(arguments.joined(separator: " ")) failed: \(out.stderr)")
         }
     }
 }

@@ -197,8 +197,10 @@ final class FixedProvider: CredentialProvider {
     }
 }
 
+/// Polls `condition` until it holds, for up to a minute (a deadline for a stuck refresh, not a time bound).
 func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-    for _ in 0..<500 where !condition() {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while !condition(), ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(5))
     }
     #expect(condition())

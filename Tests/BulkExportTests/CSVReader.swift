@@ -39,24 +39,9 @@ enum IndependentCSV {
 
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], stdin: Data? = nil) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        if let stdin {
-            let input = Pipe()
-            process.standardInput = input
-            try process.run()
-            input.fileHandleForWriting.write(stdin)
-            try input.fileHandleForWriting.close()
-        } else {
-            try process.run()
-        }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-        return data
+        let out = try ChildProcess.runBlocking([tool] + arguments, input: stdin.map { .bytes(Array($0)) } ?? .none)
+        guard out.status == 0 else { throw CocoaError(.executableLoad) }
+        return Data(out.stdoutBytes)
     }
 }
 

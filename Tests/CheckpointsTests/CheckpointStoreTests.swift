@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct CheckpointStoreTests {
@@ -172,16 +173,10 @@ import Testing
 @Suite struct StateDirectoryTests {
     /// What statfs(2) says (through coreutils' `stat -f`), as an oracle independent of /proc/self/mounts.
     static func statfsSaysTmpfs(_ path: String) -> Bool? {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["stat", "-f", "-c", "%T", path]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let type = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard let out = try? ChildProcess.runBlocking(["/usr/bin/env", "stat", "-f", "-c", "%T", path]),
+            out.status == 0
+        else { return nil }
+        let type = out.stdout
         let name = type.trimmingCharacters(in: .whitespacesAndNewlines)
         return name == "tmpfs" || name == "ramfs"
     }

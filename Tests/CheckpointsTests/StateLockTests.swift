@@ -1,49 +1,10 @@
 import Checkpoints
 import Foundation
+import Synchronization
+import TestSupport
 import Testing
 
-/// Another process that holds the state lock: Python's flock on `<dir>/lock`, with its pid written in, as an agent
-/// does. Killed when dropped.
-final class LockHolder {
-    let process = Process()
-    private let ready = Pipe()
-
-    /// Holds the lock for `seconds`, then exits (releasing it).
-    init(directory: String, seconds: Double) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            """
-            import fcntl, os, sys, time
-            f = open(sys.argv[1], 'a+')
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.seek(0); f.truncate(); f.write('%d\\n' % os.getpid()); f.flush()
-            print('locked', flush=True)
-            time.sleep(float(sys.argv[2]))
-            """,
-            directory + "/lock", String(seconds),
-        ]
-        process.standardOutput = ready
-        try process.run()
-        // Wait for "locked": from here on the lock is held.
-        let line = ready.fileHandleForReading.availableData
-        guard String(decoding: line, as: UTF8.self).hasPrefix("locked") else {
-            process.terminate()
-            throw POSIXError(.ECHILD)
-        }
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { kill() }
-}
-
-@Suite(.serialized) struct StateLockTests {
+@Suite struct StateLockTests {
     @Test func acquireWritesOurPidAndReleasesOnDeinit() throws {
         let dir = try TemporaryDirectory()
         do {
@@ -64,7 +25,7 @@ final class LockHolder {
 
     @Test func lockHeldByAnotherProcessNamesItsPid() throws {
         let dir = try TemporaryDirectory()
-        let holder = try LockHolder(directory: dir.path, seconds: 30)
+        let holder = try LockHolder(directory: dir.path)
         #expect {
             try StateLock.acquire(directory: dir.path, wait: false)
         } throws: { error in
@@ -77,24 +38,45 @@ final class LockHolder {
 
     @Test func lockIsReleasedWhenTheHolderDies() throws {
         let dir = try TemporaryDirectory()
-        let holder = try LockHolder(directory: dir.path, seconds: 30)
+        let holder = try LockHolder(directory: dir.path)
         #expect(throws: CheckpointError.self) { try StateLock.acquire(directory: dir.path, wait: false) }
         holder.kill()  // kill -9: no chance to clean up
         let lock = try StateLock.acquire(directory: dir.path, wait: false)
         #expect(try String(contentsOfFile: lock.path, encoding: .utf8) == "\(getpid())\n")
     }
 
-    @Test func waitLockReturnsOnceTheHolderExits() throws {
+    /// What the waiting thread saw when `acquire(wait: true)` returned.
+    final class Waiter: Sendable {
+        let state = Mutex<(done: Bool, afterRelease: Bool, error: String?)>((false, false, nil))
+        let released = Mutex(false)
+    }
+
+    @Test func waitLockReturnsOnceTheHolderExits() async throws {
         let dir = try TemporaryDirectory()
-        let holder = try LockHolder(directory: dir.path, seconds: 0.5)
-        let start = ContinuousClock.now
-        let lock = try StateLock.acquire(directory: dir.path, wait: true)
-        let waited = ContinuousClock.now - start
-        #expect(waited > .milliseconds(250))
-        #expect(waited < .seconds(10))
-        holder.process.waitUntilExit()
-        #expect(holder.process.terminationStatus == 0)  // it exited by itself, after its sleep
-        #expect(try String(contentsOfFile: lock.path, encoding: .utf8) == "\(getpid())\n")
+        let holder = try LockHolder(directory: dir.path)
+        let waiter = Waiter()
+        let path = dir.path
+        // acquire(wait: true) blocks its thread in flock(2): a thread of its own, not one of the test pool's.
+        Thread.detachNewThread {
+            do {
+                let lock = try StateLock.acquire(directory: path, wait: true)
+                let afterRelease = waiter.released.withLock { $0 }
+                let pid = (try? String(contentsOfFile: lock.path, encoding: .utf8)) ?? ""
+                waiter.state.withLock { $0 = (true, afterRelease, pid == "\(getpid())\n" ? nil : "lock file: \(pid)") }
+            } catch {
+                waiter.state.withLock { $0 = (true, false, "\(error)") }
+            }
+        }
+        waiter.released.withLock { $0 = true }
+        #expect(holder.release() == 0)  // it exited by itself, when told
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !waiter.state.withLock({ $0.done }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let seen = waiter.state.withLock { $0 }
+        #expect(seen.done, "acquire(wait: true) did not return after the holder exited")
+        #expect(seen.error == nil, "\(seen.error ?? "")")
+        #expect(seen.afterRelease, "acquire(wait: true) returned while the other process still held the lock")
     }
 
     @Test func missingDirectoryIsAnIOError() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Gzip
 import Testing
 
@@ -42,12 +43,9 @@ struct IndependentEncoderTests {
         let file = directory.appending(path: "events.jsonl")
         try Data(data).write(to: file)
 
-        let process = Process()
-        process.executableURL = URL(filePath: Self.gzipPath)
-        process.arguments = ["-\(level)", file.path]  // replaces the file with events.jsonl.gz, FNAME set
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        // Replaces the file with events.jsonl.gz, FNAME set.
+        let gzip = try ChildProcess.runBlocking([Self.gzipPath, "-\(level)", file.path])
+        #expect(gzip.status == 0, "\(gzip.stderr)")
         let compressed = Array(try Data(contentsOf: directory.appending(path: "events.jsonl.gz")))
         #expect(compressed[3] & 0x08 != 0)  // FNAME
 

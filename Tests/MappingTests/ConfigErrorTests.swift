@@ -45,8 +45,8 @@ import Testing
             "mappings.acts.fields.eventType.template: unclosed '{' in the template; write {{ for a brace",
             #"mappings.acts.fields.sessionId.fallback: must be "session" (sessionize when the record has no session id)"#,
         ]
-        #expect(issues == expected)
-        for (a, b) in zip(issues, expected) where a != b { print("GOT:  \(a)\nWANT: \(b)") }
+        #expect(issues.count == expected.count, "\(issues)")
+        for (got, want) in zip(issues, expected) { #expect(got == want) }
     }
 
     @Test(arguments: [

@@ -100,20 +100,4 @@ import Testing
             }
         }
     }
-
-    /// A rough figure only (debug builds are slow); the release figure comes from the harness's bench.
-    @Test func throughputFigure() throws {
-        let mapper = try Fixture.mapper(Fixture.event(#""userId": "user.id", "itemId": "product.id", "eventValue": "price", "eventId": {"derive": true}"#))
-        let line = Array(#"{"ts":"2024-01-15T12:34:56.123Z","type":"click","user":{"id":"user-1"},"sid":"s-1","product":{"id":100042},"price":"19.99"}"#.utf8)
-        let n = 20_000
-        let clock = ContinuousClock()
-        let elapsed = try clock.measure {
-            for i in 0..<n {
-                let ctx = RecordContext(sourceName: "web", fingerprint: "ab", offset: UInt64(i))
-                _ = mapper.apply(try JSONParser.parse(line), context: ctx)
-            }
-        }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("MappingTests throughput (this build, wall clock): \(Int(Double(n) / seconds)) records/s")
-    }
 }

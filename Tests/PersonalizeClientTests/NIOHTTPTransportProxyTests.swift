@@ -6,7 +6,7 @@ import Testing
 
 /// https through an HTTP CONNECT proxy (the local ``ConnectProxy``, which checks `Proxy-Authorization` and tunnels
 /// bytes): TLS inside the tunnel, credentials from the proxy URL, a refusal of them, and NO_PROXY.
-@Suite(.serialized) struct NIOHTTPTransportProxyTests {
+@Suite struct NIOHTTPTransportProxyTests {
     static func setUp(_ dir: TemporaryDirectory) async throws -> (PersonalizeStandIn, ca: String) {
         let pki = try TestCertificates(in: dir)
         let cert = try pki.server("standin")

@@ -15,7 +15,7 @@ import Glibc
 /// The transport over https against local TLS servers whose certificates come from a CA made at test time
 /// (``TestCertificates``): versions, SNI, keep-alive, server-side closes, and certificates that do not verify, which
 /// stop the client with a message that names the host, the reason and `aws.caBundle`.
-@Suite(.serialized) struct NIOHTTPTransportTLSTests {
+@Suite struct NIOHTTPTransportTLSTests {
     static func post(_ transport: NIOHTTPTransport, port: Int, _ body: String) async throws -> HTTPResponseParts {
         try await transport.send(
             HTTPRequestParts(

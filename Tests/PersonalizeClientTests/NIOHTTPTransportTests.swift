@@ -175,7 +175,7 @@ import Testing
         let list = Mutex<[PersonalizeEventsClient.Attempt]>([])
         func add(_ a: PersonalizeEventsClient.Attempt) { list.withLock { $0.append(a) } }
         var count: Int { list.withLock { $0.count } }
-        func wait(for n: Int, within seconds: Double = 10) async -> Bool {
+        func wait(for n: Int, within seconds: Double = 60) async -> Bool {
             let deadline = ContinuousClock.now + .seconds(seconds)
             while count < n, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
             return count >= n
@@ -193,6 +193,8 @@ import Testing
         for i in 0..<5 {
             #expect(client.startFirstAttempt(ClientTests.events(["h\(i)"]), hold: true) { attempts.add($0) })
         }
+        // That nothing goes needs some time to show; a loaded machine can only make this miss an early send, never
+        // fail a correct hold.
         try await Task.sleep(for: .milliseconds(300))
         #expect(standIn.stats.requests == 0, "held until flush")
         client.flushStarted()
@@ -227,14 +229,13 @@ import Testing
 
     @Test func aStartedRequestTimesOutThroughTheSweep() async throws {
         let standIn = try await PersonalizeStandIn.start()
-        standIn.setFaults(Faults(responseDelayMillis: 3000))
+        // An answer that would come long after any test deadline: an answer now can only be the timeout.
+        standIn.setFaults(Faults(responseDelayMillis: 600_000))
         let client = Self.client(standIn, transport: try Self.transport(standIn), requestTimeout: .milliseconds(200))
         _ = try await client.checkCredentials()
         let attempts = Attempts()
-        let start = ContinuousClock.now
         #expect(client.startFirstAttempt(ClientTests.events(["t"])) { attempts.add($0) })
-        #expect(await attempts.wait(for: 1, within: 5))
-        #expect(ContinuousClock.now - start < .milliseconds(1500))
+        #expect(await attempts.wait(for: 1, within: 120))
         let first = try #require(attempts.list.withLock { $0.first })
         guard case .failure(let error) = first.answer else { Issue.record("expected a timeout"); return }
         #expect((error as? NIOHTTPTransportError) == .timedOut)
@@ -246,7 +247,8 @@ import Testing
 
     @Test func requestTimeoutFailsQuickly() async throws {
         let standIn = try await PersonalizeStandIn.start()
-        standIn.setFaults(Faults(responseDelayMillis: 2000))
+        // An answer that would come long after any test deadline: the send ends by the timeout or not at all.
+        standIn.setFaults(Faults(responseDelayMillis: 600_000))
         let transport = try Self.transport(standIn)
         let spy = SpyTransport(transport)
         let client = Self.client(
@@ -256,8 +258,7 @@ import Testing
         let result = await client.send(ClientTests.events(["a"]))
         let elapsed = ContinuousClock.now - start
         guard case .exhausted = result.outcome else { Issue.record("\(result.outcome)"); return }
-        #expect(elapsed < .milliseconds(1000))
-        #expect(elapsed >= .milliseconds(190))
+        #expect(elapsed >= .milliseconds(190), "not before the timeout")
         #expect(spy.errors.count == 1)
         #expect((spy.errors.first as? NIOHTTPTransportError) == .timedOut)
         // The timed-out connection was closed; the next request opens a fresh one and works.
@@ -271,17 +272,16 @@ import Testing
 
     @Test func cancellationFailsTheRequestPromptly() async throws {
         let standIn = try await PersonalizeStandIn.start()
-        standIn.setFaults(Faults(responseDelayMillis: 2000))
+        // No answer before the test's deadline: the send can only end by the cancellation.
+        standIn.setFaults(Faults(responseDelayMillis: 600_000))
         let transport = try Self.transport(standIn)
         let spy = SpyTransport(transport)
         let client = Self.client(standIn, transport: spy)
-        let start = ContinuousClock.now
         let task = Task { await client.send(ClientTests.events(["a"])) }
-        try await Task.sleep(for: .milliseconds(150))
+        #expect(await standIn.waitUntil(timeout: .seconds(60)) { $0.requests >= 1 }, "the request is in flight")
         task.cancel()
         let result = await task.value
         guard case .cancelled = result.outcome else { Issue.record("\(result.outcome)"); return }
-        #expect(ContinuousClock.now - start < .milliseconds(1000))
         #expect(spy.errors.first is CancellationError)
         try await client.shutdown()
         try await standIn.shutdown()
@@ -289,21 +289,20 @@ import Testing
 
     @Test func shutdownFailsRequestsInFlightAndLaterOnes() async throws {
         let standIn = try await PersonalizeStandIn.start()
-        standIn.setFaults(Faults(responseDelayMillis: 2000))
+        // No answer before the test's deadline: the sends can only end by the shutdown.
+        standIn.setFaults(Faults(responseDelayMillis: 600_000))
         let transport = try Self.transport(standIn, maxConnections: 2)
         let spy = SpyTransport(transport)
         let client = Self.client(
             standIn, transport: spy, retry: RetryPolicy(base: 0.001, cap: 0.01, maxAttempts: 1))
-        let start = ContinuousClock.now
         // Two in flight, three queued.
         let tasks = (0..<5).map { i in Task { await client.send(ClientTests.events(["e\(i)"])) } }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(await standIn.waitUntil(timeout: .seconds(60)) { $0.requests >= 2 }, "two requests are in flight")
         try await client.shutdown()
         for task in tasks {
             let result = await task.value
             guard case .exhausted = result.outcome else { Issue.record("\(result.outcome)"); continue }
         }
-        #expect(ContinuousClock.now - start < .milliseconds(1500))
         #expect(spy.errors.count == 5)
         #expect(spy.errors.allSatisfy { ($0 as? NIOHTTPTransportError) == .shutDown })
         await #expect(throws: NIOHTTPTransportError.shutDown) {
@@ -320,19 +319,20 @@ import Testing
         let endpoint = standIn.endpoint
         try await standIn.shutdown()
         let transport = try NIOHTTPTransport(endpoint: Endpoint(url: endpoint)!, configuration: .init(maxConnections: 2))
-        let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<5 {
                 group.addTask {
-                    await #expect(throws: (any Error).self) {
+                    // A refused connection fails the send at once, with a connection error, not by the timeout.
+                    await #expect {
                         _ = try await transport.send(
                             HTTPRequestParts(method: "POST", url: endpoint + "/events", headers: [], body: []),
-                            timeout: .seconds(5))
+                            timeout: .seconds(600))
+                    } throws: { error in
+                        (error as? NIOHTTPTransportError) != .timedOut
                     }
                 }
             }
         }
-        #expect(ContinuousClock.now - start < .seconds(2))
         #expect(transport.connectionsOpened == 0)
         try await transport.shutdown()
     }
@@ -356,19 +356,17 @@ import Testing
         }
     }
 
-    // MARK: Throughput (printed, not asserted)
+    // MARK: Many requests
 
-    @Test func throughputSmoke() async throws {
+    @Test func manyConcurrentRequestsAreAllAnsweredOnTheirConnections() async throws {
         let standIn = try await PersonalizeStandIn.start(.init(recordBodies: false))
         let transport = try Self.transport(standIn, maxConnections: 16)
         let client = Self.client(standIn, transport: transport)
         let count = 2000
-        let start = ContinuousClock.now
         let accepted = await Self.sendAll(client, count: count, concurrency: 16)
-        let elapsed = (ContinuousClock.now - start)
         #expect(accepted == count)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("NIOHTTPTransport smoke (debug build): \(count) requests in \(elapsed), \(Int(Double(count) / seconds)) req/s, \(transport.connectionsOpened) connections")
+        #expect(standIn.stats.acceptedRecords == count && standIn.stats.signatureFailures == 0)
+        #expect(transport.connectionsOpened >= 1 && transport.connectionsOpened <= 16, "\(transport.connectionsOpened)")
         try await client.shutdown()
         try await standIn.shutdown()
     }

@@ -196,84 +196,102 @@ import Testing
     }
 }
 
-/// The limiter with real time: lower bounds only, CI machines are slow.
+/// The limiter on a test clock: it sleeps in virtual time (``ManualClock``), so when each permit goes is exactly what
+/// the rates say, whatever the machine's load.
 @Suite struct RateLimiterTests {
-    @Test func permitsAreSpacedInRealTime() async throws {
-        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 100], burstSeconds: 0))
-        let start = ContinuousClock.now
-        for _ in 0..<20 { try await limiter.acquire(.putItems, destination: "arn:a") }
-        #expect(ContinuousClock.now - start >= .milliseconds(180))
+    static func limiter(_ limits: RateLimits, clock: ManualClock = ManualClock(advancesWhenSleeping: true))
+        -> RateLimiter
+    {
+        RateLimiter(limits: limits, clock: clock)
+    }
+
+    @Test func permitsAreSpacedByTheRate() async throws {
+        let clock = ManualClock(advancesWhenSleeping: true)
+        let limiter = Self.limiter(RateLimits(perOperation: [.putItems: 100], burstSeconds: 0), clock: clock)
+        var times: [Double] = []
+        for _ in 0..<20 { times.append(try await limiter.acquire(.putItems, destination: "arn:a").time) }
+        for (i, time) in times.enumerated() { #expect(abs(time - Double(i) * 0.01) < 1e-9, "permit \(i) at \(time)") }
+        #expect(abs(clock.seconds - 0.19) < 1e-9, "19 waits of 10 ms (\(clock.seconds))")
     }
 
     @Test func concurrentSendersShareTheRate() async throws {
-        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 100], burstSeconds: 0))
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let clock = ManualClock(advancesWhenSleeping: true)
+        let limiter = Self.limiter(RateLimits(perOperation: [.putItems: 100], burstSeconds: 0), clock: clock)
+        let times = try await withThrowingTaskGroup(of: [Double].self) { group in
             for _ in 0..<10 {
-                group.addTask { for _ in 0..<3 { try await limiter.acquire(.putItems, destination: "arn:a") } }
+                group.addTask {
+                    var times: [Double] = []
+                    for _ in 0..<3 { times.append(try await limiter.acquire(.putItems, destination: "arn:a").time) }
+                    return times
+                }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: []) { $0 += $1 }
         }
-        // 30 permits at 100/s: at least 290 ms whatever the interleaving
-        #expect(ContinuousClock.now - start >= .milliseconds(280))
+        // 30 permits at 100/s, whatever the interleaving: one every 10 ms, none shared.
+        let expected = (0..<30).map { Double($0) * 0.01 }
+        #expect(zip(times.sorted(), expected).allSatisfy { abs($0 - $1) < 1e-9 }, "\(times.sorted())")
+        #expect(abs(clock.seconds - 0.29) < 1e-9, "\(clock.seconds)")
     }
 
     @Test func destinationsAndOperationsAreLimitedSeparately() async throws {
-        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 2, .putUsers: 2], burstSeconds: 0))
-        let start = ContinuousClock.now
+        let clock = ManualClock(advancesWhenSleeping: true)
+        let limiter = Self.limiter(
+            RateLimits(perOperation: [.putItems: 2, .putUsers: 2], burstSeconds: 0), clock: clock)
         try await limiter.acquire(.putItems, destination: "arn:a")
         try await limiter.acquire(.putItems, destination: "arn:b")
         try await limiter.acquire(.putUsers, destination: "arn:a")
         try await limiter.acquire(.putEvents, destination: "arn:a")  // unlimited
-        #expect(ContinuousClock.now - start < .milliseconds(400), "none of these had to wait for another")
-        try await limiter.acquire(.putItems, destination: "arn:a")
-        #expect(ContinuousClock.now - start >= .milliseconds(450))
+        #expect(clock.sleeps == 0, "none of these had to wait for another")
+        let next = try await limiter.acquire(.putItems, destination: "arn:a")
+        #expect(abs(next.time - 0.5) < 1e-9)
+        #expect(clock.sleeps == 1 && abs(clock.seconds - 0.5) < 1e-9)
     }
 
     @Test func globalCapLimitsEverything() async throws {
-        let limiter = RateLimiter(
-            limits: RateLimits(perOperation: [:], maxRequestsPerSecond: 50, burstSeconds: 0))
-        let start = ContinuousClock.now
+        let clock = ManualClock(advancesWhenSleeping: true)
+        let limiter = Self.limiter(
+            RateLimits(perOperation: [:], maxRequestsPerSecond: 50, burstSeconds: 0), clock: clock)
         for i in 0..<11 { try await limiter.acquire(i % 2 == 0 ? .putEvents : .putItems, destination: "d\(i)") }
-        #expect(ContinuousClock.now - start >= .milliseconds(190))
+        #expect(abs(clock.seconds - 0.2) < 1e-9, "ten waits of 20 ms across operations and destinations")
     }
 
     @Test func unlimitedNeverWaits() async throws {
-        let limiter = RateLimiter(limits: .unlimited)
-        let start = ContinuousClock.now
+        let clock = ManualClock(advancesWhenSleeping: true)
+        let limiter = Self.limiter(.unlimited, clock: clock)
         for _ in 0..<10_000 { try await limiter.acquire(.putEvents, destination: "t") }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(clock.sleeps == 0)
         #expect(limiter.currentRate(for: .putEvents, destination: "t") == nil)
     }
 
     @Test func waitingIsCancellable() async throws {
-        let limiter = RateLimiter(limits: RateLimits(perOperation: [.putItems: 0.01], burstSeconds: 0))
+        let clock = ManualClock()
+        let limiter = Self.limiter(RateLimits(perOperation: [.putItems: 0.01], burstSeconds: 0), clock: clock)
         try await limiter.acquire(.putItems, destination: "a")  // the next slot is 100 s away
-        let start = ContinuousClock.now
         let waiter = Task { try await limiter.acquire(.putItems, destination: "a") }
-        try await Task.sleep(for: .milliseconds(50))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while clock.sleepers == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(clock.sleepers == 1, "the second acquire waits for its slot")
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
-        #expect(ContinuousClock.now - start < .seconds(50), "ended by the cancellation, not by the next slot")
+        #expect(clock.seconds == 0, "ended by the cancellation, not by the next slot")
+        // The cancelled permit was given back: the slot 100 s away is free again.
+        clock.advance(by: .seconds(100))
+        #expect(limiter.tryAcquireNow(.putItems, destination: "a") != nil)
     }
 
     @Test func unlimitedKeyGetsARateFromItsFirstThrottle() async throws {
-        let limiter = RateLimiter(limits: RateLimits(perOperation: [:], adaptive: true))
+        let clock = ManualClock()
+        let limiter = Self.limiter(RateLimits(perOperation: [:], adaptive: true), clock: clock)
         #expect(limiter.currentRate(for: .putEvents, destination: "t") == nil)
-        // About 200 requests per second for 1.2 s, measured by the limiter.
+        // 200 requests per second for 1.2 s, measured by the limiter.
         var last: RateLimiter.Permit?
-        let start = ContinuousClock.now
         for _ in 0..<6 {
             for _ in 0..<40 { last = try await limiter.acquire(.putEvents, destination: "t") }
-            try await Task.sleep(for: .milliseconds(200))
+            clock.advance(by: .milliseconds(200))
         }
-        let elapsed = ContinuousClock.now - start
         limiter.throttled(.putEvents, destination: "t", permit: try #require(last))
         let rate = try #require(limiter.currentRate(for: .putEvents, destination: "t"), "limited after a throttle")
-        // What was sent, by the test's own clock: 240 requests over the loop (1.2 s on an idle machine, longer on a
-        // loaded one, where each sleep overruns); the new rate is about 0.7 x that.
-        let sent = 240 / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        #expect(rate > 0.25 * sent && rate < 1.1 * sent, "about 0.7 x what was sent (\(rate) of \(sent))")
+        #expect(rate > 0.6 * 200 && rate < 0.8 * 200, "about 0.7 x the 200/s that was sent (\(rate))")
         #expect(limiter.currentRate(for: .putEvents, destination: "other") == nil, "other destinations stay unlimited")
         #expect(limiter.tryAcquireNow(.putEvents, destination: "other") != nil)
     }

@@ -167,7 +167,7 @@ import Darwin
         }
     }
 
-    @Test func generatedCABundleLoads() throws {
+    @Test func generatedCABundleLoads() async throws {
         let dir = try TempDir()
         guard let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"].first(where: {
             FileManager.default.isExecutableFile(atPath: $0)
@@ -191,29 +191,11 @@ import Darwin
             endpoint: Endpoint(url: "https://personalize-events.us-east-1.amazonaws.com")!,
             configuration: .fromEnvironment(["AWS_CA_BUNDLE": bundle]))
         #expect(transport.proxy == nil)
-        try transport.syncShutdownForTests()
+        try await transport.shutdown()
     }
 
     private func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-}
-
-extension NIOHTTPTransport {
-    func syncShutdownForTests() throws {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            try? await self.shutdown()
-            done.signal()
-        }
-        done.wait()
+        try ChildProcess.runBlocking([executable] + arguments).status
     }
 }
 

@@ -9,7 +9,7 @@ import TestSupport
 /// `personalize-tail import` with the real binary against ``ImportJobStandIn``: jobs reach ACTIVE, a failed job's
 /// reason and exit status 7, a rerun that finds its jobs, a bad role ARN refused before any request, and the
 /// stand-in's model validation refusing a bad request.
-@Suite(.serialized)
+@Suite
 struct ImportCommandTests {
     static let binary: String = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -57,21 +57,8 @@ struct ImportCommandTests {
 
     /// Runs the binary in `dir`; returns its exit status, stdout and stderr.
     static func run(_ dir: TemporaryDirectory, _ arguments: [String], env: [String: String]) async throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        process.environment = env
-        let id = UUID().uuidString
-        let outPath = dir.file("stdout-\(id).txt"), errPath = dir.file("stderr-\(id).txt")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        let out = try await ChildProcess.run([binary] + arguments, environment: env, currentDirectory: dir.path)
+        return (out.status, out.stdout, out.stderr)
     }
 
     static let importArguments = [

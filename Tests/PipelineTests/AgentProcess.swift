@@ -1,62 +1,60 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-/// The real `personalize-tail` binary as a child process, its stderr written to a file the test reads while it runs.
+/// The real `personalize-tail` binary as a child process (a ``ChildProcess`` with the harness's environment), its
+/// stderr written to a file the test reads while it runs.
 final class AgentProcess {
-    let process = Process()
-    let logPath: String
+    let child: ChildProcess
+    var logPath: String { child.stderrPath }
 
-    /// `.build/debug/personalize-tail`; a test fails (not skips) when it was not built.
+    /// `.build/debug/personalize-tail`.
+    static let path: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        return root + "/.build/debug/personalize-tail"
+    }()
+
+    /// ``path``; a test fails (not skips) when it was not built.
     static func binary() throws -> String {
-        let path = CrashTests.binary
         try #require(
             FileManager.default.isExecutableFile(atPath: path),
             "\(path) is missing: run `swift build --build-tests` (or `swift test`, which builds it) first")
         return path
     }
 
-    /// Starts `binary arguments…` with the harness's environment. `prefix` runs it through a wrapper
-    /// (e.g. `setpriv` with options), which must exec it, so the pid is the agent's. `binary` defaults to
-    /// ``binary()``.
+    /// Starts `binary arguments…` with the harness's environment, its stderr going to `logPath` (its own temporary
+    /// file when nil). `prefix` runs it through a wrapper (e.g. ``ChildProcess/asNobody``), which must exec it, so
+    /// the pid is the agent's. `binary` defaults to ``binary()``.
     init(
-        arguments: [String], logPath: String, prefix: [String] = [], binary: String? = nil,
-        environment: [String: String] = Harness.environment
+        arguments: [String], logPath: String? = nil, prefix: [String] = [], binary: String? = nil,
+        environment: [String: String] = Harness.environment, currentDirectory: String? = nil
     ) throws {
-        let binary = try binary ?? Self.binary()
-        self.logPath = logPath
-        guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? log.close() }
-        if let wrapper = prefix.first {
-            process.executableURL = URL(fileURLWithPath: wrapper)
-            process.arguments = Array(prefix.dropFirst()) + [binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-        }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = log
-        try process.run()
+        child = try ChildProcess(
+            [try binary ?? Self.binary()] + arguments, environment: environment, currentDirectory: currentDirectory,
+            wrapper: prefix, stderrPath: logPath)
     }
 
-    var isRunning: Bool { process.isRunning }
-    var pid: Int32 { process.processIdentifier }
-
-    func signal(_ number: Int32) {
-        if process.isRunning { kill(process.processIdentifier, number) }
+    /// Runs the agent to its end: status, stdout and stderr.
+    static func run(
+        _ arguments: [String], environment: [String: String] = Harness.environment, currentDirectory: String? = nil,
+        timeout: Duration = .seconds(300)
+    ) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(
+            [try binary()] + arguments, environment: environment, currentDirectory: currentDirectory, timeout: timeout)
     }
+
+    var isRunning: Bool { child.isRunning }
+    var pid: Int32 { child.pid }
+
+    func signal(_ number: Int32) { child.signal(number) }
 
     /// What it logged so far.
-    func log() -> String {
-        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-    }
+    func log() -> String { child.stderr }
 
     /// The log lines containing every one of `needles`.
     func logLines(containing needles: String...) -> [Substring] {
@@ -65,25 +63,16 @@ final class AgentProcess {
 
     /// Waits for the exit; returns its status, or `nil` if it is still running after `timeout`.
     func waitForExit(timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now >= deadline { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await child.wait(timeout: timeout)
     }
 
     /// Kills it if it still runs (cleanup after a failed expectation).
-    func killIfRunning() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    func killIfRunning() { child.kill() }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
+/// Polls `condition` every 20 ms until it holds or `timeout` (a deadline for a stuck child) passes; returns whether
+/// it held.
+func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while true {
         if try condition() { return true }

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// Catch-up specifics: time windows, archive order, a duration cap, exit statuses.
-@Suite(.serialized) struct CatchUpTests {
+@Suite struct CatchUpTests {
     static func event(_ id: String, _ ts: Int) -> String {
         #"{"ts":\#(ts),"kind":"event","id":"\#(id)","user":"u","session":"s","action":"view","item":"i"}"# + "\n"
     }
@@ -75,23 +75,19 @@ import Testing
 }
 
 /// The command line itself: `--report FILE` and the exit status a cron wrapper sees.
-@Suite(.serialized) struct CatchUpCommandTests {
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)))
+@Suite struct CatchUpCommandTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)))
     func reportFileTellsTheTruth() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let standIn = try await PersonalizeStandIn.start()
         try dir.write("logs/app.log", CatchUpTests.event("a", 1_000) + "{broken\n" + #"{"kind":"health"}"# + "\n")
         _ = try Harness.config(dir: dir, endpoint: standIn.endpoint)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashTests.binary)
-        process.arguments = ["run", "--once", "--config", dir.file("config.json"), "--report", dir.file("report.json"), "--log-level", "error"]
-        process.environment = Harness.environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(process.terminationStatus == 3)
+        let run = try await AgentProcess.run([
+            "run", "--once", "--config", dir.file("config.json"), "--report", dir.file("report.json"), "--log-level",
+            "error",
+        ])
+        #expect(run.status == 3, "\(run.stderr)")
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("report.json")))) as? [String: Any])
         #expect(report["exitCode"] as? Int == 3)

@@ -9,34 +9,12 @@ import Testing
 
 /// The real binary as an operator meets it: the report of a run that could not start, JSON logs and summary,
 /// SIGHUP, the default config path, --version and "did you mean".
-@Suite(.serialized) struct CommandLineTests {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs the binary to its end (files for output: no pipe can fill up and block it).
+@Suite struct CommandLineTests {
+    /// Runs the binary to its end in `dir`.
     static func run(_ arguments: [String], environment: [String: String] = Harness.environment, in dir: TemporaryDirectory)
-        throws -> Output
+        async throws -> ChildProcess.Output
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try AgentProcess.binary())
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        FileManager.default.createFile(atPath: dir.file("out.txt"), contents: nil)
-        FileManager.default.createFile(atPath: dir.file("err.txt"), contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("out.txt")))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("err.txt")))
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Output(
-            status: process.terminationStatus, stdout: try dir.read("out.txt"), stderr: try dir.read("err.txt"))
+        try await AgentProcess.run(arguments, environment: environment, currentDirectory: dir.path)
     }
 
     static func report(_ dir: TemporaryDirectory) throws -> [String: Any] {
@@ -47,7 +25,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("report.json", #"{"outcome":"delivered","exitCode":0,"stale":true}"#)
-        let missing = try Self.run(
+        let missing = try await Self.run(
             ["run", "--once", "--config", dir.file("nope.json"), "--report", dir.file("report.json")], in: dir)
         #expect(missing.status == 2, "\(missing.stderr)")
         var report = try Self.report(dir)
@@ -60,7 +38,7 @@ import Testing
         _ = try Harness.config(dir: dir, endpoint: standIn.endpoint)
         try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
         let lock = try StateLock.acquire(directory: dir.file("state"), wait: false)
-        let locked = try Self.run(
+        let locked = try await Self.run(
             ["run", "--once", "--config", dir.file("config.json"), "--report", dir.file("report.json")], in: dir)
         withExtendedLifetime(lock) {}
         #expect(locked.status == 5, "\(locked.stderr)")
@@ -70,12 +48,12 @@ import Testing
         try await standIn.shutdown()
     }
 
-    @Test func jsonLogsAreTypedAndTheSummaryIsJSONToo() throws {
+    @Test func jsonLogsAreTypedAndTheSummaryIsJSONToo() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("logs/app.log", MetricsTests.events(0..<3) + "{bad\n")
         _ = try Harness.config(dir: dir, endpoint: "http://127.0.0.1:9")
-        let out = try Self.run(
+        let out = try await Self.run(
             ["run", "--once", "--dry-run", "--config", dir.file("config.json"), "--log-format", "json"], in: dir)
         #expect(out.status == 3, "\(out.stderr)")
         let lines = out.stderr.split(separator: "\n").map { line -> [String: Any] in
@@ -112,32 +90,32 @@ import Testing
         try await standIn.shutdown()
     }
 
-    @Test func configPathDefaultsToTheEnvironmentAndVersionAndTypos() throws {
+    @Test func configPathDefaultsToTheEnvironmentAndVersionAndTypos() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("logs/app.log", "")
         _ = try Harness.config(dir: dir, endpoint: "http://127.0.0.1:9")
         var environment = Harness.environment
         environment["PERSONALIZE_TAIL_CONFIG"] = dir.file("config.json")
-        let validate = try Self.run(["validate"], environment: environment, in: dir)
+        let validate = try await Self.run(["validate"], environment: environment, in: dir)
         #expect(validate.status == 0, "\(validate.stderr)")
         #expect(validate.stdout.contains("\(dir.file("config.json")): valid"), "\(validate.stdout)")
         #expect(validate.stdout.contains("matches 1 file(s) now"), "\(validate.stdout)")
 
-        let noConfig = try Self.run(["validate"], in: dir)
+        let noConfig = try await Self.run(["validate"], in: dir)
         #expect(noConfig.status == 2)
         #expect(noConfig.stderr.contains("/etc/personalize-tail/config.json"), "\(noConfig.stderr)")
 
-        let version = try Self.run(["--version"], in: dir)
+        let version = try await Self.run(["--version"], in: dir)
         #expect(version.status == 0)
         #expect(version.stdout.contains("commit "), "\(version.stdout)")
         #expect(version.stdout.contains("allocator "), "\(version.stdout)")
         #expect(version.stdout.contains("linux") || version.stdout.contains("apple"), "\(version.stdout)")
 
-        let typo = try Self.run(["runn", "--once"], in: dir)
+        let typo = try await Self.run(["runn", "--once"], in: dir)
         #expect(typo.status == 64)
         #expect(typo.stderr.contains("did you mean 'run'?"), "\(typo.stderr)")
-        let usage = try Self.run(["run", "--no-such-flag"], in: dir)
+        let usage = try await Self.run(["run", "--no-such-flag"], in: dir)
         #expect(usage.status == 64)
     }
 }

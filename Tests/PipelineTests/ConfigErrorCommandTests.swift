@@ -11,18 +11,18 @@ import Testing
         ["inspect"], ["status"], ["checkpoint", "--from-export", "out"], ["import", "--from", "out"],
     ]
 
-    @Test(arguments: commands) func anUnreadableConfigIsOneErrorAndStatus2(_ command: [String]) throws {
+    @Test(arguments: commands) func anUnreadableConfigIsOneErrorAndStatus2(_ command: [String]) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.file("missing.json")
-        let text = try CommandLineTests.run(command + ["--config", path], in: dir)
+        let text = try await CommandLineTests.run(command + ["--config", path], in: dir)
         #expect(text.status == 2, "\(command): \(text.stderr)")
         #expect(
             text.stderr == "personalize-tail: configuration error:\n  cannot read \(path); check the --config path\n",
             "\(command): \(text.stderr)")
         #expect(text.stdout.isEmpty, "\(command): \(text.stdout)")
 
-        let json = try CommandLineTests.run(command + ["--config", path, "--log-format", "json"], in: dir)
+        let json = try await CommandLineTests.run(command + ["--config", path, "--log-format", "json"], in: dir)
         #expect(json.status == 2, "\(command): \(json.stderr)")
         let lines = json.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(command): \(json.stderr)")

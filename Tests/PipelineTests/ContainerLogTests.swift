@@ -15,7 +15,7 @@ import Glibc
 /// Kubernetes container logs end to end: real CRI and Docker json-file files under a kubelet-like layout, read into
 /// the local stand-in; `$meta` routes and tags; partial lines joined; rotation the way the kubelet does it; a stop
 /// between the pieces of a partial line; invalid envelopes dead-lettered with reasons.
-@Suite(.serialized) struct ContainerLogTests {
+@Suite struct ContainerLogTests {
     static let podDir = "var/log/pods/shop_web-5d8f_0b1c2d3e-aaaa/app"
     static let otherPodDir = "var/log/pods/kube-system_proxy-x1_99aa/proxy"
     static let containerId = String(repeating: "ab", count: 32)
@@ -251,7 +251,7 @@ import Glibc
     }
 
     /// `kill -9` of the real binary while a partial line waits for its last piece.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)))
     func killNineBetweenPiecesOfAPartialLine() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

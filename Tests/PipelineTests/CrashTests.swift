@@ -11,34 +11,24 @@ import Glibc
 
 /// `kill -9` of the real binary at random moments, with rotations in between, checked against a model of what was
 /// written: nothing is lost, and duplicates stay within what could have been in flight.
-@Suite(.serialized) struct CrashTests {
-    static let binary: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        return root + "/.build/debug/personalize-tail"
-    }()
-
+@Suite struct CrashTests {
+    /// Runs the agent once to its end, or SIGKILLs it after `killAfter` (a random moment, the point of the test);
+    /// returns its exit status, or nil when it was killed.
     static func runChild(config: String, killAfter: Duration?) async throws -> Int32? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--once", "--config", config, "--log-level", "error"]
-        process.environment = Harness.environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let agent = try AgentProcess(arguments: ["run", "--once", "--config", config, "--log-level", "error"])
         if let killAfter {
             try await Task.sleep(for: killAfter)
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+            if agent.isRunning {
+                agent.killIfRunning()
                 return nil
             }
         }
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationStatus
+        let status = try await agent.waitForExit(timeout: .seconds(300))
+        try #require(status != nil, "the agent did not finish within 300 s: \(agent.log())")
+        return status
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)))
     func killNineAtRandomMomentsLosesNothing() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

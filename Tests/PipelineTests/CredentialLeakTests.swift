@@ -5,7 +5,7 @@ import Testing
 /// The README's promise, end to end with the real binary: secret keys, session tokens and signatures never appear
 /// in what the agent writes, even when the service quotes them back (a signature mismatch quotes the canonical
 /// request, `x-amz-security-token` line included; a rejection may quote anything).
-@Suite(.serialized) struct CredentialLeakTests {
+@Suite struct CredentialLeakTests {
     /// Random base64 of `count` characters: a fresh secret and token per run, so no fixture can hide a leak.
     static func randomBase64(_ count: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -68,7 +68,7 @@ import Testing
             ("metrics.prom", try dir.read("metrics.prom")),
         ]
         for extra in [[], ["--json"]] {
-            outputs.append(("status \(extra)", try Self.status(dir: dir, extra: extra, environment: environment)))
+            outputs.append(("status \(extra)", try await Self.status(dir: dir, extra: extra, environment: environment)))
         }
         // The paths were exercised: the mismatch is reported by its code, the rejection's reason was kept, redacted.
         #expect(outputs[1].1.contains("InvalidSignatureException"), "\(outputs[1].1)")
@@ -88,17 +88,9 @@ import Testing
     }
 
     /// `personalize-tail status` (table or JSON) as the user sees it.
-    static func status(dir: TemporaryDirectory, extra: [String], environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try AgentProcess.binary())
-        process.arguments = ["status", "--config", dir.file("config.json")] + extra
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    static func status(dir: TemporaryDirectory, extra: [String], environment: [String: String]) async throws -> String {
+        let out = try await AgentProcess.run(
+            ["status", "--config", dir.file("config.json")] + extra, environment: environment)
+        return out.stdout + out.stderr
     }
 }

@@ -8,7 +8,7 @@ import Testing
 
 /// `examples/deploy/cron-wrapper.sh` run with a stub agent that exits with a chosen status: the exit statuses are
 /// logged or alerted, an unwritable log still gets its alerts out, and runs that keep finding the lock held alert.
-@Suite(.serialized) struct CronWrapperTests {
+@Suite struct CronWrapperTests {
     static let wrapper: String = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
@@ -17,22 +17,14 @@ import Testing
 
     /// Runs the wrapper once with the stub answering `status`; returns the wrapper's status and stderr.
     static func run(_ dir: TemporaryDirectory, status: Int, log: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [wrapper]
-        process.environment = [
-            "PATH": "/usr/bin:/bin", "PERSONALIZE_TAIL": dir.file("stub"), "PERSONALIZE_CONFIG": dir.file("config.json"),
-            "PERSONALIZE_LOG": log, "PERSONALIZE_ALERT": dir.file("alert"), "STUB_STATUS": String(status),
-            "PERSONALIZE_WRAPPER_STATE": dir.file("locked-runs"), "PERSONALIZE_LOCKED_ALERT_AFTER": "3",
-        ]
-        FileManager.default.createFile(atPath: dir.file("stderr.txt"), contents: nil)
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("stderr.txt")))
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try err.close()
-        return (process.terminationStatus, try dir.read("stderr.txt"))
+        let out = try ChildProcess.runBlocking(
+            ["/bin/sh", wrapper],
+            environment: [
+                "PATH": "/usr/bin:/bin", "PERSONALIZE_TAIL": dir.file("stub"), "PERSONALIZE_CONFIG": dir.file("config.json"),
+                "PERSONALIZE_LOG": log, "PERSONALIZE_ALERT": dir.file("alert"), "STUB_STATUS": String(status),
+                "PERSONALIZE_WRAPPER_STATE": dir.file("locked-runs"), "PERSONALIZE_LOCKED_ALERT_AFTER": "3",
+            ])
+        return (out.status, out.stderr)
     }
 
     static func setUp(_ dir: TemporaryDirectory) throws {

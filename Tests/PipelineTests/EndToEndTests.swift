@@ -10,7 +10,7 @@ import Testing
 
 /// Whole runs: real files (plain and gzip) through `run --once` into the local Personalize stand-in, which checks
 /// every signature and validates every body against the service model.
-@Suite(.serialized) struct EndToEndTests {
+@Suite struct EndToEndTests {
     @Test func catchUpDeliversEveryValidRecordOnceAndDeadLettersTheRest() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -14,7 +14,7 @@ import Darwin
 #endif
 
 /// `checkpoint --from-export`: the live agent starts where a bulk export ended.
-@Suite(.serialized) struct ExportHandoverTests {
+@Suite struct ExportHandoverTests {
     /// What the export records for a file it read up to `endOffset` (decompressed).
     static func exported(_ path: String, endOffset: UInt64) throws -> ExportHandover.Input {
         let fingerprint = try #require(try Fingerprint.of(path: path))

@@ -16,22 +16,49 @@ final class FollowRun: Sendable {
 
     private let control = ControlBox()
     private let task: Task<(Engine.Outcome, RunStats), any Error>
+    /// What the engine publishes (the files it follows, among others).
+    let metrics = MetricsBox()
+    private let rescans = Mutex(0)
+
+    /// The source path ``waitForRescan(in:)`` writes to: configurations of runs that use it must match it.
+    static let rescanPath = "scan/*.log"
 
     init(config: AgentConfig) {
         let box = control
+        let metrics = metrics
         task = Task {
             let client = try Agent.makeClient(config: config, environment: Harness.environment, logger: Harness.quiet)
             try AtomicFile.makeDirectory(config.state.directory)
             let engine = try Engine(
                 config: config, options: Engine.Options(once: false, maxConcurrentRequests: 8),
                 sender: ClientBatchSender(client: client), store: DiskCheckpointStore(directory: config.state.directory),
-                deadLetters: DeadLetterWriter(path: config.deadLetter.path), logger: Harness.quiet)
+                deadLetters: DeadLetterWriter(path: config.deadLetter.path), metrics: metrics, logger: Harness.quiet)
             box.withLock { $0 = engine.control }
             let outcome = await engine.run()
             let stats = engine.statistics
             try await client.shutdown()
             return (outcome, stats)
         }
+    }
+
+    /// Returns once the engine has rescanned its paths after this call: that scan saw every file as it was then (a
+    /// deletion, a truncation, a copy beside its original), which is what a fixed sleep of "several rescan
+    /// intervals" hoped for. It writes a new file matched by ``rescanPath`` (one line no mapping takes, unique so
+    /// that it is no copy of another) and waits until the engine's metrics list it: only a scan finds a new file.
+    /// Returns false if that did not happen within `timeout` (a deadline for a stuck engine).
+    func waitForRescan(in dir: TemporaryDirectory, timeout: Duration = .seconds(60)) async throws -> Bool {
+        let n = rescans.withLock {
+            $0 += 1
+            return $0
+        }
+        let name = "/scan/\(n).log"
+        try dir.write(String(name.dropFirst()), #"{"n":\#(n),"kind":"rescan"}"# + "\n")
+        let deadline = ContinuousClock.now + timeout
+        while !metrics.snapshot.files.contains(where: { $0.path.hasSuffix(name) }) {
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
     }
 
     /// Stops reading, waits for the drain, and returns how the run ended.
@@ -43,8 +70,9 @@ final class FollowRun: Sendable {
 }
 
 extension PersonalizeStandIn {
-    /// Waits until `count` records were accepted (or the timeout passes); returns whether they were.
-    func waitForRecords(_ count: Int, timeout: Duration = .seconds(20)) async -> Bool {
+    /// Waits until `count` records were accepted (or the timeout, a deadline for a stuck run, passes); returns
+    /// whether they were.
+    func waitForRecords(_ count: Int, timeout: Duration = .seconds(60)) async -> Bool {
         await waitUntil(timeout: timeout) { $0.acceptedRecords >= count }
     }
 }

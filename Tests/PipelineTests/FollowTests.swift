@@ -10,12 +10,13 @@ import Glibc
 #endif
 
 /// Follow mode with real files and the rotations logrotate and crashes perform.
-@Suite(.serialized) struct FollowTests {
+@Suite struct FollowTests {
     static let follow = #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
 
     func setUp(_ dir: TemporaryDirectory, _ standIn: PersonalizeStandIn, paths: [String] = ["logs/app.log*"]) throws -> AgentConfig {
         try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
-        return try Harness.config(dir: dir, endpoint: standIn.endpoint, paths: paths, extra: Self.follow)
+        return try Harness.config(
+            dir: dir, endpoint: standIn.endpoint, paths: paths + [FollowRun.rescanPath], extra: Self.follow)
     }
 
     func check(_ standIn: PersonalizeStandIn, _ lines: EventLines, duplicatesAllowed: Int = 0) {
@@ -26,7 +27,7 @@ import Glibc
         #expect(Set(ids).subtracting(lines.ids).isEmpty)
     }
 
-    @Test func appendedLinesAreDeliveredPromptly() async throws {
+    @Test func appendedLinesAreDeliveredWhileFollowing() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let standIn = try await PersonalizeStandIn.start()
@@ -35,15 +36,11 @@ import Glibc
         try dir.write("logs/app.log", lines.make(5))
         let run = FollowRun(config: config)
         #expect(await standIn.waitForRecords(5))
-        var worst: Duration = .zero
+        // Each append is delivered while the run goes on (how soon is the benchmark's measure, not a test's).
         for round in 1...5 {
-            let start = ContinuousClock.now
             try dir.append("logs/app.log", lines.make(3))
             #expect(await standIn.waitForRecords(5 + round * 3))
-            worst = max(worst, ContinuousClock.now - start)
         }
-        // Not a performance assertion (the benchmark measures latency); a sanity bound for a loaded machine.
-        #expect(worst < .seconds(5))
         let (outcome, _) = try await run.stop()
         #expect(outcome == .completed)
         check(standIn, lines)
@@ -58,7 +55,7 @@ import Glibc
         try dir.write("logs/app.log", #"{"ts":1763900000,"kind":"event","id":"p-1","user":"u","session":"s","action":"view","item":"i"}"# + "\n" + #"{"ts":1763900000,"kind":"event","id":"p-2","#)
         let run = FollowRun(config: config)
         #expect(await standIn.waitForRecords(1))
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await run.waitForRescan(in: dir))
         #expect(standIn.stats.acceptedRecords == 1)
         try dir.append("logs/app.log", #""user":"u","session":"s","action":"view","item":"i"}"# + "\n")
         #expect(await standIn.waitForRecords(2))
@@ -106,7 +103,7 @@ import Glibc
         truncate(dir.file("logs/app.log"), 0)
         try dir.append("logs/app.log", lines.make(25))
         #expect(await standIn.waitForRecords(80))
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await run.waitForRescan(in: dir))
         _ = try await run.stop()
         check(standIn, lines)
         try await standIn.shutdown()
@@ -124,15 +121,15 @@ import Glibc
         try FileManager.default.moveItem(atPath: dir.file("logs/app.log"), toPath: dir.file("logs/app.log.1"))
         try dir.write("logs/app.log", lines.make(10))
         #expect(await standIn.waitForRecords(70))
-        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await run.waitForRescan(in: dir))
         // logrotate's delayed compression: app.log.1 becomes app.log.1.gz, both matched by the glob for a moment.
         let old = try Data(contentsOf: URL(fileURLWithPath: dir.file("logs/app.log.1")))
         try dir.write("logs/app.log.1.gz", Gzip.compress(Array(old)))
-        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await run.waitForRescan(in: dir))
         try FileManager.default.removeItem(atPath: dir.file("logs/app.log.1"))
         try dir.append("logs/app.log", lines.make(5))
         #expect(await standIn.waitForRecords(75))
-        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await run.waitForRescan(in: dir))
         _ = try await run.stop()
         check(standIn, lines)
         try await standIn.shutdown()
@@ -148,7 +145,7 @@ import Glibc
         let run = FollowRun(config: config)
         #expect(await standIn.waitForRecords(30))
         try FileManager.default.removeItem(atPath: dir.file("logs/app.log"))
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await run.waitForRescan(in: dir))
         // Same name, new content (possibly the same inode): read from its start.
         try dir.write("logs/app.log", lines.make(12))
         #expect(await standIn.waitForRecords(42))

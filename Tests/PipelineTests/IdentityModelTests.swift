@@ -13,7 +13,7 @@ import Glibc
 /// compression and `kill -9` of the real binary, compared with what must arrive. The model is simple: every line
 /// written is delivered; each line always under one event id (derived by default); and without crashes, exactly
 /// once.
-@Suite(.serialized) struct IdentityModelTests {
+@Suite struct IdentityModelTests {
     enum Action: CaseIterable { case appendShort, appendLong, rename, copytruncate, copy, dropCopy, gzip, run }
 
     struct World {
@@ -123,12 +123,12 @@ import Glibc
         try await standIn.shutdown()
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)), arguments: [1, 2, 3, 4] as [UInt64])
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)), arguments: [1, 2, 3, 4] as [UInt64])
     func rotationsWithoutCrashesDeliverEachLineOnce(seed: UInt64) async throws {
         try await torture(seed: seed, steps: 30, kills: false)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)), arguments: [11, 12, 13] as [UInt64])
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)), arguments: [11, 12, 13] as [UInt64])
     func crashesAndRotationsNeverGiveALineTwoIds(seed: UInt64) async throws {
         try await torture(seed: seed, steps: 30, kills: true)
     }

@@ -12,7 +12,7 @@ import Glibc
 
 /// Issue 15: what a file is while it is short, copied, shares a head with another, or is a finished archive; and
 /// derived event ids that never change for a line.
-@Suite(.serialized) struct IdentityTests {
+@Suite struct IdentityTests {
     /// Events keyed by `itemId` (unique per line) with no `eventId` rule: the id is derived by default.
     static let derivedMappings = #"""
         {"events": {"target": "event", "trackingId": "tracker-1", "when": {"field": "kind", "equals": "event"},
@@ -26,7 +26,9 @@ import Glibc
         let extra = follow
             ? #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 10\#(extraFollow)}, "batching": {"maxWaitMillis": 20}"#
             : ""
-        return try Harness.config(dir: dir, endpoint: standIn.endpoint, mappings: derivedMappings, extra: extra)
+        return try Harness.config(
+            dir: dir, endpoint: standIn.endpoint, paths: ["logs/app.log*"] + (follow ? [FollowRun.rescanPath] : []),
+            mappings: derivedMappings, extra: extra)
     }
 
     static func once(_ config: AgentConfig) async throws -> RunReport {
@@ -156,10 +158,10 @@ import Glibc
         try dir.append("logs/app.log", lines.make(3))
         #expect(await standIn.waitForRecords(203))
         truncate(dir.file("logs/app.log"), 0)
-        try await Task.sleep(for: .milliseconds(600))  // several rescans
+        #expect(try await run.waitForRescan(in: dir))
         try dir.append("logs/app.log", lines.make(5))
         #expect(await standIn.waitForRecords(208))
-        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await run.waitForRescan(in: dir))
         _ = try await run.stop()
         expectEachLineOnce(standIn, lines)
         try await standIn.shutdown()
@@ -181,10 +183,10 @@ import Glibc
         #expect(await standIn.waitForRecords(203))
         truncate(dir.file("logs/app.log"), 0)
         try FileManager.default.moveItem(atPath: dir.file("app.log.copy"), toPath: dir.file("logs/app.log.1"))
-        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await run.waitForRescan(in: dir))
         try dir.append("logs/app.log", lines.make(5))
         #expect(await standIn.waitForRecords(208))
-        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await run.waitForRescan(in: dir))
         _ = try await run.stop()
         expectEachLineOnce(standIn, lines)
         try await standIn.shutdown()
@@ -201,16 +203,16 @@ import Glibc
         let run = FollowRun(config: config)
         #expect(await standIn.waitForRecords(3))
         try FileManager.default.copyItem(atPath: dir.file("logs/app.log"), toPath: dir.file("logs/app.log.1"))
-        try await Task.sleep(for: .milliseconds(600))  // a rescan sees the copy beside its original
+        #expect(try await run.waitForRescan(in: dir))  // a rescan sees the copy beside its original
         try dir.append("logs/app.log", lines.make(2))
         #expect(await standIn.waitForRecords(5))
         if truncateAfter {
             truncate(dir.file("logs/app.log"), 0)
-            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await run.waitForRescan(in: dir))
         }
         try dir.append("logs/app.log", lines.make(2))
         #expect(await standIn.waitForRecords(7))
-        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await run.waitForRescan(in: dir))
         _ = try await run.stop()
         expectEachLineOnce(standIn, lines)
         try await standIn.shutdown()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -182,22 +183,13 @@ enum PromText {
                 n += len(family.samples)
             print(n)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return }
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
-        if answer == "unavailable" || (process.terminationStatus == 127) { return }
-        guard process.terminationStatus == 0 else {
+        guard
+            let out = try? ChildProcess.runBlocking(
+                ["/usr/bin/env", "python3", "-c", script], input: .bytes(Array(text.utf8)))
+        else { return }
+        let answer = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        if answer == "unavailable" || out.status == 127 { return }
+        guard out.status == 0 else {
             throw Invalid(line: 0, message: "prometheus_client rejected the exposition")
         }
         let ours = try parse(text).count

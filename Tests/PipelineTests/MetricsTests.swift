@@ -15,7 +15,7 @@ import Testing
 
 /// `/metrics`, `/health`, the textfile and `status`: the format checked by a strict parser (and by the reference
 /// Python parser when it is installed), the endpoints scraped during real runs against the stand-in.
-@Suite(.serialized) struct MetricsTests {
+@Suite struct MetricsTests {
     // MARK: Exposition format
 
     @Test func expositionIsStrictlyValidAndCompleteAtZero() throws {
@@ -245,6 +245,12 @@ import Testing
         #expect(body.contains(#""status":"unhealthy""#))
         #expect(body.contains(#""reason":"failing since "#))
         #expect(standIn.stats.throttled > 0 && standIn.stats.accepted == 0)
+        // The three records use up their attempts while the service still throttles (however slow the machine).
+        let exhausted = await Self.waitFor { () -> Int? in
+            let n = control.metrics.snapshot.stats.deadLettered["retries_exhausted"] ?? 0
+            return n >= 3 ? n : nil
+        }
+        #expect(exhausted == 3)
 
         // The service recovers: the next delivery makes the agent healthy again.
         standIn.setFaults(.none)
@@ -399,8 +405,8 @@ import Testing
         }.joined()
     }
 
-    /// Polls `body` every 20 ms for up to 10 s until it returns a value.
-    static func waitFor<T>(timeout: Duration = .seconds(10), _ body: () -> T?) async -> T? {
+    /// Polls `body` every 20 ms until it returns a value, for up to `timeout` (a deadline for a stuck run).
+    static func waitFor<T>(timeout: Duration = .seconds(60), _ body: () -> T?) async -> T? {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while clock.now < deadline {

@@ -11,7 +11,7 @@ import Testing
 /// What an operator sees while delivery fails, end to end against the stand-in with faults injected: the warnings,
 /// `/health`, the counters of `/metrics`, the summary and the report; and how a catch-up run ends when nothing gets
 /// through.
-@Suite(.serialized) struct OutageTests {
+@Suite struct OutageTests {
     @Test func anOutageIsVisibleWhileItLasts() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

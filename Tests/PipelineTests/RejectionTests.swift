@@ -4,7 +4,7 @@ import Pipeline
 import TestSupport
 import Testing
 
-@Suite(.serialized) struct RejectionTests {
+@Suite struct RejectionTests {
     static func tenEvents(bad: Set<Int>) -> String {
         (0..<10).map { n in
             #"{"ts":1763900000,"kind":"event","id":"e-\#(n)\#(bad.contains(n) ? "-bad" : "")","user":"u","session":"s","action":"view","item":"i"}"#
@@ -77,19 +77,13 @@ import Testing
         let config = try Harness.config(dir: dir, endpoint: "http://127.0.0.1:1")
         try FileManager.default.createDirectory(atPath: config.state.directory, withIntermediateDirectories: true)
         // Hold the lock from another process.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", "import fcntl,os,sys,time; f=open(sys.argv[1],'a+'); fcntl.flock(f,fcntl.LOCK_EX); f.truncate(0); f.write(str(os.getpid())); f.flush(); print('locked', flush=True); time.sleep(30)", config.state.directory + "/lock"]
-        let pipe = Pipe()
-        holder.standardOutput = pipe
-        try holder.run()
-        _ = pipe.fileHandleForReading.availableData  // wait for "locked"
-        defer { holder.terminate() }
+        let holder = try LockHolder(directory: config.state.directory)
+        defer { holder.kill() }
         await #expect {
             _ = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         } throws: { error in
             guard let e = error as? StartupError else { return false }
-            return e.status == .locked && e.message.contains("pid \(holder.processIdentifier)")
+            return e.status == .locked && e.message.contains("pid \(holder.pid)")
         }
     }
 }

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `run --once --since/--until`: an empty window is refused before anything is read or any checkpoint moves.
-@Suite(.serialized) struct RunWindowTests {
+@Suite struct RunWindowTests {
     @Test(arguments: [("2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z"), ("1762000000", "1762000000")])
     func untilNotAfterSinceIsAUsageError(since: String, until: String) async throws {
         let dir = try TemporaryDirectory()

@@ -9,7 +9,7 @@ import Glibc
 
 /// Sessions continue across `run --once` runs, restarts and `kill -9`, exactly as in one run: the sessionizer's
 /// state is saved with the checkpoints, as of the checkpoints (real binary, real files, the stand-in).
-@Suite(.serialized) struct SessionPersistenceTests {
+@Suite struct SessionPersistenceTests {
     static let mappings = #"""
         {"e": {"target": "event", "trackingId": "T-1", "session": {"gapMinutes": 30},
           "fields": {"userId": "u", "sessionId": {"path": "sid", "fallback": "session"}, "eventType": {"const": "view"},

@@ -6,7 +6,7 @@ import Testing
 /// Whole runs over https into the stand-in serving TLS with a certificate from a CA made at test time: trusted
 /// through `AWS_CA_BUNDLE` every record arrives once; untrusted the run stops at once with exit status 2 and a
 /// message that names the host and `aws.caBundle`.
-@Suite(.serialized) struct TLSEndToEndTests {
+@Suite struct TLSEndToEndTests {
     @Test func everyRecordIsDeliveredOnceOverHTTPS() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

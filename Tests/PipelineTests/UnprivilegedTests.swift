@@ -11,30 +11,14 @@ import Glibc
 /// with a certificate it verifies through `aws.caBundle`. Root-only mistakes (a socket option only root may set, a
 /// file the agent makes that it cannot reopen) fail here rather than in a deployment. Needs root, to switch user,
 /// and `setpriv` (util-linux).
-@Suite(.serialized) struct UnprivilegedTests {
-    static let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static let nobody: UInt32 = 65534
-
-    /// Runs a command as `nobody` with every capability dropped (effective, permitted, inheritable, ambient and the
-    /// bounding set), so it cannot get any back.
-    static var asNobody: [String] {
-        [
-            setpriv ?? "setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
-        ]
-    }
+@Suite struct UnprivilegedTests {
+    static let setpriv = ChildProcess.setpriv
+    static let nobody = ChildProcess.nobody
+    static var asNobody: [String] { ChildProcess.asNobody }
 
     /// Whether `command` exits 0 when run through `asNobody`.
     static func succeedsAsNobody(_ command: [String]) throws -> Bool {
-        let process = Process()
-        let full = asNobody + command
-        process.executableURL = URL(fileURLWithPath: full[0])
-        process.arguments = Array(full.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        try ChildProcess.runBlocking(command, wrapper: asNobody).status == 0
     }
 
     /// The built binary, or a copy of it in `dir` when `nobody` cannot reach it where it was built (a build tree

@@ -12,6 +12,8 @@ import Glibc
 /// `export --to s3://...` with the real binary against moto: the objects equal a local export's files byte for
 /// byte, nothing appears under a final name before its upload completes, a SIGKILL mid-upload is resumed by a
 /// rerun (and leaves no incomplete upload behind), and `--abort` clears an interrupted export.
+// Serialized: each test starts its own moto server, a Python process that takes a few CPU-seconds to start;
+// one at a time per suite leaves the other suites the CPU on a 2-core machine. The tests share nothing.
 @Suite(.serialized, .enabled(if: MotoServer.isAvailable, "moto[server] is not installed (pip install 'moto[server]')"))
 struct ExportToS3Tests {
     static let binary: String = {
@@ -66,18 +68,8 @@ struct ExportToS3Tests {
 
     /// Runs the binary in `dir`; returns its exit status and stderr.
     static func run(_ dir: TemporaryDirectory, _ arguments: [String], env: [String: String]) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        process.environment = env
-        let errPath = dir.file("stderr-\(UUID().uuidString).txt")
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        return (process.terminationStatus, (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        let out = try await ChildProcess.run([binary] + arguments, environment: env, currentDirectory: dir.path)
+        return (out.status, out.stderr)
     }
 
     static func client(_ moto: MotoServer) -> S3Client {
@@ -125,16 +117,11 @@ struct ExportToS3Tests {
 
     /// Starts an export, kills it with SIGKILL once S3 acknowledged a part, and returns the state it left.
     static func killMidUpload(_ dir: TemporaryDirectory, _ moto: MotoServer) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["export", "--output", "work", "--to", "s3://backfill/resume/", "--part-size", "5", "--config", "config.json"]
-        process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        process.environment = environment(moto)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let export = try ChildProcess(
+            [binary, "export", "--output", "work", "--to", "s3://backfill/resume/", "--part-size", "5", "--config", "config.json"],
+            environment: environment(moto), currentDirectory: dir.path)
         let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline, process.isRunning {
+        while ContinuousClock.now < deadline, export.isRunning {
             if let data = FileManager.default.contents(atPath: dir.file("work/upload-state.json")),
                 String(decoding: data, as: UTF8.self).contains("\"sha256\"")
             {
@@ -142,9 +129,8 @@ struct ExportToS3Tests {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
-        #expect(process.isRunning, "the export finished before a part was acknowledged; give it more input")
-        kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(export.isRunning, "the export finished before a part was acknowledged; give it more input")
+        export.kill()
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
@@ -207,17 +193,9 @@ struct ExportToS3Tests {
         defer { dir.remove() }
         try ExportToS3Tests.writeLogs(dir, count: 2_000)
         func inspect() async throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ExportToS3Tests.binary)
-            process.arguments = ["inspect", "--config", "config.json"]
-            process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-            let out = dir.file("out-\(UUID().uuidString).txt")
-            FileManager.default.createFile(atPath: out, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-            return (process.terminationStatus, try String(contentsOfFile: out, encoding: .utf8))
+            let out = try await ChildProcess.run(
+                [ExportToS3Tests.binary, "inspect", "--config", "config.json"], currentDirectory: dir.path)
+            return (out.status, out.stdout)
         }
         let ok = try await inspect()
         #expect(ok.0 == 0, "\(ok.1)")

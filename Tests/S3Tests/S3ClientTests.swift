@@ -7,6 +7,8 @@ import Testing
 import TestSupport
 
 /// The S3 client against moto's server: every operation a streaming export uses, path-style and virtual-hosted.
+// Serialized: each test starts its own moto server, a Python process that takes a few CPU-seconds to start;
+// one at a time per suite leaves the other suites the CPU on a 2-core machine. The tests share nothing.
 @Suite(.serialized, .enabled(if: MotoServer.isAvailable, "moto[server] is not installed (pip install 'moto[server]')"))
 struct S3ClientTests {
     static func client(_ moto: MotoServer, addressing: S3Configuration.Addressing = .path, maxAttempts: Int = 3) -> S3Client {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -55,7 +56,10 @@ import Testing
         try #require(pipe(&ends) == 0)
         let (reader, writer) = (ends[0], ends[1])
         let bytes = Self.pattern(1024 * 1024 + 3)
-        let received = Task.detached { () -> [UInt8] in
+        // The reader blocks in read(2): a thread of its own, not one of the test pool's (on 2 cores the pool has 2
+        // threads, and this test's blocking write holds one of them until the reader has drained the pipe).
+        let received = Received()
+        Thread.detachNewThread {
             var all: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -64,13 +68,17 @@ import Testing
                 all += chunk[0..<n]
             }
             close(reader)
-            return all
+            received.bytes.withLock { $0 = all }
         }
         let written = POSIXIO.write(writer, bytes)
         close(writer)
         #expect(written.succeeded)
         #expect(written.count == bytes.count)
-        #expect(await received.value == bytes)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while received.bytes.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(received.bytes.withLock { $0 } == bytes)
     }
 
     @Test func failuresReturnTheirErrno() throws {
@@ -98,4 +106,9 @@ import Testing
         let atCode = errno
         #expect(m == -1 && atCode == EISDIR, "\(m) \(atCode)")
     }
+}
+
+/// What the reading thread of ``POSIXIOTests/writeAllContinuesThroughAPipe()`` received, once it has.
+private final class Received: Sendable {
+    let bytes = Mutex<[UInt8]?>(nil)
 }

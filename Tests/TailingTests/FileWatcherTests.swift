@@ -20,8 +20,9 @@
             }
         }
 
-        /// Waits (up to `limit`) for a callback after `arm()`; returns how long it took, or nil.
-        func latency(limit: Duration = .seconds(2)) -> Duration? {
+        /// Waits (up to `limit`, a deadline for a watcher that never calls back) for a callback after `arm()`;
+        /// returns how long it took, or nil.
+        func latency(limit: Duration = .seconds(60)) -> Duration? {
             let deadline = ContinuousClock.now + limit
             while ContinuousClock.now < deadline {
                 if let latency = state.withLock({ $0.firstAfterArm }) { return latency }
@@ -31,18 +32,26 @@
         }
     }
 
-    @Suite(.serialized) struct FileWatcherTests {
-        @Test func appendingToAFileWakesWithin100ms() throws {
+    /// Waits for something that must NOT happen (a callback): such a test has to give it time. Load can only make
+    /// it miss a wrong callback, never fail a right watcher.
+    func quietPeriod() {
+        usleep(100_000)
+    }
+
+    /// The watcher has no timer: every callback comes from an inotify event. Each test makes the watcher after the
+    /// files it starts with, so no event from before the watch is queued. How soon a wake comes is measured by the
+    /// benchmarks, not here.
+    @Suite struct FileWatcherTests {
+        @Test func appendingToAFileWakes() throws {
             let dir = try TemporaryDirectory()
             let path = try dir.write("app.log", "a\n")
             let recorder = WakeRecorder()
             let watcher = try #require(FileWatcher(directories: [dir.path]) { recorder.wake() })
             defer { watcher.stop() }
-            usleep(50_000)  // let the `dir.write` above settle (its events may still be queued)
+            #expect(recorder.count == 0)
             recorder.arm()
             try append(path, "b\n")
-            let latency = try #require(recorder.latency())
-            #expect(latency < .milliseconds(100))
+            #expect(recorder.latency() != nil)
         }
 
         @Test func creatingAFileWakes() throws {
@@ -52,24 +61,27 @@
             defer { watcher.stop() }
             recorder.arm()
             #expect(creat(dir.url("new.log"), 0o644) >= 0)
-            let latency = try #require(recorder.latency())
-            #expect(latency < .milliseconds(100))
+            #expect(recorder.latency() != nil)
         }
 
         @Test func renameAndDeleteWake() throws {
             let dir = try TemporaryDirectory()
             let path = try dir.write("app.log", "a\n")
+            do {
+                let recorder = WakeRecorder()
+                let watcher = try #require(FileWatcher(directories: [dir.path]) { recorder.wake() })
+                defer { watcher.stop() }
+                recorder.arm()
+                #expect(rename(path, path + ".1") == 0)
+                #expect(recorder.latency() != nil, "rename")
+            }
+            // A watcher of its own, made after the rename: only the delete can wake it.
             let recorder = WakeRecorder()
             let watcher = try #require(FileWatcher(directories: [dir.path]) { recorder.wake() })
             defer { watcher.stop() }
-            usleep(50_000)
-            recorder.arm()
-            #expect(rename(path, path + ".1") == 0)
-            #expect(recorder.latency() != nil)
-            usleep(50_000)
             recorder.arm()
             #expect(unlink(path + ".1") == 0)
-            #expect(recorder.latency() != nil)
+            #expect(recorder.latency() != nil, "delete")
         }
 
         @Test func burstsAreCoalesced() throws {
@@ -83,11 +95,15 @@
             defer { close(fd) }
             let start = ContinuousClock.now
             for _ in 0..<2_000 { _ = write(fd, "x\n", 2) }  // 2,000 IN_MODIFY events
-            let elapsed = ContinuousClock.now - start
-            usleep(200_000)
-            let bound = Int(elapsed / .milliseconds(50)) + 6
-            #expect(recorder.count >= 1)
-            #expect(recorder.count <= bound)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while recorder.count == 0, ContinuousClock.now < deadline { usleep(1_000) }
+            quietPeriod()
+            // The count first, then the time: a slow machine only lengthens the window, and so the bound. At most
+            // one callback per 50 ms, plus a few pauses a signal may cut short (EINTR: other tests' children exit).
+            let count = recorder.count
+            let window = ContinuousClock.now - start
+            #expect(count >= 1)
+            #expect(count <= Int(window / .milliseconds(50)) + 5, "\(count) callbacks in \(window)")
         }
 
         @Test func unrelatedDirectoriesDoNotWake() throws {
@@ -97,7 +113,7 @@
             let watcher = try #require(FileWatcher(directories: [watched.path]) { recorder.wake() })
             defer { watcher.stop() }
             try other.write("x.log", "x\n")
-            usleep(100_000)
+            quietPeriod()
             #expect(recorder.count == 0)
         }
 
@@ -113,11 +129,15 @@
             #expect(recorder.latency() != nil)  // IN_CREATE for the directory itself
             #expect(watcher.update(directories: [dir.path, sub]).isEmpty)
             #expect(watcher.watchedDirectories == [dir.path, sub])
-            usleep(50_000)
+            // Directory events may still come; wait for the callbacks to stop before arming for the file.
+            var seen = -1
+            while seen != recorder.count {
+                seen = recorder.count
+                quietPeriod()
+            }
             recorder.arm()
             try dir.write("later/app.log", "a\n")
-            let latency = try #require(recorder.latency())
-            #expect(latency < .milliseconds(100))
+            #expect(recorder.latency() != nil)
             #expect(watcher.update(directories: [dir.url("missing")]) == [dir.url("missing")])
         }
 
@@ -129,7 +149,7 @@
             let watcher = try #require(FileWatcher(directories: [dir.path, sub]) { recorder.wake() })
             defer { watcher.stop() }
             #expect(rmdir(sub) == 0)
-            let deadline = ContinuousClock.now + .seconds(2)
+            let deadline = ContinuousClock.now + .seconds(60)
             while watcher.watchedDirectories.contains(sub), ContinuousClock.now < deadline { usleep(1_000) }
             #expect(watcher.watchedDirectories == [dir.path])
             try dir.makeDirectory("sub")
@@ -145,12 +165,10 @@
             recorder.arm()
             try append(path, "a\n")
             #expect(recorder.latency() != nil)
-            let stopStart = ContinuousClock.now
-            watcher.stop()  // joins the thread
-            #expect(ContinuousClock.now - stopStart < .seconds(1))
+            watcher.stop()  // joins the thread: returning at all shows it ended
             let count = recorder.count
             try append(path, "b\n")
-            usleep(100_000)
+            quietPeriod()
             #expect(recorder.count == count)
             watcher.stop()  // again: nothing
             #expect(watcher.update(directories: [dir.path]) == [dir.path])  // a stopped watcher watches nothing new
@@ -169,11 +187,11 @@
             recorder.arm()
             try dir.write("a.log", "a\n")
             #expect(recorder.latency() != nil)
-            usleep(100_000)
+            quietPeriod()
             let count = recorder.count
             #expect(count == 1)
             try dir.write("b.log", "b\n")
-            usleep(100_000)
+            quietPeriod()
             #expect(recorder.count == count)
             box.withLock { $0 = nil }
         }
@@ -186,7 +204,7 @@
                 #expect(watcher != nil)
             }
             try dir.write("a.log", "a\n")
-            usleep(100_000)
+            quietPeriod()
             #expect(recorder.count == 0)
         }
     }
