@@ -10,18 +10,9 @@ extension Engine {
     /// Expands the globs and starts a stream for every file not being read yet. Renamed files keep their stream;
     /// files whose path now leads elsewhere are detached (read to the end, then let go).
     func scan() {
-        var found: [(path: String, source: SourceConfig, stat: FileStat)] = []
-        var seen = Set<String>()
-        for source in config.sources {
-            for pattern in source.paths {
-                for path in Glob(pattern).expand() where !seen.contains(path) && !isExcluded(path, source) {
-                    guard let st = FileStat.of(path: path), st.isRegularFile else { continue }
-                    seen.insert(path)
-                    found.append((path, source, st))
-                }
-            }
+        var found = FileDiscovery(config.sources.map(\.discovery)).files().map {
+            (path: $0.path, source: config.sources[$0.source], stat: $0.stat)
         }
-        found.sort { $0.path.compare($1.path, options: .numeric) == .orderedAscending }
         // Files already known by device and inode first: a renamed file takes its own checkpoint back before a
         // copy of it (matched by content) could be taken for it.
         let knownFiles = table.files
@@ -103,13 +94,6 @@ extension Engine {
     struct FileKey: Hashable {
         var device: UInt64
         var inode: UInt64
-    }
-
-    private func isExcluded(_ path: String, _ source: SourceConfig) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return source.exclude.contains { pattern in
-            pattern.contains("/") ? Glob(pattern).matches(path) : Glob(pattern).matches(name)
-        }
     }
 
     private func openStream(path: String, source: SourceConfig, stat st: FileStat) {
