@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "CMemory", cSettings: [.define("PT_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(name: "SystemIO", swiftSettings: swiftSettings),
         .target(
             name: "AWSSigV4",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -92,20 +93,47 @@ let package = Package(
         ),
         .target(
             name: "Tailing",
-            dependencies: ["Gzip", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Gzip", "SystemIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Checkpoints", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .target(name: "Checkpoints", dependencies: ["JSON", "SystemIO", "Tailing"], swiftSettings: swiftSettings),
         // MARK: Wiring
+        // Arrows run one way: Pipeline -> Metrics -> Engine -> AgentConfig; ExportHandover -> AgentConfig.
         .target(
-            name: "Pipeline",
+            name: "AgentConfig", dependencies: ["JSON", "Mapping", "PersonalizeModel", "Tailing"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Engine",
             dependencies: [
-                "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "AWSSigV4", "AWSProviders", "Tailing",
-                "Checkpoints", "CMemory",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Gzip",
+                "Checkpoints", "CMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Metrics",
+            dependencies: [
+                "AgentConfig", "Engine", "JSON", "PersonalizeModel", "PersonalizeClient", "Tailing", "Checkpoints",
+                "CMemory", "SystemIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExportHandover", dependencies: ["AgentConfig", "Checkpoints", "SystemIO", "Tailing"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "AgentConfig", "Engine", "Metrics", "PersonalizeModel", "PersonalizeClient", "AWSSigV4",
+                "AWSProviders", "Tailing", "Checkpoints",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -115,7 +143,8 @@ let package = Package(
         .executableTarget(
             name: "personalize-tail",
             dependencies: [
-                "Pipeline", "BulkExport", "CMemory", "S3", "PersonalizeControl", "AWSProviders", "AWSSigV4",
+                "Pipeline", "AgentConfig", "Engine", "Metrics", "ExportHandover", "BulkExport", "CMemory", "S3",
+                "PersonalizeControl", "AWSProviders", "AWSSigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,7 +173,7 @@ let package = Package(
         .target(
             name: "BulkExport",
             dependencies: [
-                "JSON", "PersonalizeModel", "Mapping", "Tailing", "S3", "AWSSigV4",
+                "JSON", "PersonalizeModel", "Mapping", "Tailing", "S3", "AWSSigV4", "SystemIO",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -204,7 +233,10 @@ let package = Package(
         ),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CheckpointsTests", dependencies: ["Checkpoints", "Tailing", "TestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PersonalizeClientTests",
             dependencies: [
@@ -220,7 +252,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "TestSupport", "JSON", "Gzip", "Checkpoints", "PersonalizeClient", "AWSSigV4",
+                "Pipeline", "AgentConfig", "Engine", "Metrics", "ExportHandover", "TestSupport", "JSON", "Gzip",
+                "Checkpoints", "PersonalizeClient", "AWSSigV4",
                 "PersonalizeModel", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

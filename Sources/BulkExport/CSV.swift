@@ -1,3 +1,5 @@
+import SystemIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -79,15 +81,9 @@ final class FileSink: ExportSink {
     }
 
     func flush() throws(ExportError) {
-        var done = 0
-        while done < buffer.count {
-            let fd = self.fd
-            let n = buffer.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ExportError("\(path): cannot write it (\(String(cString: strerror(errno))))")
-            }
-            done += n
+        let written = POSIXIO.write(fd, buffer)
+        if !written.succeeded {
+            throw ExportError("\(path): cannot write it (\(String(cString: strerror(written.errno))))")
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -101,7 +97,6 @@ final class FileSink: ExportSink {
     }
 }
 
-private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
 private func systemClose(_ fd: Int32) { _ = close(fd) }
 
 /// The CSV files of one dataset: `<base>-00001.csv`, `<base>-00002.csv`, … each with the header row and at most

@@ -225,7 +225,9 @@ public final class CSVExporter {
             counts.lines += 1
             try reject("line_too_long", "the line is \(length) bytes, the limit is \(input.maxLineBytes)", input,
                        offset: offset, mapping: nil, line: sample, truncated: true, length: length)
-        case .line(let bytes, let offset, _):
+        case .line(let line):
+            let bytes = line.bytes
+            let offset = line.offset
             counts.lines += 1
             let value: JSONValue
             do {

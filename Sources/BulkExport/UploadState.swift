@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 
 /// `upload-state.json` in the output directory while an export streams to S3: every multipart upload started, the
 /// parts S3 acknowledged (number, ETag, size, SHA-256) and the objects completed. A rerun reads it to go on where
@@ -48,15 +49,7 @@ struct UploadState: Codable, Sendable {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ExportError("\(tmp): cannot create it (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                done += n
-            }
-            return true
-        }
+        let ok = data.withUnsafeBytes { POSIXIO.write(fd, $0).succeeded }
         guard ok, fsync(fd) == 0, rename(tmp, path) == 0 else {
             throw ExportError("\(path): cannot write it (\(String(cString: strerror(errno))))")
         }

@@ -1,3 +1,5 @@
+import SystemIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,11 +15,8 @@ public enum AtomicFile {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure(path, "cannot read")
-            }
+            let n = chunk.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0) }
+            if n < 0 { throw failure(path, "cannot read") }
             if n == 0 { break }
             result.append(contentsOf: chunk[0..<n])
         }
@@ -29,17 +28,12 @@ public enum AtomicFile {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure(tmp, "cannot create") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = failure(tmp, "cannot write")
-                close(fd)
-                unlink(tmp)
-                throw error
-            }
-            written += n
+        let written = POSIXIO.write(fd, bytes)
+        if !written.succeeded {
+            let error = failure(tmp, "cannot write", code: written.errno)
+            close(fd)
+            unlink(tmp)
+            throw error
         }
         fchmod(fd, 0o600)
         if fsync(fd) != 0 {
@@ -77,8 +71,7 @@ public enum AtomicFile {
         }
     }
 
-    static func failure(_ path: String, _ action: String) -> CheckpointError {
-        let code = errno
+    static func failure(_ path: String, _ action: String, code: Int32 = errno) -> CheckpointError {
         var hint = ""
         switch code {
         case EACCES, EPERM: hint = "; give the agent's user write access, or choose another state.directory"
@@ -88,21 +81,4 @@ public enum AtomicFile {
         }
         return .io(path, "\(action): \(String(cString: strerror(code)))\(hint)", errno: code)
     }
-}
-
-// `read(2)` and `write(2)` under names that `AtomicFile.read`/`write` do not shadow, on Glibc and Darwin alike.
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.read(fd, buffer, count)
-    #else
-    Darwin.read(fd, buffer, count)
-    #endif
-}
-
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(fd, buffer, count)
-    #else
-    Darwin.write(fd, buffer, count)
-    #endif
 }

@@ -1,3 +1,5 @@
+import SystemIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -25,7 +27,7 @@ public final class StateLock: Sendable {
             if errno == EINTR { continue }
             let code = errno
             var holder = [UInt8](repeating: 0, count: 32)
-            let n = holder.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            let n = holder.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: 0) }
             close(fd)
             if code == EWOULDBLOCK {
                 let pid = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self)

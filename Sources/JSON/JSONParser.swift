@@ -17,6 +17,10 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// It exists because log lines are parsed by the million: it reads bytes without bridging through Foundation,
 /// rejects invalid UTF-8 instead of repairing it (a mangled id must never reach the service), and bounds nesting so
 /// that a hostile line cannot exhaust the stack.
+///
+/// It reads configuration, state and whatever needs a whole ``JSONValue``, and says why a document is invalid. Log
+/// lines the agent maps are validated by ``JSONTape`` (the fast path, no tree); this parser is the tape's oracle: the
+/// two accept exactly the same documents (JSONTapeTests compares them).
 public struct JSONParser {
     public static let defaultMaxDepth = 128
 

@@ -1,11 +1,14 @@
 /// A validated, flat index of the tokens of one JSON document, for reading a few values out of a log line without
-/// building a ``JSONValue`` tree.
+/// building a ``JSONValue`` tree: the fast path that validates every log line the agent maps.
 ///
 /// ``scan(_:maxDepth:)`` accepts exactly the documents ``JSONParser/parse(_:maxDepth:)-(UnsafeRawBufferPointer,_)``
 /// accepts (the same grammar, UTF-8 validation, escape and nesting rules) but only records where each token starts
 /// and ends. Values are then found with ``member(of:key:keyIsASCII:keyString:)`` and ``element(of:at:)`` and made
 /// into ``JSONValue``s with ``value(_:)`` (equal to what the parser would have produced for them). It says nothing
 /// about *why* a document is invalid: callers re-parse a rejected document with ``JSONParser`` for the error.
+///
+/// ``JSONParser`` is its oracle: JSONTapeTests feeds both the same samples and random, generated and damaged
+/// documents and compares their verdicts and the values found.
 ///
 /// A tape is a reusable scratch buffer (one per owner, not shared between threads): nodes are indices into it, and
 /// they and the values made from them refer to the bytes last scanned, which must stay alive and unchanged while the

@@ -1,9 +1,12 @@
 import JSON
 import PersonalizeModel
 
-/// Writes an event straight from a scanned line into the form its request carries, for mappings whose fields are
-/// all read in ways it knows: ids from plain paths, constants or one `lookup`, a derived event id, an ISO 8601 or
-/// epoch time, a number, an impression list, properties from plain paths.
+/// The fast path of event encoding: writes an event straight from a scanned line into the form its request carries,
+/// for mappings whose fields are all read in ways it knows: ids from plain paths, constants or one `lookup`, a derived
+/// event id, an ISO 8601 or epoch time, a number, an impression list, properties from plain paths.
+///
+/// Its oracle is the generic path, ``Mapper/apply(_:context:)`` with each record encoded
+/// (``EncodedMappingResult/init(_:)``): DirectEncodingTests runs both over random lines and compares every byte.
 ///
 /// The generic path makes a `String` or ``JSONValue`` per field, an ``Event``, checks its limits, then writes it out
 /// again, escaping every byte a second time; this one copies the line's string tokens as they are (an unescaped
@@ -12,7 +15,7 @@ import PersonalizeModel
 /// It never decides that a record is invalid. Whenever it is not certain to produce exactly the generic path's
 /// bytes — an escape sequence, a missing required field, a value over a limit, a type the generic path would
 /// reject or convert — it answers `nil`, and the mapper takes the generic path, which also phrases any failure.
-/// So the two cannot disagree about what is valid; a test runs both over random lines and compares every byte.
+/// So the two cannot disagree about what is valid.
 final class DirectEventEncoder {
     /// A rule read on every line without reference counting: ``rules`` keeps every one alive as long as the encoder.
     private struct Rule {

@@ -19,22 +19,28 @@ public final class Mapper {
         let direct: DirectEventEncoder?
         /// Reads `$meta` paths: sees records through a ``MetaRecord`` (and never takes the direct encoder).
         let readsMeta: Bool
-        init(_ m: CompiledMapping) {
+        init(_ m: CompiledMapping, directEncoding: Bool) {
             self.m = m
             readsMeta = m.readsMeta
-            direct = readsMeta ? nil : DirectEventEncoder(m)
+            direct = readsMeta || !directEncoding ? nil : DirectEventEncoder(m)
         }
     }
 
     /// Whether some mapping reads `$meta` paths: only then must ``RecordContext/meta`` be filled.
     public let readsMeta: Bool
 
-    /// Records ``applyEncoded(line:context:)`` wrote directly (the rest took the generic path); for tests.
+    /// Records ``apply(line:context:)`` wrote directly (the rest took the generic path); for tests.
     public private(set) var directlyEncoded = 0
 
-    public init(mappings: MappingSet) {
+    public convenience init(mappings: MappingSet) {
+        self.init(mappings: mappings, directEncoding: true)
+    }
+
+    /// With `directEncoding` false, ``apply(line:context:)`` builds every record on the generic path (tests compare
+    /// that path with the oracle on its own).
+    init(mappings: MappingSet, directEncoding: Bool) {
         self.mappings = mappings
-        plans = mappings.mappings.map(Plan.init)
+        plans = mappings.mappings.map { Plan($0, directEncoding: directEncoding) }
         readsMeta = plans.contains { $0.readsMeta }
         sessions = Sessionizer(maxUsers: SessionState.maxUsers(mappings))
     }
@@ -57,37 +63,25 @@ public final class Mapper {
     /// Users currently remembered for sessionization (bounded by the largest `maxUsers`).
     public var trackedSessionUsers: Int { sessions.trackedUsers }
 
-    /// Applies every mapping that matches `record`, in configuration order.
+    /// Parses one log line and applies every mapping that matches it, in configuration order, each record already
+    /// encoded in the form its request carries: the agent's path, and the only one that reads lines.
+    ///
+    /// It validates the whole line with a ``JSONTape``, then makes values only for the fields the mappings read.
+    /// Events of mappings whose fields are all read in the common ways are written straight from the line
+    /// (``DirectEventEncoder``, the fast path); anything else, and any line the direct encoder is unsure of, is built
+    /// as a ``Record`` and encoded (``EncodedMappingResult/init(_:)``). The results are those of the oracle
+    /// ``apply(_:context:)`` on `try JSONParser.parse(line)`, each encoded, in the same order, with the same error for
+    /// a line that is not valid JSON (LineApplyTests and DirectEncodingTests compare them byte for byte).
     ///
     /// An empty result means no mapping matched (the pipeline applies ``MappingSet/unmatched``). Each `.record` in
-    /// the result passes every API limit; each `.failure` says which field failed and why.
-    public func apply(_ record: JSONValue, context: RecordContext) -> [MappingResult] {
-        applyView(record, context: context)
-    }
-
-    /// Parses one log line and applies every mapping that matches it, in configuration order: the same as
-    /// `apply(try JSONParser.parse(line), context: context)`, with the same results and the same error for a
-    /// line that is not valid JSON, but several times faster. It validates the whole line, then makes values only
-    /// for the fields the mappings read, instead of building the record's whole ``JSONValue``.
-    ///
-    /// `line` is only read during the call.
-    public func apply(line: UnsafeRawBufferPointer, context: RecordContext) throws(JSONParseError) -> [MappingResult] {
-        guard let document = tape.scan(line) else {
-            // Not valid JSON (or not by the tape's reading): the parser says why, or maps what it accepts.
-            return apply(try JSONParser.parse(line), context: context)
-        }
-        return applyView(TapeRecord(tape: document), context: context)
-    }
-
-    /// ``apply(line:context:)`` with each record already encoded for its request: the same results, in the same
-    /// order, as encoding what `apply(line:context:)` returns (``EncodedMappingResult/init(_:)``), the same error for
-    /// a line that is not valid JSON. Events of mappings whose fields are all read in the common ways are written
-    /// straight from the line (``DirectEventEncoder``); anything else, and any line it is unsure of, takes the
-    /// generic path.
-    public func applyEncoded(line: UnsafeRawBufferPointer, context: RecordContext) throws(JSONParseError)
+    /// the result passes every API limit; each `.failure` says which field failed and why. `line` is only read
+    /// during the call.
+    public func apply(line: UnsafeRawBufferPointer, context: RecordContext) throws(JSONParseError)
         -> [EncodedMappingResult]
     {
         guard let document = tape.scan(line) else {
+            // Not valid JSON: the parser says why (the two accept the same documents; should they ever not, the
+            // line still maps as the parser reads it).
             return apply(try JSONParser.parse(line), context: context).map(EncodedMappingResult.init)
         }
         let record = TapeRecord(tape: document)
@@ -112,17 +106,14 @@ public final class Mapper {
         return results
     }
 
-    /// ``apply(line:context:)`` for any byte collection (contiguous ones are not copied).
-    public func apply(line: some Collection<UInt8>, context: RecordContext) throws(JSONParseError) -> [MappingResult] {
-        let result: Result<[MappingResult], JSONParseError>? = line.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONParseError) in try apply(line: UnsafeRawBufferPointer(buffer), context: context) }
-        }
-        if let result { return try result.get() }
-        let copy = Array(line)
-        let copied: Result<[MappingResult], JSONParseError> = copy.withUnsafeBytes { raw in
-            Result { () throws(JSONParseError) in try apply(line: raw, context: context) }
-        }
-        return try copied.get()
+    /// Applies every mapping that matches an already parsed `record`, in configuration order, and returns the
+    /// records themselves: for readers that need a ``Record`` rather than its request form (the CSV export,
+    /// `explain`, the first-record peek that orders new files), and the test oracle of ``apply(line:context:)``.
+    ///
+    /// An empty result means no mapping matched. Each `.record` passes every API limit; each `.failure` says which
+    /// field failed and why.
+    public func apply(_ record: JSONValue, context: RecordContext) -> [MappingResult] {
+        applyView(record, context: context)
     }
 
     @inline(__always)

@@ -73,7 +73,7 @@ public struct MappingFailure: Error, Sendable, Hashable, CustomStringConvertible
     }
 }
 
-/// What ``Mapper/applyEncoded(line:context:)`` makes of one matching mapping: the record already in the form its
+/// What ``Mapper/apply(line:context:)`` makes of one matching mapping: the record already in the form its
 /// request carries (``EncodedRecord``), with its time (for `--since` / `--until`), or why it could not be made.
 public enum EncodedMappingResult: Sendable, Equatable {
     case record(mapping: String, EncodedRecord, time: Timestamp?)

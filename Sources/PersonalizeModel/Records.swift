@@ -40,6 +40,11 @@ public struct MetricAttribution: Sendable, Hashable, Codable {
     }
 }
 
+// The five record kinds (Event, Item, User, Action, ActionInteraction) are described once, by their stored
+// properties below. Production writes them with their wire writers (WireEncoding.swift, the fast path); their
+// synthesized `Codable` conformance is the oracle the tests compare those writers with (and how the tests read
+// botocore's parameters). `Timestamp` encodes as whole epoch seconds, as on the wire.
+
 /// An interaction event, sent with PutEvents.
 public struct Event: Sendable, Hashable, Codable {
     public var eventId: String?

@@ -1,9 +1,12 @@
 import JSON
 
-/// Types that write their rest-json wire form with ``JSONWriter``.
+/// The five record kinds' wire writers: each writes its record's rest-json object, as it appears in its request's
+/// list, with ``JSONWriter``.
 ///
-/// This is the hot path of every request; it produces the same JSON as the `Codable` conformance (a test checks
-/// that), only faster and with a fixed member order.
+/// This is the fast path of every request (the generic twin, `JSONEncoder` over the `Codable` conformance, is
+/// several times slower and has no fixed member order). The `Codable` conformance, synthesized from each record's
+/// stored properties, is its oracle: WireEncodingTests and RequestBodyTests compare the two, and botocore's bodies.
+/// The request envelope around the records is written in one place, ``RequestBody``.
 public protocol WireEncodable: Sendable {
     func write(to writer: inout JSONWriter)
 }
@@ -35,16 +38,6 @@ extension JSONWriter {
         }
         raw(UInt8(ascii: "]"))
         comma = true
-    }
-
-    fileprivate mutating func records<T: WireEncodable>(_ key: StaticString, _ values: [T]) {
-        self.key(key, comma: true)
-        raw(UInt8(ascii: "["))
-        for (i, v) in values.enumerated() {
-            if i > 0 { raw(UInt8(ascii: ",")) }
-            v.write(to: &self)
-        }
-        raw(UInt8(ascii: "]"))
     }
 }
 
@@ -124,62 +117,9 @@ extension ActionInteraction: WireEncodable {
     }
 }
 
-extension PutEventsRequest: WireEncodable {
-    public func write(to w: inout JSONWriter) {
-        var comma = false
-        w.raw(UInt8(ascii: "{"))
-        w.member("trackingId", trackingId, &comma)
-        w.member("userId", userId, &comma)
-        w.member("sessionId", sessionId, &comma)
-        w.records("eventList", eventList)
-        w.raw(UInt8(ascii: "}"))
-    }
-}
-
-extension PutItemsRequest: WireEncodable {
-    public func write(to w: inout JSONWriter) {
-        var comma = false
-        w.raw(UInt8(ascii: "{"))
-        w.member("datasetArn", datasetArn, &comma)
-        w.records("items", items)
-        w.raw(UInt8(ascii: "}"))
-    }
-}
-
-extension PutUsersRequest: WireEncodable {
-    public func write(to w: inout JSONWriter) {
-        var comma = false
-        w.raw(UInt8(ascii: "{"))
-        w.member("datasetArn", datasetArn, &comma)
-        w.records("users", users)
-        w.raw(UInt8(ascii: "}"))
-    }
-}
-
-extension PutActionsRequest: WireEncodable {
-    public func write(to w: inout JSONWriter) {
-        var comma = false
-        w.raw(UInt8(ascii: "{"))
-        w.member("datasetArn", datasetArn, &comma)
-        w.records("actions", actions)
-        w.raw(UInt8(ascii: "}"))
-    }
-}
-
-extension PutActionInteractionsRequest: WireEncodable {
-    public func write(to w: inout JSONWriter) {
-        var comma = false
-        w.raw(UInt8(ascii: "{"))
-        w.member("trackingId", trackingId, &comma)
-        w.records("actionInteractions", actionInteractions)
-        w.raw(UInt8(ascii: "}"))
-    }
-}
-
 extension RequestBody {
-    /// The body of the request for `records`: the same bytes as building the operation's request struct (say
-    /// ``PutEventsRequest``) and taking its ``WireEncodable/wireBody``, without copying the records into it first.
-    /// Records of another operation than the key's are left out (the batcher never mixes them).
+    /// The body of the request for `records`: the key's envelope (``openList(_:capacity:)``) around each record's
+    /// wire form. Records of another operation than the key's are left out (the batcher never mixes them).
     static func encode(_ key: BatchKey, _ records: [Record]) -> [UInt8] {
         var w = openList(key, capacity: 320 * records.count)
         var first = true
@@ -264,6 +204,9 @@ extension RequestBody {
     }
 
     /// `{` and the key's members, up to the opening `[` of the operation's list; room for `capacity` more bytes.
+    ///
+    /// The one writer of each operation's request envelope (its oracle in the tests is the `Codable` request
+    /// structs there).
     @usableFromInline
     static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
         let size = capacity + 160 + key.destination.utf8.count + (key.userId?.utf8.count ?? 0)

@@ -1,9 +1,12 @@
 import AWSProviders
 import AWSSigV4
+import AgentConfig
 import AsyncHTTPClient
 import Checkpoints
+import Engine
 import Foundation
 import Logging
+import Metrics
 import PersonalizeClient
 import PersonalizeModel
 import ServiceLifecycle
@@ -40,23 +43,6 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// The process exit codes, documented in the README.
-public enum ExitStatus: Int32, Sendable {
-    /// Every record read was acknowledged by the service (or skipped by `unmatched: skip`).
-    case delivered = 0
-    /// An unexpected internal error.
-    case internalError = 1
-    /// The configuration, the credentials, or a service answer such as AccessDenied or ResourceNotFound that only
-    /// a change of configuration fixes.
-    case configuration = 2
-    /// Finished, but some records were dead-lettered.
-    case deadLettered = 3
-    /// Stopped before everything was delivered (signal, deadline, service unavailable); the rest is sent next time.
-    case incomplete = 4
-    /// Another agent holds the state directory's lock.
-    case locked = 5
-}
-
 public struct RunReport: Sendable {
     public var outcome: Engine.Outcome
     public var stats: RunStats
@@ -76,13 +62,6 @@ public struct RunReport: Sendable {
         case .completed: stats.deadLetteredTotal > 0 && !follow ? .deadLettered : .delivered
         }
     }
-}
-
-/// An error that stops start-up, with the exit status it maps to.
-public struct StartupError: Error, CustomStringConvertible {
-    public var status: ExitStatus
-    public var message: String
-    public var description: String { message }
 }
 
 /// Builds the parts from the configuration and runs the engine under a service group that turns SIGTERM and SIGINT
@@ -263,10 +242,6 @@ extension Agent {
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
-}
-
-public enum Version {
-    public static let current = "0.1.0"
 }
 
 /// Runs one engine as a service: graceful shutdown asks it to stop reading and drain; a second SIGTERM/SIGINT

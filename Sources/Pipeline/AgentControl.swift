@@ -1,3 +1,4 @@
+import Engine
 import Synchronization
 
 /// A handle on one ``Agent/run(config:options:environment:logger:)`` for whoever embeds the agent (and for tests):

@@ -18,13 +18,6 @@ public struct FileDiscovery: Sendable {
         }
     }
 
-    /// A file found, the index of the source it belongs to, and what `stat(2)` said when it was found.
-    public struct Match: Sendable, Equatable {
-        public var path: String
-        public var source: Int
-        public var stat: FileStat
-    }
-
     private struct Compiled: Sendable {
         var patterns: [Glob]
         /// (matches the whole path, glob)
@@ -48,16 +41,16 @@ public struct FileDiscovery: Sendable {
         return compiled.patterns[pattern].expand().filter { !isExcluded($0, compiled) }
     }
 
-    /// Every file of every source, each once, in numeric name order.
-    public func files() -> [Match] {
+    /// Every file of every source, each once, in numeric name order, with what `stat(2)` said when it was found.
+    public func files() -> [FileTracker.Found] {
         var seen = Set<String>()
-        var found: [Match] = []
+        var found: [FileTracker.Found] = []
         for (index, source) in sources.enumerated() {
             for pattern in source.patterns {
                 for path in pattern.expand() where !seen.contains(path) && !isExcluded(path, source) {
                     guard let st = FileStat.of(path: path), st.isRegularFile else { continue }
                     seen.insert(path)
-                    found.append(Match(path: path, source: index, stat: st))
+                    found.append(FileTracker.Found(path: path, stat: st, source: index))
                 }
             }
         }

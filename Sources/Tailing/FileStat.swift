@@ -48,7 +48,7 @@ public struct FileStat: Sendable, Hashable {
 }
 
 /// An error from the file system, with the path and what to do about it.
-public struct TailingError: Error, Sendable, CustomStringConvertible {
+public struct TailingError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var message: String
     public var errno: Int32?

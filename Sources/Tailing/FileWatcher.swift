@@ -1,3 +1,5 @@
+import SystemIO
+
 #if os(Linux)
     import Glibc
     import Synchronization
@@ -212,8 +214,7 @@ public final class FileWatcher: Sendable {
             private func drain(_ buffer: inout [UInt8]) -> Bool {
                 var any = false
                 while true {
-                    let n = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
+                    let n = buffer.withUnsafeMutableBytes { POSIXIO.read(inotify, into: $0) }
                     guard n > 0 else { return any }  // EAGAIN: the queue is empty
                     any = true
                     buffer.withUnsafeBytes { raw in

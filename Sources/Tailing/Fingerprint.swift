@@ -1,5 +1,6 @@
 import Crypto
 import Gzip
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -59,20 +60,30 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
     /// `count` decompressed bytes from offset `from` (fewer at the end); a gzip stream is inflated from its start and
     /// the bytes before `from` discarded, so memory stays bounded by `count` plus one block.
     public static func readRange(path: String, from: UInt64, count: Int) throws(TailingError) -> [UInt8] {
+        try read(path: path, from: from, count: count).bytes
+    }
+
+    /// A new file's first ``fullLength`` decompressed bytes and whether it is gzip, from one read of the file: what
+    /// identifying it and opening its reader both need (see ``FileHead``).
+    public static func readFileHead(path: String) throws(TailingError) -> FileHead {
+        let (bytes, gzip) = try read(path: path, from: 0, count: fullLength)
+        return FileHead(bytes: bytes, isCompressed: gzip)
+    }
+
+    private static func read(path: String, from: UInt64, count: Int) throws(TailingError) -> (bytes: [UInt8], gzip: Bool) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(path, "open it") }
         defer { close(fd) }
         var raw = [UInt8](repeating: 0, count: 64 * 1024)
         var position: off_t = 0
-        var n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
-        while n < 0 && errno == EINTR { n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) } }
+        var n = raw.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(position)) }
         guard n >= 0 else { throw .system(path, "read it") }  // EISDIR, EIO: not an empty file
-        guard n > 0 else { return [] }
+        guard n > 0 else { return ([], false) }
         if !(n >= 2 && GzipFormat.hasGzipMagic(raw.prefix(2))) {
-            if from == 0 { return Array(raw.prefix(min(n, count))) }
+            if from == 0 { return (Array(raw.prefix(min(n, count))), false) }
             var out = [UInt8](repeating: 0, count: count)
-            let got = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(from)) }
-            return got > 0 ? Array(out.prefix(got)) : []
+            let got = out.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(from)) }
+            return (got > 0 ? Array(out.prefix(got)) : [], false)
         }
         let inflater = GzipInflater()
         var out: [UInt8] = []
@@ -91,8 +102,26 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
                 skip -= UInt64(drop)
             }
             if out.count >= count { break }
-            n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+            n = raw.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(position)) }
         }
-        return Array(out.prefix(count))
+        return (Array(out.prefix(count)), true)
     }
+}
+
+/// The first bytes of a new file, read once where the file is found, and the one decision of how it is read.
+///
+/// `isCompressed` comes from the file's magic bytes (`1f 8b`), whatever its name or the source's configured `format`:
+/// the engine keeps it in the file's checkpoint and passes it to ``LogFileReader/init(path:startOffset:maxLineBytes:readSize:compressed:)``,
+/// so the bytes read and the offsets saved always agree (a JSON line never starts with those bytes).
+public struct FileHead: Sendable, Equatable {
+    /// Up to ``Fingerprint/fullLength`` decompressed bytes.
+    public var bytes: [UInt8]
+    public var isCompressed: Bool
+
+    public init(bytes: [UInt8], isCompressed: Bool) {
+        self.bytes = bytes
+        self.isCompressed = isCompressed
+    }
+
+    public var fingerprint: Fingerprint { Fingerprint.of(bytes) }
 }

@@ -4,13 +4,40 @@ import Glibc
 import Darwin
 #endif
 
-/// One framed line, or the reason a stretch of the stream is not one.
+/// A complete line as it goes from the framer to the mapper: the one form of a line on the way (a container log's
+/// application line, once its envelope is off, is one too).
 ///
-/// `bytes` is borrowed from the framer's buffer: it is valid only during the callback that receives it, which lets
-/// the reader hand out lines without copying them.
+/// `bytes` is borrowed, from the framer's buffer or the container decoder's arena: it is valid until the end of the
+/// chunk it came in (see ``LineFramer/frame(_:chunkEnd:final:)``), which lets the reader hand out lines without
+/// copying them.
+public struct FramedLine {
+    /// The line without its `\n` (a trailing `\r` is kept; JSON treats it as whitespace).
+    public var bytes: UnsafeRawBufferPointer
+    /// Where the line starts in the stream, and the offset just past it (a checkpoint may move there once the line
+    /// is resolved). For a container log line, the envelope line that completes it.
+    public var offset: UInt64
+    public var end: UInt64
+    /// For a container log line: the stream it was written to and the runtime's time (nil otherwise).
+    public var stream: ContainerStream?
+    public var time: UnsafeRawBufferPointer?
+
+    @inlinable
+    public init(
+        bytes: UnsafeRawBufferPointer, offset: UInt64, end: UInt64, stream: ContainerStream? = nil,
+        time: UnsafeRawBufferPointer? = nil
+    ) {
+        self.bytes = bytes
+        self.offset = offset
+        self.end = end
+        self.stream = stream
+        self.time = time
+    }
+}
+
+/// One framed line, or the reason a stretch of the stream is not one.
 public enum LineEvent {
-    /// A complete line without its `\n` (a trailing `\r` is kept; JSON treats it as whitespace).
-    case line(bytes: UnsafeRawBufferPointer, offset: UInt64, end: UInt64)
+    /// A complete line; its bytes are valid only until the end of its chunk.
+    case line(FramedLine)
     /// A line longer than the limit: skipped, with its first bytes kept for the dead-letter file.
     case tooLong(sample: [UInt8], length: UInt64, offset: UInt64, end: UInt64)
     /// The stream is damaged at `offset` (decompressed) and cannot be read past it.
@@ -19,14 +46,16 @@ public enum LineEvent {
     /// The stream offset just past this event; a checkpoint may move there once the event is resolved.
     public var end: UInt64 {
         switch self {
-        case .line(_, _, let end), .tooLong(_, _, _, let end): end
+        case .line(let line): line.end
+        case .tooLong(_, _, _, let end): end
         case .corrupt(_, let offset, _): offset
         }
     }
 
     public var offset: UInt64 {
         switch self {
-        case .line(_, let offset, _), .tooLong(_, _, let offset, _), .corrupt(_, let offset, _): offset
+        case .line(let line): line.offset
+        case .tooLong(_, _, let offset, _), .corrupt(_, let offset, _): offset
         }
     }
 }
@@ -94,7 +123,8 @@ public struct LineFramer {
                     let sample = Array(UnsafeRawBufferPointer(start: base + head, count: min(length, Self.sampleBytes)))
                     body(.tooLong(sample: sample, length: UInt64(length), offset: offset, end: lineEnd))
                 } else {
-                    body(.line(bytes: UnsafeRawBufferPointer(start: base + head, count: length), offset: offset, end: lineEnd))
+                    body(.line(FramedLine(
+                        bytes: UnsafeRawBufferPointer(start: base + head, count: length), offset: offset, end: lineEnd)))
                 }
                 emitted += 1
                 head += length + 1
@@ -150,7 +180,8 @@ public struct LineFramer {
             body(.tooLong(sample: sample, length: UInt64(length), offset: offset, end: offset + UInt64(length)))
             offset += UInt64(length)
         } else {
-            body(.line(bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset, end: offset + UInt64(length)))
+            body(.line(FramedLine(
+                bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset, end: offset + UInt64(length))))
             offset += UInt64(length)
         }
         head = raw.count

@@ -1,4 +1,5 @@
 import Gzip
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads lines from one log file, plain or gzip (detected by its magic bytes), from a given offset.
+/// Reads lines from one log file, plain or gzip (as ``FileHead`` decided, or detected by its magic bytes), from a
+/// given offset.
 ///
 /// Offsets are positions in the *decompressed* stream, so a checkpoint inside a `.gz` means the same thing as one in
 /// a plain file, and a rotated file that was compressed afterwards can be matched with what was read of it before.
@@ -53,7 +55,11 @@ public final class LogFileReader {
     /// Bytes of the file (compressed, for gzip) read so far.
     public var bytesConsumed: UInt64 { filePosition }
 
-    public init(path: String, startOffset: UInt64, maxLineBytes: Int, readSize: Int = 256 * 1024) throws(TailingError) {
+    /// Opens `path` to read lines from `startOffset`. `compressed` is the caller's decision (``FileHead/isCompressed``,
+    /// made when the file was found); `nil` looks at the file's magic bytes now.
+    public init(
+        path: String, startOffset: UInt64, maxLineBytes: Int, readSize: Int = 256 * 1024, compressed: Bool? = nil
+    ) throws(TailingError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(path, "open it") }
@@ -64,9 +70,13 @@ public final class LogFileReader {
         }
         descriptor = fd
         openedStat = st
-        var magic: [UInt8] = [0, 0]
-        let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
-        isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
+        if let compressed {
+            isCompressed = compressed
+        } else {
+            var magic: [UInt8] = [0, 0]
+            let n = magic.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: 0) }
+            isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
+        }
         if isCompressed {
             // Small compressed reads bound what one inflate call can produce (deflate expands up to ~1000x).
             self.readSize = min(readSize, 32 * 1024)
@@ -102,12 +112,9 @@ public final class LogFileReader {
             if let prefetched {
                 n = prefetched.count
             } else {
-                n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+                n = readBuffer.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: Int64(filePosition)) }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(path, "read it")
-            }
+            if n < 0 { throw .system(path, "read it") }
             if n == 0 {
                 if !isCompressed, let st = FileStat.of(descriptor: descriptor), st.size < filePosition {
                     return .truncated
@@ -156,7 +163,7 @@ public final class LogFileReader {
     /// finds the same).
     public func prefetch() {
         guard !done, ahead == nil, !readBuffer.isEmpty else { return }
-        let n = readBuffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(filePosition)) }
+        let n = readBuffer.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: Int64(filePosition)) }
         guard n > 0 else { return }
         if let inflater {
             inflated.removeAll(keepingCapacity: true)

@@ -1,5 +1,7 @@
+import AgentConfig
 import ArgumentParser
 import BulkExport
+import ExportHandover
 import Foundation
 import Pipeline
 
@@ -32,10 +34,9 @@ struct Checkpoint: AsyncParsableCommand {
             FileHandle.standardError.write(Data("personalize-tail: \(message)\n".utf8))
             return ExitCode(status.rawValue)
         }
-        let config: AgentConfig
+        let config = try common.loadConfig()
         let manifest: ExportManifest
         do {
-            config = try AgentConfig.load(path: common.config)
             manifest = try ExportManifest.read(path: fromExport)
         } catch {
             throw fail("\(error)", .configuration)

@@ -1,9 +1,10 @@
+import AgentConfig
 import ArgumentParser
 import Foundation
 import JSON
 import Mapping
-import Pipeline
 import PersonalizeModel
+import Pipeline
 
 struct Explain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,13 +20,7 @@ struct Explain: AsyncParsableCommand {
     var lines: [String] = []
 
     func run() async throws {
-        let config: AgentConfig
-        do {
-            config = try AgentConfig.load(path: common.config)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(ExitStatus.configuration.rawValue)
-        }
+        let config = try common.loadConfig()
         let sourceName = source ?? config.sources.first?.name ?? ""
         guard config.sources.contains(where: { $0.name == sourceName }) else {
             throw ValidationError("--source \(sourceName): no such source; the config has \(config.sources.map(\.name).joined(separator: ", "))")

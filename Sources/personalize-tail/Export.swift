@@ -1,8 +1,9 @@
+import AgentConfig
 import ArgumentParser
 import BulkExport
 import Foundation
-import Pipeline
 import PersonalizeModel
+import Pipeline
 import S3
 
 /// `personalize-tail export --format csv --output DIR`: the history as Personalize bulk-import CSV files.

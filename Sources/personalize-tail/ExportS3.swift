@@ -1,9 +1,11 @@
 import AWSProviders
 import AWSSigV4
+import AgentConfig
 import AsyncHTTPClient
 import BulkExport
 import Foundation
 import Logging
+import Metrics
 import Pipeline
 import S3
 

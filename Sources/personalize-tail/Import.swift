@@ -1,13 +1,14 @@
 import AWSProviders
 import AWSSigV4
+import AgentConfig
 import ArgumentParser
 import AsyncHTTPClient
 import BulkExport
 import Crypto
 import Foundation
 import Logging
-import Pipeline
 import PersonalizeControl
+import Pipeline
 import S3
 
 /// `personalize-tail import`: one dataset import job per folder an export to S3 wrote, found again rather than
@@ -66,8 +67,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let config: AgentConfig
-        do { config = try AgentConfig.load(path: common.config) } catch { throw fail("\(error)") }
+        let config = try common.loadConfig()
         guard let importMode = ["full": "FULL", "incremental": "INCREMENTAL"][mode.lowercased()] else {
             throw fail("--mode: \"\(mode)\" is not full or incremental")
         }

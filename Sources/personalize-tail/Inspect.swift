@@ -1,3 +1,4 @@
+import AgentConfig
 import ArgumentParser
 import BulkExport
 import Foundation

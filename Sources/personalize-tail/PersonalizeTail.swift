@@ -1,8 +1,10 @@
+import AgentConfig
 import ArgumentParser
-import Logging
-import Pipeline
 import CMemory
 import Foundation
+import Logging
+import Metrics
+import Pipeline
 
 @main
 enum Entry {
@@ -95,17 +97,19 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
 
-    /// A start-up error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
-    /// The configuration, or the error reported (in the log format) and exit status 2: one way for every command.
-    func loadConfig() throws -> AgentConfig {
+    /// The configuration, or the error reported (in the log format) and exit status 2: the one way every command
+    /// loads it. `onFailure` gets the message first (`run` also writes it to its `--report` file).
+    func loadConfig(onFailure: (String) -> Void = { _ in }) throws -> AgentConfig {
         do {
             return try AgentConfig.load(path: config)
         } catch {
+            onFailure("\(error)")
             reportError("\(error)")
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
     }
 
+    /// A start-up error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
     func reportError(_ message: String) {
         let line =
             logFormat == .json

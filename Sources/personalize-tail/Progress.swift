@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Metrics
 import Pipeline
 
 /// Catch-up progress on stderr: a live bar on a terminal (records resolved of the estimated total, records/s, ETA,

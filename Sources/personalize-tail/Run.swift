@@ -1,8 +1,9 @@
+import AgentConfig
 import ArgumentParser
+import BulkExport
 import Foundation
 import JSON
 import Logging
-import BulkExport
 import Pipeline
 
 struct Run: AsyncParsableCommand {
@@ -72,13 +73,8 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let logger = common.bootstrapLogging()
         logger.debug("memory allocator", metadata: ["allocator": "\(Entry.allocator)"])
-        let config: AgentConfig
-        do {
-            config = try AgentConfig.load(path: common.config)
-        } catch {
-            common.reportError("\(error)")
-            writeReport(RunReportOutput.startupJSON(status: .configuration, error: "\(error)", dryRun: dryRun), logger)
-            throw ExitCode(ExitStatus.configuration.rawValue)
+        let config = try common.loadConfig { message in
+            writeReport(RunReportOutput.startupJSON(status: .configuration, error: message, dryRun: dryRun), logger)
         }
         let control = AgentControl()
         let options = RunOptions(
@@ -126,24 +122,18 @@ struct Validate: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        do {
-            let config = try AgentConfig.load(path: common.config)
-            let files = config.sources.map { source in
-                "\(source.name): \(source.paths.joined(separator: ", "))"
-            }
-            print("\(common.config): valid; \(config.sources.count) source(s), \(config.mappings.names.count) mapping(s) (\(config.mappings.names.joined(separator: ", ")))")
-            for line in files { print("  source \(line)") }
-            print("  state directory \(config.state.directory), dead letters \(config.deadLetter.path)")
-            for check in SourceCheck.check(config) {
-                print("  source \(check.source) matches \(check.files.count) file(s) now")
-                for file in check.files.prefix(20) { print("    \(file)") }
-                if check.files.count > 20 { print("    … and \(check.files.count - 20) more") }
-                for problem in check.problems { print("  warning: \(problem)") }
-            }
-
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(ExitStatus.configuration.rawValue)
+        let config = try common.loadConfig()
+        let files = config.sources.map { source in
+            "\(source.name): \(source.paths.joined(separator: ", "))"
+        }
+        print("\(common.config): valid; \(config.sources.count) source(s), \(config.mappings.names.count) mapping(s) (\(config.mappings.names.joined(separator: ", ")))")
+        for line in files { print("  source \(line)") }
+        print("  state directory \(config.state.directory), dead letters \(config.deadLetter.path)")
+        for check in SourceCheck.check(config) {
+            print("  source \(check.source) matches \(check.files.count) file(s) now")
+            for file in check.files.prefix(20) { print("    \(file)") }
+            if check.files.count > 20 { print("    … and \(check.files.count - 20) more") }
+            for problem in check.problems { print("  warning: \(problem)") }
         }
     }
 }

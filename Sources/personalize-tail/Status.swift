@@ -1,5 +1,7 @@
+import AgentConfig
 import ArgumentParser
 import Foundation
+import Metrics
 import Pipeline
 
 /// `personalize-tail status`: where each file stands, from the state directory. Safe while the agent runs: it

@@ -131,3 +131,93 @@ import Testing
         }
     }
 }
+
+extension JSONTapeTests {
+    /// A seeded generator of JSON texts with every kind of token, odd whitespace, escapes and non-ASCII text.
+    struct Documents {
+        var state: UInt64
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+
+        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+        mutating func pick<T>(_ options: [T]) -> T { options[int(options.count)] }
+
+        mutating func space() -> String { int(4) == 0 ? pick([" ", "\t", "\n", "\r\n ", "  "]) : "" }
+
+        mutating func string() -> String {
+            let pieces = [
+                "a", "key", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000", " ", "ts", "user",
+                "\u{7F}", "日本", "\\b\\f\\r\\t",
+            ]
+            return "\"" + (0..<int(5)).map { _ in pick(pieces) }.joined() + "\""
+        }
+
+        mutating func number() -> String {
+            let sign = int(3) == 0 ? "-" : ""
+            let whole = int(4) == 0 ? "0" : String(1 + int(9)) + String(int(100_000))
+            let fraction = int(3) == 0 ? "." + String(int(1000)) : ""
+            let exponent = int(4) == 0 ? pick(["e", "E"]) + pick(["", "+", "-"]) + String(int(400)) : ""
+            return sign + whole + fraction + exponent
+        }
+
+        mutating func value(depth: Int) -> String {
+            switch depth > 5 ? int(4) : int(7) {
+            case 0: return pick(["null", "true", "false"])
+            case 1: return number()
+            case 2, 3: return string()
+            case 4:
+                let elements = (0..<int(5)).map { _ in space() + value(depth: depth + 1) + space() }
+                return "[" + elements.joined(separator: ",") + (elements.isEmpty ? space() : "") + "]"
+            default:
+                let members = (0..<int(6)).map { _ in
+                    space() + string() + space() + ":" + space() + value(depth: depth + 1)
+                }
+                return "{" + members.joined(separator: ",") + (members.isEmpty ? space() : "") + "}"
+            }
+        }
+
+        /// A document, then (most of the time) damaged: cut short, a byte changed, added, removed, or a stretch
+        /// repeated.
+        mutating func document() -> [UInt8] {
+            var bytes = Array((space() + value(depth: 0) + space()).utf8)
+            let damage: [UInt8] = Array(#"{}[]:,"\ u0e.-+E1"#.utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xED, 0xF0, 0xFF]
+            for _ in 0..<int(3) where !bytes.isEmpty {
+                let at = int(bytes.count)
+                switch int(5) {
+                case 0: bytes.removeSubrange(at...)
+                case 1: bytes[at] = pick(damage)
+                case 2: bytes.insert(pick(damage), at: at)
+                case 3: bytes.remove(at: at)
+                default:
+                    let end = min(bytes.count, at + 1 + int(8))
+                    bytes.insert(contentsOf: bytes[at..<end], at: at)
+                }
+            }
+            return bytes
+        }
+    }
+
+    /// The tape is the fast path and the parser its oracle: over generated documents, valid and damaged, they must
+    /// accept the same ones and find the same values.
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func agreesWithTheParserOnGeneratedDocuments(seed: UInt64) {
+        var documents = Documents(state: seed)
+        let tape = JSONTape(capacity: 4)
+        var accepted = 0
+        let count = 3000
+        for _ in 0..<count {
+            let bytes = documents.document()
+            if Self.parse(bytes) != nil { accepted += 1 }
+            Self.check(bytes, tape)
+        }
+        // Both verdicts must be well represented, or the comparison says little.
+        #expect(accepted > count / 5 && accepted < count * 4 / 5, "\(accepted) of \(count) accepted")
+    }
+}

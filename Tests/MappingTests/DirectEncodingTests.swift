@@ -4,10 +4,11 @@ import Testing
 
 @testable import Mapping
 
-/// `applyEncoded(line:)` writes most events straight from the line (``DirectEventEncoder``); it must answer exactly
-/// as the generic path does (`apply(line:)`, each record then encoded): the same records byte for byte, the same
-/// batch keys and times, the same failures, the same errors. Each test also checks that the direct path was taken
-/// often enough to matter, so that a direct encoder that gives up on everything fails it.
+/// `apply(line:)` writes most events straight from the line (``DirectEventEncoder``, the fast path); it must answer
+/// exactly as its oracle, the generic path (`apply(JSONParser.parse(line))`, each record then encoded): the same
+/// records byte for byte, the same batch keys and times, the same failures, the same errors. Each test also checks
+/// that the direct path was taken often enough to matter, so that a direct encoder that gives up on everything
+/// fails it.
 @Suite struct DirectEncodingTests {
     /// Runs both paths over `lines`; returns how many records each kind of answer had.
     static func compare(_ mappings: MappingSet, _ lines: [[UInt8]]) -> (direct: Int, records: Int, failures: Int) {
@@ -17,10 +18,10 @@ import Testing
         for (i, line) in lines.enumerated() {
             let context = RecordContext(sourceName: "web", path: "/p", fingerprint: "f\(i % 3)", offset: UInt64(i * 97))
             let expected: Result<[EncodedMappingResult], JSONParseError> = Result { () throws(JSONParseError) in
-                try generic.apply(line: line, context: context).map(EncodedMappingResult.init)
+                generic.apply(try JSONParser.parse(line), context: context).map(EncodedMappingResult.init)
             }
             let actual: Result<[EncodedMappingResult], JSONParseError> = line.withUnsafeBytes { raw in
-                Result { () throws(JSONParseError) in try direct.applyEncoded(line: raw, context: context) }
+                Result { () throws(JSONParseError) in try direct.apply(line: raw, context: context) }
             }
             #expect(actual == expected, "line \(i): \(String(decoding: line, as: UTF8.self))")
             if case .success(let results) = expected {
@@ -137,7 +138,8 @@ import Testing
         var outcomes: [String: Set<Bool>] = [:]
         for (i, l) in lines.enumerated() {
             let context = RecordContext(sourceName: "web", fingerprint: "f", offset: UInt64(i))
-            for case let r in try generic.apply(line: l, context: context) where r.mapping == "plain" || r.mapping == "kept" {
+            let results = generic.apply(try JSONParser.parse(l), context: context)
+            for case let r in results where r.mapping == "plain" || r.mapping == "kept" {
                 if case .record = r { outcomes[r.mapping, default: []].insert(true) } else { outcomes[r.mapping, default: []].insert(false) }
             }
         }
@@ -154,7 +156,7 @@ import Testing
                             (#""b":\#(text("ü", 1014))"#, true), (#""b":\#(text("ü", 1015))"#, false),
                             (#""t":\#(text("é", 256))"#, true), (#""t":\#(text("é", 257))"#, false)] {
             let l = Array(#"{"s":"s","ts":1764144000,"t":"a",\#(extra)}"#.utf8)
-            let results = try l.withUnsafeBytes { try plain.applyEncoded(line: $0, context: Fixture.context) }
+            let results = try l.withUnsafeBytes { try plain.apply(line: $0, context: Fixture.context) }
             if case .record = results[0] { #expect(ok, "\(extra.prefix(12))") } else { #expect(!ok, "\(extra.prefix(12))") }
         }
         #expect(plain.directlyEncoded == 3)

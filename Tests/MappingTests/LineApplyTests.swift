@@ -5,23 +5,24 @@ import Testing
 
 @testable import Mapping
 
-/// `apply(line:)` (tape, values made only where read) must answer exactly as `apply(JSONParser.parse(line))`:
-/// the same records and failures, and the same error for lines that are not JSON. Two mappers run in lockstep so
-/// that sessionization state evolves identically.
+/// `apply(line:)` on its generic path (tape, values made only where read, no direct encoder) must answer exactly as
+/// its oracle `apply(JSONParser.parse(line))`, each record encoded: the same records byte for byte and failures, and
+/// the same error for lines that are not JSON. Two mappers run in lockstep so that sessionization state evolves
+/// identically.
 @Suite struct LineApplyTests {
     static func lockstep(_ mappings: MappingSet, _ lines: [[UInt8]], source: (Int) -> String = { _ in "web" })
         -> (records: Int, failures: Int, errors: Int)
     {
         let byValue = Mapper(mappings: mappings)
-        let byLine = Mapper(mappings: mappings)
+        let byLine = Mapper(mappings: mappings, directEncoding: false)
         var records = 0, failures = 0, errors = 0
         for (i, line) in lines.enumerated() {
             let context = RecordContext(sourceName: source(i), path: "/p", fingerprint: "ab", offset: UInt64(i))
-            let expected: Result<[MappingResult], JSONParseError> = Result { () throws(JSONParseError) in
-                byValue.apply(try JSONParser.parse(line), context: context)
+            let expected: Result<[EncodedMappingResult], JSONParseError> = Result { () throws(JSONParseError) in
+                byValue.apply(try JSONParser.parse(line), context: context).map(EncodedMappingResult.init)
             }
-            let actual: Result<[MappingResult], JSONParseError> = Result { () throws(JSONParseError) in
-                try byLine.apply(line: line, context: context)
+            let actual: Result<[EncodedMappingResult], JSONParseError> = line.withUnsafeBytes { raw in
+                Result { () throws(JSONParseError) in try byLine.apply(line: raw, context: context) }
             }
             #expect(actual == expected, "line \(i): \(String(decoding: line, as: UTF8.self))")
             switch expected {

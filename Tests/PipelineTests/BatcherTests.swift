@@ -1,6 +1,7 @@
 import PersonalizeModel
 import Testing
 
+@testable import Engine
 @testable import Pipeline
 
 /// The batcher alone: full batches, time-due batches, and the catch-up age flush.

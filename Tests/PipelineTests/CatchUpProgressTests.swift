@@ -1,3 +1,5 @@
+import Engine
+import Metrics
 import Pipeline
 import Testing
 

@@ -1,7 +1,8 @@
+import AgentConfig
 import Foundation
 import Gzip
-import Pipeline
 import PersonalizeModel
+import Pipeline
 import TestSupport
 import Testing
 

@@ -1,3 +1,4 @@
+import AgentConfig
 import Checkpoints
 import Foundation
 import Gzip
@@ -299,7 +300,7 @@ import Glibc
             let context = RecordContext(
                 sourceName: "shop-web", path: "/var/log/containers/web-1_\(namespace)_\(container)-0a.log", fingerprint: "f",
                 meta: RecordMeta(namespace: namespace, pod: "web-1", container: container, stream: "stdout", time: Self.time))
-            return try mapper.apply(line: Array(line.utf8), context: context).filter {
+            return try Array(line.utf8).withUnsafeBytes { try mapper.apply(line: $0, context: context) }.filter {
                 if case .record = $0 { true } else { false }
             }.count
         }

@@ -1,4 +1,6 @@
+import AgentConfig
 import Checkpoints
+import Engine
 import Foundation
 import JSON
 import Logging

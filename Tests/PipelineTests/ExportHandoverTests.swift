@@ -1,4 +1,5 @@
 import Checkpoints
+import ExportHandover
 import Foundation
 import Gzip
 import Pipeline

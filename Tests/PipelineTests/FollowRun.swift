@@ -1,7 +1,9 @@
+import AgentConfig
 import Checkpoints
+import Engine
 import Foundation
-import Pipeline
 import PersonalizeClient
+import Pipeline
 import Synchronization
 import TestSupport
 

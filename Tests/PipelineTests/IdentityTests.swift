@@ -1,3 +1,4 @@
+import AgentConfig
 import Checkpoints
 import Foundation
 import Gzip

@@ -1,3 +1,4 @@
+import AgentConfig
 import JSON
 import Pipeline
 import Testing

@@ -1,8 +1,10 @@
 import Foundation
 import Mapping
 import PersonalizeModel
+import Tailing
 import Testing
 
+@testable import Engine
 @testable import Pipeline
 
 /// The worker alone: whatever the chunk size and however the two threads share it, every line gets its own result,

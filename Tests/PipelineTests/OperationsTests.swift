@@ -4,6 +4,9 @@ import Logging
 import TestSupport
 import Testing
 
+@testable import AgentConfig
+@testable import Engine
+@testable import Metrics
 @testable import Pipeline
 
 #if canImport(Glibc)

@@ -52,6 +52,19 @@ import Testing
         #expect(try Fingerprint.of(path: gz) == fromPlain)
     }
 
+    /// One read gives what identifying a new file and opening its reader need: the head and the gzip decision.
+    @Test func fileHeadIsTheDecompressedHeadAndTheMagicDecision() throws {
+        let dir = try TemporaryDirectory()
+        let content = text(sampleLines(200))
+        let plain = try Fingerprint.readFileHead(path: try dir.write("app.log", content))
+        #expect(plain == FileHead(bytes: Array(content.prefix(Fingerprint.fullLength)), isCompressed: false))
+        let gz = try Fingerprint.readFileHead(path: try dir.write("app.log.1", Gzip.compress(content)))  // no suffix
+        #expect(gz == FileHead(bytes: Array(content.prefix(Fingerprint.fullLength)), isCompressed: true))
+        #expect(gz.fingerprint == plain.fingerprint)
+        #expect(try Fingerprint.readFileHead(path: try dir.write("empty.log", [])) == FileHead(bytes: [], isCompressed: false))
+        #expect(throws: TailingError.self) { try Fingerprint.readFileHead(path: dir.url("missing.log")) }
+    }
+
     @Test func gzipHeadSpansMembers() throws {
         let dir = try TemporaryDirectory()
         let content = text(sampleLines(200))

@@ -9,8 +9,8 @@ enum Framed: Equatable, CustomStringConvertible {
 
     init(_ event: LineEvent) {
         switch event {
-        case .line(let bytes, let offset, let end):
-            self = .line(String(decoding: bytes, as: UTF8.self), offset: offset, end: end)
+        case .line(let line):
+            self = .line(String(decoding: line.bytes, as: UTF8.self), offset: line.offset, end: line.end)
         case .tooLong(let sample, let length, let offset, let end):
             self = .tooLong(sample: sample, length: length, offset: offset, end: end)
         case .corrupt(_, let offset, let compressedOffset):
@@ -76,7 +76,7 @@ extension LineFramer {
         framer.append(Array("ab\ncd\n0123456789\nef\ng".utf8))
         framer.frame({ event in
             log.append(Framed(event).description)
-            if case .line(let bytes, _, _) = event { held.append(bytes) }
+            if case .line(let line) = event { held.append(line.bytes) }
         }, chunkEnd: {
             log.append("end")
             log.append(held.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))

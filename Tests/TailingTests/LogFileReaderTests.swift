@@ -164,6 +164,21 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         #expect(reader.finishing(includePartial: true).isEmpty)
     }
 
+    /// The engine opens a reader with the decision made from the file's head; the reader does not sniff again.
+    @Test func theCallersCompressionDecisionIsUsed() throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(50)
+        let gz = try dir.write("app.log.1", Gzip.compress(text(lines)))
+        let head = try Fingerprint.readFileHead(path: gz)
+        let reader = try LogFileReader(path: gz, startOffset: 0, maxLineBytes: 1_000, compressed: head.isCompressed)
+        #expect(reader.isCompressed)
+        #expect(try reader.drain().events == expectedLines(lines))
+        let plain = try dir.write("app.log", text(lines))
+        let told = try LogFileReader(path: plain, startOffset: 0, maxLineBytes: 1_000, compressed: false)
+        #expect(!told.isCompressed)
+        #expect(try told.drain().events == expectedLines(lines))
+    }
+
     @Test(arguments: [1, 777, 1_000])
     func gzipResumesFromADecompressedOffsetMidFile(lineIndex: Int) throws {
         let dir = try TemporaryDirectory()

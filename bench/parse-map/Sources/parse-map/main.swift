@@ -53,45 +53,14 @@ bytes.withUnsafeBytes { raw in
         }
         return n
     }
-    time("parse+map (apply(line:))") {
-        var n = 0
-        for r in lines {
-            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
-            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
-            for result in results { if case .record = result { n += 1 } }
-        }
-        return n
-    }
-    time("parse+map+encode applyEncoded") {
+    time("parse+map+encode apply(line:)") {
         // What the agent runs per line: each record written in its request form (directly where it can).
         var n = 0
         for r in lines {
             let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
-            guard let results = try? mapper.applyEncoded(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
+            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
             for result in results { if case .record = result { n += 1 } }
         }
-        return n
-    }
-    time("parse+map+encode(10) line") {
-        var n = 0
-        var key: BatchKey?
-        var batch: [Record] = []
-        var encoded = 0
-        for r in lines {
-            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
-            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
-            for result in results {
-                guard case .record(_, let record) = result else { continue }
-                n += 1
-                if record.batchKey != key || batch.count == 10 {
-                    if let key, !batch.isEmpty { encoded &+= RequestBody(key: key, records: batch).body.count }
-                    batch.removeAll(keepingCapacity: true)
-                    key = record.batchKey
-                }
-                batch.append(record)
-            }
-        }
-        if let key, !batch.isEmpty { encoded &+= RequestBody(key: key, records: batch).body.count }
         return n
     }
     time("parse+map+encode(10)") {

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import SystemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -57,7 +58,7 @@ public struct DeadLetter: Sendable {
         return w.bytes
     }
 
-    static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var t = time_t(ms / 1000)
         var parts = tm()
@@ -112,16 +113,10 @@ public final class DeadLetterWriter {
                 }
             }
         }
-        var done = 0
-        while done < buffer.count {
-            let n = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                buffer.removeFirst(done)
-                throw DeadLetterError(path: path, action: "write", code: code)
-            }
-            done += n
+        let written = POSIXIO.write(descriptor, buffer)
+        if !written.succeeded {
+            buffer.removeFirst(written.count)
+            throw DeadLetterError(path: path, action: "write", code: written.errno)
         }
         buffer.removeAll(keepingCapacity: true)
         if fdatasync(descriptor) != 0 { throw DeadLetterError(path: path, action: "flush", code: errno) }

@@ -1,3 +1,5 @@
+import AgentConfig
+import Engine
 import Foundation
 import Logging
 import NIOCore

@@ -1,6 +1,6 @@
+import AgentConfig
 import Checkpoints
 import Foundation
-import Gzip
 import JSON
 import Logging
 import Mapping
@@ -10,29 +10,16 @@ extension Engine {
     /// Expands the globs and starts a stream for every file not being read yet. Renamed files keep their stream;
     /// files whose path now leads elsewhere are detached (read to the end, then let go).
     func scan() {
-        var found = FileDiscovery(config.sources.map(\.discovery)).files().map {
-            (path: $0.path, source: config.sources[$0.source], stat: $0.stat)
-        }
-        // Files already known by device and inode first: a renamed file takes its own checkpoint back before a
-        // copy of it (matched by content) could be taken for it.
-        let knownFiles = table.files
-        let isKnown = { (st: FileStat) in knownFiles.contains(FileIdentity.FileID(device: st.device, inode: st.inode)) }
-        found = found.filter { isKnown($0.stat) } + found.filter { !isKnown($0.stat) }
-        var live: [FileKey: Stream] = [:]
-        for stream in streams.values where !stream.detached {
-            live[FileKey(device: stream.device, inode: stream.inode)] = stream
-        }
+        let found = FileDiscovery(config.sources.map { .init(patterns: $0.paths, exclude: $0.exclude) }).files()
         let firstNew = nextStreamId
-        for (path, source, st) in found {
-            if let stream = live[FileKey(device: st.device, inode: st.inode)] {
-                if stream.path != path {
-                    logger.info("file renamed; still reading it", metadata: ["file.from": "\(stream.path)", "file.path": "\(path)"])
-                    stream.path = path
-                }
-                continue
+        for step in tracker.plan(found, known: table.files, following: streams.values.lazy.map(\.file)) {
+            switch step {
+            case .renamed(let id, let from, let to):
+                logger.info("file renamed; still reading it", metadata: ["file.from": "\(from)", "file.path": "\(to)"])
+                streams[id]?.path = to
+            case .identify(let f):
+                openStream(path: f.path, source: config.sources[f.source], stat: f.stat)
             }
-            if let known = settled[path], known == st { continue }
-            openStream(path: path, source: source, stat: st)
         }
         if newEntries {
             // A new file's identity key is saved before any of its lines is read, so a crash cannot give its lines
@@ -45,8 +32,8 @@ extension Engine {
             let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
             watcher.update(directories: Array(directories) + watchDirectories())
         }
-        for stream in streams.values where !stream.detached {
-            if let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode { continue }
+        for id in tracker.rotated(streams.values.lazy.map(\.file)) {
+            guard let stream = streams[id] else { continue }
             markDetached(stream)
             stream.lastGrowth = now
             logger.info("file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
@@ -91,93 +78,58 @@ extension Engine {
         Array(Set(config.sources.flatMap { $0.paths.map { Glob($0).baseDirectory } }))
     }
 
-    struct FileKey: Hashable {
-        var device: UInt64
-        var inode: UInt64
-    }
-
     private func openStream(path: String, source: SourceConfig, stat st: FileStat) {
-        let head: [UInt8]
-        do {
-            head = try Fingerprint.readHead(path: path, count: Fingerprint.fullLength)
-            unreadable.remove(path)
-        } catch {
-            if unreadable.insert(path).inserted {
+        let fileHead: FileHead
+        switch tracker.inspect(path) {
+        case .unreadable(let error, let report):
+            if report {
                 logger.error("cannot read file; will retry at the next scan", metadata: ["file.path": "\(path)", "error": "\(error.message)"])
             }
             return
+        case .empty:
+            return  // nothing to read yet
+        case .ready(let h):
+            fileHead = h
         }
-        guard !head.isEmpty else { return }  // empty: nothing to read yet
-        let fingerprint = Fingerprint.of(head)
-        let magic = GzipFormat.hasGzipMagic(Fingerprint.rawPrefix(path: path))
-        let compressed = source.format == .gzip || (source.format != .jsonl && magic)  // kubelet gzips rotated container logs
-        var offset: UInt64 = 0
-        var entry: Int?
-        let file = FileIdentity.FileID(device: st.device, inode: st.inode)
+        let head = fileHead.bytes
+        let fingerprint = fileHead.fingerprint
+        // One decision, by the magic bytes (kubelet gzips rotated container logs); the reader is opened with it.
+        let compressed = fileHead.isCompressed
         let decision = table.match(head: head, fingerprint: fingerprint, stat: st, compressed: compressed) {
             probe(entry: $0, path: path, stat: st, head: head, compressed: compressed)
         }
-        switch decision {
+        let admission = table.admit(
+            decision, path: path, stat: st, head: head, fingerprint: fingerprint, compressed: compressed,
+            updatedAt: wallMillis()
+        ) { tracker.continuation(of: path, after: $0) }
+        let entryId: Int
+        let offset: UInt64
+        switch admission {
         case .copyOfLive(let id):
-            table.noteCopy(file, of: id)
-            if announcedCopies.insert(path).inserted {
+            if tracker.announceCopy(path) {
                 logger.info("file is a copy of one being read; not sent again", metadata: [
                     "file.path": "\(path)", "file.original": "\(table.entries[id]?.path ?? "?")",
                 ])
             }
             return
-        case .copy(let id), .resume(let id):
-            let c = table.entries[id]!
-            offset = c.offset
-            if c.finished && c.compressed && compressed && c.size == st.size {
-                settled[path] = st
-                table.update(id) { $0.path = path }
-                return
-            }
-            if case .copy = decision, !compressed, st.size < offset {
-                // A copy that ends before the checkpoint holds only lines already delivered (copytruncate's copy
-                // after the agent read lines written between the copy and the truncate).
-                logger.info("file is a copy of what was already read; not sent again", metadata: [
-                    "file.path": "\(path)", "file.original": "\(c.path)",
-                ])
-                // Its own entry (the same key: the same lines at the same offsets), so the original's stays
-                // where it was read to.
-                let copy = table.insert(FileCheckpoint(
-                    fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                    inode: st.inode, path: path, offset: st.size, size: st.size, compressed: false,
-                    updatedAt: wallMillis(), key: c.key))
-                table.noteCopy(file, of: copy)
-                newEntries = true
-                settled[path] = st
-                return
-            }
-            table.update(id) {
-                $0.path = path
-                $0.device = st.device
-                $0.inode = st.inode
-                $0.offset = offset
-                $0.compressed = compressed
-                $0.finished = false
-                if fingerprint.length > $0.fingerprintLength {
-                    $0.fingerprint = fingerprint.hash
-                    $0.fingerprintLength = fingerprint.length
-                }
-            }
-            entry = id
-        case .extends(let id, let after):
-            // The file being read is a shorter copy of this one: it delivers its own lines; this one continues
-            // after them (from the last line end within them), under the same key.
-            let c = table.entries[id]!
-            let from = after > 65536 ? after - 65536 : 0
-            let tail = (try? Fingerprint.readRange(path: path, from: from, count: Int(after - from))) ?? []
-            offset = tail.lastIndex(of: 0x0A).map { from + UInt64($0) + 1 } ?? 0
-            entry = table.insert(FileCheckpoint(
-                fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device,
-                inode: st.inode, path: path, offset: offset, size: st.size, compressed: compressed,
-                updatedAt: wallMillis(), key: c.key))
+        case .finishedArchive:
+            tracker.settle(path, st)
+            return
+        case .alreadyRead(_, let original):
+            logger.info("file is a copy of what was already read; not sent again", metadata: [
+                "file.path": "\(path)", "file.original": "\(table.entries[original]?.path ?? "?")",
+            ])
             newEntries = true
+            tracker.settle(path, st)
+            return
+        case .read(let entry, let from, let created):
+            (entryId, offset) = (entry, from)
+            if created { newEntries = true }
+        }
+        switch decision {
+        case .extends(let id, _):
             logger.info("file continues a shorter copy being read; reading what follows it", metadata: [
-                "file.path": "\(path)", "file.copy": "\(c.path)",
+                "file.path": "\(path)", "file.copy": "\(table.entries[id]?.path ?? "?")",
             ])
         case .truncated:
             logger.warning("file is shorter than its checkpoint; reading it from the start as a new file", metadata: ["file.path": "\(path)"])
@@ -185,15 +137,9 @@ extension Engine {
             logger.info("file begins like another but differs further in; reading both", metadata: [
                 "file.path": "\(path)", "file.other": "\(table.entries[id]?.path ?? "?")",
             ])
-        case .new:
+        case .new, .resume, .copy, .copyOfLive:
             break
         }
-        let entryId = entry ?? table.insert(FileCheckpoint(
-            fingerprint: fingerprint.hash, fingerprintLength: fingerprint.length, device: st.device, inode: st.inode,
-            path: path, offset: 0, size: st.size, compressed: compressed, updatedAt: wallMillis(),
-            key: table.uniqueKey(fingerprint.hash, device: st.device, inode: st.inode)))
-        if entry == nil { newEntries = true }
-        table.noteHead(entryId, head)
         let id = nextStreamId
         nextStreamId += 1
         let stream = Stream(
@@ -213,23 +159,14 @@ extension Engine {
     }
 
     /// Compares a newly seen file with checkpoint entry `id`'s own file, where that still is (see
-    /// ``FileIdentity/Probe``).
+    /// ``FileTracker/probe(_:stat:head:compressed:against:)``).
     private func probe(entry id: Int, path: String, stat st: FileStat, head: [UInt8], compressed: Bool) -> FileIdentity.Probe {
         guard let c = table.entries[id] else { return .gone }
         let livePath = table.attached[id].flatMap { streams[$0]?.path } ?? c.path
-        guard livePath != path, let other = FileStat.of(path: livePath), other.device == c.device, other.inode == c.inode,
-            let otherHead = try? Fingerprint.readHead(path: livePath, count: Fingerprint.fullLength),
-            Fingerprint(hash: c.fingerprint, length: c.fingerprintLength).matches(prefixOf: otherHead)
-        else { return .gone }
-        let mine: UInt64? = compressed ? (head.count < Fingerprint.fullLength ? UInt64(head.count) : nil) : st.size
-        let theirs: UInt64? = c.compressed ? nil : other.size
-        switch FileIdentity.sameContent(path, aSize: mine, livePath, bSize: theirs) {
-        case true?:
-            if let mine, let theirs, mine > theirs { return .prefixOf(size: theirs) }
-            return .same
-        case false?: return .different
-        case nil: return .gone
-        }
+        let original = FileTracker.Original(
+            path: livePath, device: c.device, inode: c.inode,
+            fingerprint: Fingerprint(hash: c.fingerprint, length: c.fingerprintLength), compressed: c.compressed)
+        return tracker.probe(path, stat: st, head: head, compressed: compressed, against: original)
     }
 
     func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -260,8 +197,8 @@ extension Engine {
             do {
                 let reader = try LogFileReader(
                     path: stream.path, startOffset: stream.resumeOffset ?? stream.ledger.safeOffset,
-                    maxLineBytes: stream.source.maxLineBytes)
-                guard reader.openedStat.device == stream.device, reader.openedStat.inode == stream.inode else {
+                    maxLineBytes: stream.source.maxLineBytes, compressed: stream.compressed)
+                guard stream.file.isSameFile(reader.openedStat) else {
                     markDetached(stream)
                     markExhausted(stream)
                     return
@@ -284,12 +221,12 @@ extension Engine {
             status = try reader.read(budget: min(budget, 256 * 1024)) { event in
                 if let decoder = stream.decoder {
                     unwrap(stream, decoder, event, into: &chunk)
-                } else if case .line(let bytes, let offset, let end) = event {
-                    chunk.append(FramedLine(bytes: bytes, offset: offset, end: end))
+                } else if case .line(let line) = event {
+                    chunk.append(line)
                 } else {
                     handleChunk(stream, chunk)
                     chunk.removeAll(keepingCapacity: true)
-                    handleLine(stream, event)
+                    handleEvent(stream, event)
                 }
             } chunkEnd: {
                 handleChunk(stream, chunk)
@@ -338,7 +275,7 @@ extension Engine {
         if stream.decoder != nil {
             finishContainerLog(stream, reader)
         } else {
-            reader.finish(includePartial: take) { event in handleLine(stream, event) }
+            reader.finish(includePartial: take) { event in handleEvent(stream, event) }
         }
         markExhausted(stream)
         stream.reader = nil
@@ -369,37 +306,27 @@ extension Engine {
     /// Follow mode: notices growth of followed files, and lets go of rotated files once they are drained.
     func refreshFollowedStreams() {
         guard !options.once else { return }
+        let t = now
         for stream in streams.values where !stream.exhausted {
-            if let reader = stream.reader, let size = reader.currentSize() {
-                if reader.isCompressed || size != reader.bytesConsumed { stream.hasInput = true }
-            } else if let resume = stream.resumeOffset, let st = FileStat.of(path: stream.path),
-                st.device == stream.device, st.inode == stream.inode
-            {
-                if st.size != resume { stream.hasInput = true }  // grew (or shrank: the reader reports truncation)
-            } else {
-                stream.hasInput = true
-            }
-            if stream.compressed, let reader = stream.reader, now - stream.lastGrowth > incompleteGzipMillis,
-                reader.currentSize() == reader.bytesConsumed
-            {
-                // A gzip stream that ends inside a member and has not grown for a while is not being written:
-                // it is truncated. Finishing reports it (dead letter `corrupt_gzip`) and takes what was decoded.
+            let reader = stream.reader.map { FileTracker.ReaderState(size: $0.currentSize(), consumed: $0.bytesConsumed) }
+            let (hasInput, action) = tracker.followUp(
+                stream.file, hasInput: stream.hasInput, reader: reader, resumeOffset: stream.resumeOffset, now: t)
+            stream.hasInput = hasInput
+            switch action {
+            case .keep:
+                break
+            case .damagedGzip:
+                // Finishing reports it (dead letter `corrupt_gzip`) and takes what was decoded.
                 logger.warning("compressed file stopped growing before its end; reporting it as damaged", metadata: [
                     "file.path": "\(stream.path)",
                 ])
                 finish(stream)
-                continue
-            }
-            if stream.detached, !stream.hasInput, now - stream.lastGrowth > rotationGraceMillis {
+            case .drained:
                 finish(stream)
                 logger.info("finished rotated file", metadata: ["file.path": "\(stream.path)"])
             }
         }
     }
-
-    var incompleteGzipMillis: Int64 { Int64(config.follow.incompleteGzipSeconds * 1000) }
-
-    var rotationGraceMillis: Int64 { max(2000, Int64(config.follow.pollIntervalMillis) * 4) }
 
     /// In a catch-up run: every stream was read to its end.
     func allInputConsumed() -> Bool {
@@ -461,7 +388,7 @@ extension Engine {
             let offset = stream.ledger.safeOffset
             // Only now, with every line resolved, may an archive be marked as done for good.
             let finishedArchive = stream.compressed && stream.exhausted && !stream.abandoned
-            let size = FileStat.of(path: stream.path)?.size
+            let size = tracker.retire(stream.file)?.size
             table.update(stream.entry) {
                 $0.offset = offset
                 $0.updatedAt = wallMillis()
@@ -471,11 +398,6 @@ extension Engine {
                 }
             }
             table.attached[stream.entry] = nil
-            if !stream.abandoned, let st = FileStat.of(path: stream.path), st.device == stream.device,
-                st.inode == stream.inode, stream.compressed || options.once
-            {
-                settled[stream.path] = st
-            }
             openLines -= stream.ledger.openCount
             if stream.exhausted { exhaustedCount -= 1 }
             streams[stream.id] = nil
@@ -483,14 +405,5 @@ extension Engine {
         guard !retired.isEmpty else { return }
         order.removeAll { retired.contains($0) }
         if cursor >= order.count { cursor = 0 }
-    }
-}
-
-extension Fingerprint {
-    /// The first two bytes of a file as stored (not decompressed), for the gzip magic check.
-    static func rawPrefix(path: String) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        return Array((try? handle.read(upToCount: 2)) ?? Data())
     }
 }

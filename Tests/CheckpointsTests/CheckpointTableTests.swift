@@ -1,9 +1,6 @@
 import Checkpoints
 import Tailing
-import TestSupport
 import Testing
-
-@testable import Pipeline
 
 /// The identity decision, driven without files: heads, stats and probe answers are given.
 @Suite struct CheckpointTableTests {
@@ -117,16 +114,22 @@ import Testing
         #expect(table.uniqueKey("abc", device: 1, inode: 8) != second)
     }
 
-    @Test func sameContentComparesTheEndOfTheCommonLength() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let banner = String(repeating: "#", count: 2000) + "\n"
-        _ = try dir.write("a", banner + "alpha\n")
-        _ = try dir.write("b", banner + "bravo\n")
-        _ = try dir.write("c", banner + "alpha\nmore\n")
-        let a = dir.file("a"), b = dir.file("b"), c = dir.file("c")
-        #expect(FileIdentity.sameContent(a, aSize: 2007, b, bSize: 2007) == false)
-        #expect(FileIdentity.sameContent(a, aSize: 2007, c, bSize: 2012) == true)
-        #expect(FileIdentity.sameContent(a, aSize: 2007, dir.file("missing"), bSize: 2007) == nil)
+    /// The export hand-over's question: which entries the agent would take for a file.
+    @Test func claimantsAreTheSameFileElseEntriesItsHeadBeginsWith() {
+        let other = Self.head("{\"other\":1}\n")
+        let table = CheckpointTable([
+            Self.entry(Self.long, inode: 7, offset: 500),
+            Self.entry(Self.long, inode: 8, offset: 900, path: "/l/app.log.1"),
+            Self.entry(other, inode: 9, offset: 12, path: "/l/other.log"),
+        ])
+        let head = Array(Self.long.prefix(Fingerprint.fullLength))
+        let file = { (inode: UInt64) in FileIdentity.FileID(device: 1, inode: inode) }
+        #expect(table.claimants(of: file(7), head: head) == [0])
+        #expect(table.claimants(of: file(9), head: head) == [2])  // the same file wins over content
+        #expect(table.claimants(of: file(20), head: head) == [0, 1])
+        #expect(table.claimants(of: file(20), head: head, excluding: [file(8)]) == [0])
+        #expect(table.claimants(of: file(20), head: Self.head("{\"x\":1}\n")) == [])
+        // A head shorter than an entry's fingerprint cannot begin with it.
+        #expect(table.claimants(of: file(20), head: Array(head.prefix(100))) == [])
     }
 }

@@ -1,3 +1,5 @@
+import Engine
+
 /// How far a catch-up run is, counted in records resolved (acknowledged by the service or dead-lettered), not in
 /// bytes read: reading runs ahead of delivery by up to `maxPendingRecords` records, so a count of bytes reaches 100 %
 /// while thousands of records are still unanswered.

@@ -33,3 +33,8 @@ public enum BuildInfo {
         "\(version) (commit \(commit), built \(date), \(target), allocator \(allocator))"
     }
 }
+
+/// The release version, bumped when a release is tagged.
+public enum Version {
+    public static let current = "0.1.0"
+}

@@ -1,5 +1,7 @@
+import AgentConfig
 import Checkpoints
 import Foundation
+import SystemIO
 import Tailing
 
 #if canImport(Glibc)
@@ -107,7 +109,9 @@ public enum ExportHandover {
         var conflicts: [(input: String, earlier: FileCheckpoint)] = []
         var planned: [(checkpoint: FileCheckpoint, replacing: [Int])] = []
         var claimed = Set<Int>()  // existing entries some input already replaces
-        let exportedFiles = Set(inputs.filter { $0.fingerprint != nil }.map { FileID(device: $0.device, inode: $0.inode) })
+        let exportedFiles = Set(
+            inputs.filter { $0.fingerprint != nil }.map { FileIdentity.FileID(device: $0.device, inode: $0.inode) })
+        let table = CheckpointTable(existing)  // entry ids are indices into `existing`
         for input in inputs {
             guard let hash = input.fingerprint, let length = input.fingerprintLength, length > 0, input.endOffset > 0
             else {
@@ -132,15 +136,7 @@ public enum ExportHandover {
                 updatedAt: now)
             // The entries the agent could take for this file, as it matches them: the same device and inode, or
             // else the same first bytes (a copy or rotation), unless that entry is another file of this export.
-            var same = existing.indices.filter { existing[$0].device == checkpoint.device && existing[$0].inode == checkpoint.inode }
-            if same.isEmpty {
-                same = existing.indices.filter { i in
-                    let e = existing[i]
-                    return !exportedFiles.contains(FileID(device: e.device, inode: e.inode))
-                        && e.fingerprintLength > 0 && e.fingerprintLength <= file.head.count
-                        && Fingerprint.of(file.head.prefix(e.fingerprintLength)).hash == e.fingerprint
-                }
-            }
+            let same = table.claimants(of: FileIdentity.FileID(file.stat), head: file.head, excluding: exportedFiles)
             if !same.isEmpty && same.allSatisfy({ isSame(existing[$0], checkpoint) }) {
                 report.unchanged.append(file.path)
                 continue
@@ -229,11 +225,6 @@ public enum ExportHandover {
         return .success((path, stat!, head))
     }
 
-    private struct FileID: Hashable {
-        var device: UInt64
-        var inode: UInt64
-    }
-
     private struct LocateFailure: Error {
         var reason: String
         init(_ reason: String) { self.reason = reason }
@@ -249,7 +240,7 @@ public enum ExportHandover {
         let size = lseek(fd, 0, SEEK_END)
         guard size >= 18 else { return false }
         var trailer = [UInt8](repeating: 0, count: 8)
-        let n = trailer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, size - 8) }
+        let n = trailer.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: Int64(size - 8)) }
         guard n == 8 else { return false }
         let isize = UInt32(trailer[4]) | UInt32(trailer[5]) << 8 | UInt32(trailer[6]) << 16 | UInt32(trailer[7]) << 24
         return isize == UInt32(truncatingIfNeeded: decompressedLength)

@@ -27,7 +27,9 @@ extension Engine {
     /// now, after the chunk so far (the ledger takes lines in file order).
     func unwrap(_ stream: Stream, _ decoder: ContainerLogDecoder, _ event: LineEvent, into chunk: inout [FramedLine]) {
         switch event {
-        case .line(let bytes, let offset, let end):
+        case .line(let line):
+            let bytes = line.bytes
+            let offset = line.offset
             let need = decoder.room(for: bytes.count)
             if !payloadArena.hasRoom(need) {
                 flush(stream, &chunk)
@@ -35,7 +37,7 @@ extension Engine {
             }
             let decoded = decoder.decode(bytes, offset: offset, arena: payloadArena)
             if case .line(let payload, let s, let time, let runStart) = decoded {
-                chunk.append(FramedLine(bytes: payload, offset: offset, end: end, stream: s.rawValue, time: time))
+                chunk.append(FramedLine(bytes: payload, offset: offset, end: line.end, stream: s, time: time))
                 if runStart != nil {
                     // The joined line is in the ledger once the chunk is handled; only then may its run let go.
                     flush(stream, &chunk)
@@ -44,17 +46,17 @@ extension Engine {
                 return
             }
             flush(stream, &chunk)
-            handleDecoded(stream, decoded, offset: offset, end: end, envelope: bytes)
+            handleDecoded(stream, decoded, offset: offset, end: line.end, envelope: bytes)
         case .tooLong(let sample, let length, let offset, let end):
             flush(stream, &chunk)
             if let decoded = decoder.decodeTooLong(sample: sample, length: length, offset: offset) {
                 handleDecoded(stream, decoded, offset: offset, end: end, envelope: UnsafeRawBufferPointer(start: nil, count: 0))
             } else {
-                handleLine(stream, event)
+                handleEvent(stream, event)
             }
         case .corrupt:
             flush(stream, &chunk)
-            handleLine(stream, event)
+            handleEvent(stream, event)
         }
     }
 

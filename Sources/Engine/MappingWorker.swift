@@ -31,7 +31,7 @@ enum Premapped {
         let results: [Mapped]
         do {
             // Validates the whole line, then reads only the fields the mappings read.
-            results = try mapper.applyEncoded(line: bytes, context: context)
+            results = try mapper.apply(line: bytes, context: context)
         } catch {
             return .invalid(error)
         }
@@ -40,21 +40,12 @@ enum Premapped {
     }
 }
 
-/// A line framed by the reader and not yet handed to ``Engine/handleLine(_:_:premapped:now:)``: its bytes point into
-/// the reader's buffer, valid until the end of the chunk they came in.
-struct FramedLine {
-    var bytes: UnsafeRawBufferPointer
-    var offset: UInt64
-    var end: UInt64
-    /// For a container log line: its ``ContainerStream`` raw value (0 otherwise) and the runtime's time.
-    var stream: UInt8 = 0
-    var time: UnsafeRawBufferPointer? = nil
-
+extension FramedLine {
     /// Puts the line's offset, and its stream and time when the context carries `$meta` values, into `context`.
     @inline(__always)
     func locate(_ context: inout RecordContext) {
         context.offset = offset
-        if context.meta != nil, let s = ContainerStream(rawValue: stream) {
+        if context.meta != nil, let s = stream {
             context.meta!.stream = s.name
             context.meta!.time = time.map { String(decoding: $0, as: UTF8.self) }
         }

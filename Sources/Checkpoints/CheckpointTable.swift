@@ -1,4 +1,3 @@
-import Checkpoints
 import Tailing
 
 /// The in-memory checkpoint table: every file ever seen (until pruned), with at most one live stream attached, and
@@ -17,25 +16,25 @@ import Tailing
 ///
 /// Indexed by fingerprint length and hash, so matching a new file costs one hash per distinct fingerprint length,
 /// not one per known file.
-struct CheckpointTable {
-    private(set) var entries: [Int: FileCheckpoint] = [:]
-    var attached: [Int: Int] = [:]  // entry -> stream id
+public struct CheckpointTable: Sendable {
+    public private(set) var entries: [Int: FileCheckpoint] = [:]
+    public var attached: [Int: Int] = [:]  // entry -> stream id
     private var index: [Int: [String: Set<Int>]] = [:]  // fingerprint length -> hash -> entries
     /// Entries by the hash of their file's first line (for short heads; see ``FileIdentity/firstLineHash(_:)``).
     private var firstLines: [String: Set<Int>] = [:]
     private var keys: [String: Int] = [:]  // identity key -> number of entries holding it
     /// Files (device, inode) found to be copies of an entry.
-    private(set) var copies: [FileIdentity.FileID: Int] = [:]
+    public private(set) var copies: [FileIdentity.FileID: Int] = [:]
     private var nextId = 0
-    var dirty = false
+    public var dirty = false
 
-    init(_ checkpoints: [FileCheckpoint]) {
+    public init(_ checkpoints: [FileCheckpoint]) {
         for c in checkpoints { insert(c) }
         dirty = false
     }
 
     @discardableResult
-    mutating func insert(_ c: FileCheckpoint) -> Int {
+    public mutating func insert(_ c: FileCheckpoint) -> Int {
         let id = nextId
         nextId += 1
         entries[id] = c
@@ -45,7 +44,7 @@ struct CheckpointTable {
         return id
     }
 
-    mutating func update(_ id: Int, _ body: (inout FileCheckpoint) -> Void) {
+    public mutating func update(_ id: Int, _ body: (inout FileCheckpoint) -> Void) {
         guard var c = entries[id] else { return }
         let old = (c.fingerprintLength, c.fingerprint)
         let oldKey = c.key
@@ -62,7 +61,7 @@ struct CheckpointTable {
         dirty = true
     }
 
-    mutating func remove(_ id: Int) {
+    public mutating func remove(_ id: Int) {
         guard let c = entries.removeValue(forKey: id) else { return }
         index[c.fingerprintLength]?[c.fingerprint]?.remove(id)
         keys[c.key, default: 1] -= 1
@@ -72,26 +71,26 @@ struct CheckpointTable {
         dirty = true
     }
 
-    var all: [FileCheckpoint] { entries.sorted { $0.key < $1.key }.map(\.value) }
+    public var all: [FileCheckpoint] { entries.sorted { $0.key < $1.key }.map(\.value) }
 
     /// The files (device, inode) the entries were last seen as.
-    var files: Set<FileIdentity.FileID> {
+    public var files: Set<FileIdentity.FileID> {
         Set(entries.values.map { FileIdentity.FileID(device: $0.device, inode: $0.inode) })
     }
 
     /// Remembers the first line of an entry's file, so that a short copy of it can be found later.
-    mutating func noteHead(_ id: Int, _ head: [UInt8]) {
+    public mutating func noteHead(_ id: Int, _ head: [UInt8]) {
         firstLines[FileIdentity.firstLineHash(head), default: []].insert(id)
     }
 
     /// Remembers that the file `file` is a copy of entry `id`.
-    mutating func noteCopy(_ file: FileIdentity.FileID, of id: Int) {
+    public mutating func noteCopy(_ file: FileIdentity.FileID, of id: Int) {
         copies[file] = id
     }
 
     /// An identity key for a new file: `base` (the hash of its first bytes now) unless another entry holds it, in
     /// which case the file's device and inode make it unique.
-    func uniqueKey(_ base: String, device: UInt64, inode: UInt64) -> String {
+    public func uniqueKey(_ base: String, device: UInt64, inode: UInt64) -> String {
         var key = base
         var salt: UInt64 = 0
         while keys[key, default: 0] > 0 {
@@ -101,9 +100,30 @@ struct CheckpointTable {
         return key
     }
 
+    /// The entries the agent would take for a file whose first bytes are `head`: those of the same file (device and
+    /// inode), or else those whose fingerprint `head` begins with (the file is a copy or rotation of theirs), leaving
+    /// out the entries of the files in `excluding`. Ascending ids (``init(_:)`` numbers its checkpoints from 0, in
+    /// order). The export hand-over asks this before it replaces checkpoints.
+    public func claimants(
+        of file: FileIdentity.FileID, head: [UInt8], excluding: Set<FileIdentity.FileID> = []
+    ) -> [Int] {
+        let same = entries.filter { FileIdentity.FileID(device: $0.value.device, inode: $0.value.inode) == file }
+        if !same.isEmpty { return same.keys.sorted() }
+        var found: [Int] = []
+        for (length, byHash) in index where length > 0 && length <= head.count {
+            guard let ids = byHash[Fingerprint.of(head.prefix(length)).hash] else { continue }
+            for id in ids {
+                guard let c = entries[id], !excluding.contains(FileIdentity.FileID(device: c.device, inode: c.inode))
+                else { continue }
+                found.append(id)
+            }
+        }
+        return found.sorted()
+    }
+
     /// Finds the entry a newly seen file continues (see the type's description for the order of the rules).
     /// `probe(id)` compares the new file with entry `id`'s file, where that file still is.
-    func match(
+    public func match(
         head: [UInt8], fingerprint: Fingerprint, stat: FileStat, compressed: Bool,
         probe: (Int) -> FileIdentity.Probe
     ) -> Match {
@@ -156,7 +176,7 @@ struct CheckpointTable {
         return .new
     }
 
-    enum Match: Equatable {
+    public enum Match: Equatable, Sendable {
         /// The same file (device and inode), seen again.
         case resume(Int)
         /// Another file holding this entry's content (a rotated copy): it continues from the entry's offset, and

@@ -1,3 +1,4 @@
+import AgentConfig
 import Checkpoints
 import Logging
 import Mapping

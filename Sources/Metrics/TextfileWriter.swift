@@ -1,19 +1,14 @@
+import AgentConfig
+import Engine
 import Logging
 import ServiceLifecycle
+import SystemIO
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-        Glibc.write(fd, buffer, count)
-    #else
-        Darwin.write(fd, buffer, count)
-    #endif
-}
 
 /// Writes the metrics to `metrics.textfile` for node-exporter's textfile collector: the way catch-up runs (cron
 /// jobs) report, since nothing scrapes a process that has exited.
@@ -36,18 +31,12 @@ public struct TextfileWriter: Sendable {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.failure("cannot create \(tmp)") }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = Self.failure("cannot write \(tmp)")
-                close(fd)
-                unlink(tmp)
-                throw error
-            }
-            written += n
+        let written = POSIXIO.write(fd, Array(text.utf8))
+        if !written.succeeded {
+            let error = Self.failure("cannot write \(tmp)", code: written.errno)
+            close(fd)
+            unlink(tmp)
+            throw error
         }
         fchmod(fd, 0o644)
         close(fd)
@@ -58,8 +47,8 @@ public struct TextfileWriter: Sendable {
         }
     }
 
-    static func failure(_ what: String) -> StartupError {
-        let reason = String(cString: strerror(errno))
+    static func failure(_ what: String, code: Int32 = errno) -> StartupError {
+        let reason = String(cString: strerror(code))
         return StartupError(
             status: .configuration,
             message: "metrics.textfile: \(what): \(reason); check that the directory exists and is writable")
@@ -68,20 +57,20 @@ public struct TextfileWriter: Sendable {
 
 /// Rewrites the textfile every `interval` while the agent runs (the agent writes it once more at the end, from the
 /// final snapshot).
-final class TextfileService: Service, Sendable {
+package final class TextfileService: Service, Sendable {
     let writer: TextfileWriter
     let metrics: MetricsBox
     let interval: Duration
     let logger: Logger
 
-    init(writer: TextfileWriter, metrics: MetricsBox, interval: Duration, logger: Logger) {
+    package init(writer: TextfileWriter, metrics: MetricsBox, interval: Duration, logger: Logger) {
         self.writer = writer
         self.metrics = metrics
         self.interval = interval
         self.logger = logger
     }
 
-    func run() async throws {
+    package func run() async throws {
         let writer = self.writer
         let metrics = self.metrics
         let interval = self.interval

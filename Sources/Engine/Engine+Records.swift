@@ -7,71 +7,12 @@ import PersonalizeModel
 import Tailing
 
 extension Engine {
-    /// Turns one framed line into records (or a dead letter), and registers it with the stream's ledger.
-    ///
-    /// `premapped` is what mapping made of a `.line` already (``handleChunk(_:_:)``); without it, the line is mapped
-    /// here.
-    func handleLine(_ stream: Stream, _ event: LineEvent, premapped: Premapped? = nil, now time: Int64? = nil) {
+    /// Handles one event of the reader outside a chunk: a line is mapped and handled at once, a skipped or damaged
+    /// stretch is dead-lettered (and registered with the stream's ledger).
+    func handleEvent(_ stream: Stream, _ event: LineEvent) {
         switch event {
-        case .line(let bytes, let offset, let end):
-            stats.linesRead += 1
-            let mapped = premapped ?? Premapped.make(bytes, context: context(of: stream, offset: offset), mapper: mapper)
-            if sessionJournal != nil, !mapper.sessionTouches.isEmpty { noteSessions(stream, end: end) }
-            let results: [Premapped.Mapped]
-            let raw: [UInt8]
-            switch mapped {
-            case .blank:
-                stats.emptyLines += 1
-                openLine(stream, end: end, records: 0)
-                return
-            case .invalid(let error):
-                let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
-                deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
-                           offset: offset, mapping: nil, line: Array(bytes))
-                openLine(stream, end: end, records: 0)
-                return
-            case .mapped(let r, let line):
-                results = r
-                raw = line
-            }
-            if results.isEmpty {
-                if config.unmatched == .deadLetter {
-                    deadLetter(.unmatched, "no mapping matched this record", stream, offset: offset, mapping: nil, line: Array(bytes))
-                } else {
-                    stats.skipped += 1
-                }
-                openLine(stream, end: end, records: 0)
-                return
-            }
-            // Two passes instead of a list of the records to keep: failures are dead-lettered and the records in
-            // the time range counted (the ledger needs the count first), then those records are batched.
-            var kept = 0
-            for result in results {
-                switch result {
-                case .record(_, _, let time):
-                    if let time, !inTimeRange(time) {
-                        stats.outsideTimeRange += 1
-                    } else {
-                        kept += 1
-                    }
-                case .failure(let mapping, let failure):
-                    let kind: DeadLetterKind = failure.kind == .limit ? .limitExceeded : .mappingFailed
-                    deadLetter(kind, failure.description, stream, offset: offset, mapping: mapping, line: raw)
-                }
-            }
-            let sequence = openLine(stream, end: end, records: kept)
-            guard kept > 0 else { return }
-            let t = time ?? now
-            for case .record(let mapping, let record, let time) in results {
-                if let time, !inTimeRange(time) { continue }
-                stats.recordsMapped += 1
-                unresolvedRecords += 1
-                batcher.add(
-                    PendingRecord(
-                        element: record.element, mapping: mapping, stream: stream.id, sequence: sequence, offset: offset,
-                        line: raw),
-                    key: record.key, now: t)
-            }
+        case .line(let line):
+            handleChunk(stream, [line])
         case .tooLong(let sample, let length, let offset, let end):
             stats.linesRead += 1
             var letter = DeadLetter(
@@ -88,6 +29,71 @@ extension Engine {
             logger.error("damaged gzip file; read what could be decoded", metadata: [
                 "file.path": "\(stream.path)", "file.compressed_offset": "\(compressedOffset)",
             ])
+        }
+    }
+
+    /// Turns one framed line, with what mapping made of it (``handleChunk(_:_:)``), into records (or a dead letter),
+    /// and registers it with the stream's ledger.
+    func handleLine(_ stream: Stream, _ line: FramedLine, _ mapped: Premapped, now time: Int64? = nil) {
+        let bytes = line.bytes
+        let offset = line.offset
+        let end = line.end
+        stats.linesRead += 1
+        if sessionJournal != nil, !mapper.sessionTouches.isEmpty { noteSessions(stream, end: end) }
+        let results: [Premapped.Mapped]
+        let raw: [UInt8]
+        switch mapped {
+        case .blank:
+            stats.emptyLines += 1
+            openLine(stream, end: end, records: 0)
+            return
+        case .invalid(let error):
+            let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
+            deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
+                       offset: offset, mapping: nil, line: Array(bytes))
+            openLine(stream, end: end, records: 0)
+            return
+        case .mapped(let r, let copy):
+            results = r
+            raw = copy
+        }
+        if results.isEmpty {
+            if config.unmatched == .deadLetter {
+                deadLetter(.unmatched, "no mapping matched this record", stream, offset: offset, mapping: nil, line: Array(bytes))
+            } else {
+                stats.skipped += 1
+            }
+            openLine(stream, end: end, records: 0)
+            return
+        }
+        // Two passes instead of a list of the records to keep: failures are dead-lettered and the records in
+        // the time range counted (the ledger needs the count first), then those records are batched.
+        var kept = 0
+        for result in results {
+            switch result {
+            case .record(_, _, let time):
+                if let time, !inTimeRange(time) {
+                    stats.outsideTimeRange += 1
+                } else {
+                    kept += 1
+                }
+            case .failure(let mapping, let failure):
+                let kind: DeadLetterKind = failure.kind == .limit ? .limitExceeded : .mappingFailed
+                deadLetter(kind, failure.description, stream, offset: offset, mapping: mapping, line: raw)
+            }
+        }
+        let sequence = openLine(stream, end: end, records: kept)
+        guard kept > 0 else { return }
+        let t = time ?? now
+        for case .record(let mapping, let record, let time) in results {
+            if let time, !inTimeRange(time) { continue }
+            stats.recordsMapped += 1
+            unresolvedRecords += 1
+            batcher.add(
+                PendingRecord(
+                    element: record.element, mapping: mapping, stream: stream.id, sequence: sequence, offset: offset,
+                    line: raw),
+                key: record.key, now: t)
         }
     }
 
@@ -109,8 +115,7 @@ extension Engine {
             var c = context(of: stream, offset: 0)
             for line in lines {
                 line.locate(&c)
-                let mapped = Premapped.make(line.bytes, context: c, mapper: mapper)
-                handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: mapped)
+                handleLine(stream, line, Premapped.make(line.bytes, context: c, mapper: mapper))
             }
             return
         }
@@ -119,8 +124,7 @@ extension Engine {
         let t = now
         worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, first: { reader?.prefetch() }) {
             i, result in
-            let line = lines[i]
-            handleLine(stream, .line(bytes: line.bytes, offset: line.offset, end: line.end), premapped: result, now: t)
+            handleLine(stream, lines[i], result, now: t)
             // Requests go as their batches fill (answers making room), while the worker maps the rest of the chunk;
             // not after a stop or wake-up came in (the loop sees to those first).
             if i % Self.launchEvery == Self.launchEvery - 1 {

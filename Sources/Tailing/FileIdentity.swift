@@ -1,14 +1,22 @@
-import Tailing
+/// The small pieces of deciding what file a path holds (the decision itself is `CheckpointTable.match` in
+/// Checkpoints, which asks ``Probe`` answers of the caller).
+public enum FileIdentity {
+    public struct FileID: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
 
-/// The small pure pieces of deciding what file a path holds (the decision itself is ``CheckpointTable/match``).
-enum FileIdentity {
-    struct FileID: Hashable, Sendable {
-        var device: UInt64
-        var inode: UInt64
+        public init(device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
+        }
+
+        public init(_ stat: FileStat) {
+            self.init(device: stat.device, inode: stat.inode)
+        }
     }
 
     /// What a look at an entry's own file says about a newly seen file that begins like it.
-    enum Probe: Equatable, Sendable {
+    public enum Probe: Equatable, Sendable {
         /// The entry's file is there, unchanged, and holds the same bytes as the new file where both have them.
         case same
         /// The entry's file is there, unchanged, and is a prefix of the new file (`size` bytes): the entry's file
@@ -21,13 +29,13 @@ enum FileIdentity {
     }
 
     /// The hash of a head's first line (through its newline), or of the whole head when it holds none.
-    static func firstLineHash(_ head: [UInt8]) -> String {
+    public static func firstLineHash(_ head: [UInt8]) -> String {
         let end = head.firstIndex(of: 0x0A).map { $0 + 1 } ?? head.count
         return Fingerprint.of(head.prefix(end)).hash
     }
 
     /// A key made unique with the file's device and inode (and a counter, for the unlikely repeat).
-    static func saltedKey(_ base: String, device: UInt64, inode: UInt64, salt: UInt64) -> String {
+    public static func saltedKey(_ base: String, device: UInt64, inode: UInt64, salt: UInt64) -> String {
         var bytes = Array(base.utf8)
         for v in [device, inode, salt] {
             var v = v
@@ -40,26 +48,28 @@ enum FileIdentity {
     }
 
     /// How many bytes at the end of the common length are compared between two files.
-    static let window = 1024
+    public static let window = 1024
     /// How far a compressed file is inflated to compare it (bounded work for a new `.gz`).
-    static let compressedCompareLimit = 64 * 1024
+    public static let compressedCompareLimit = 64 * 1024
 
     /// Compares two files' contents where both have them: the last ``window`` bytes of their common length (the
     /// whole of it for short files). `aSize`/`bSize` are plain sizes, or `nil` for compressed files (then up to
     /// ``compressedCompareLimit`` bytes are inflated). `nil` when either cannot be read.
-    static func sameContent(_ a: String, aSize: UInt64?, _ b: String, bSize: UInt64?) -> Bool? {
+    public static func sameContent(
+        _ a: String, aSize: UInt64?, _ b: String, bSize: UInt64?, in fs: any FileSystem = LocalFileSystem()
+    ) -> Bool? {
         if let aSize, let bSize {
             let w = min(aSize, bSize)
             let from = w > UInt64(window) ? w - UInt64(window) : 0
             let count = Int(w - from)
-            guard let x = try? Fingerprint.readRange(path: a, from: from, count: count),
-                let y = try? Fingerprint.readRange(path: b, from: from, count: count), x.count == count
+            guard let x = try? fs.readRange(a, from: from, count: count),
+                let y = try? fs.readRange(b, from: from, count: count), x.count == count
             else { return nil }
             return x == y
         }
         let limit = compressedCompareLimit
-        guard let x = try? Fingerprint.readRange(path: a, from: 0, count: min(limit, Int(aSize ?? UInt64(limit)))),
-            let y = try? Fingerprint.readRange(path: b, from: 0, count: min(limit, Int(bSize ?? UInt64(limit))))
+        guard let x = try? fs.readRange(a, from: 0, count: min(limit, Int(aSize ?? UInt64(limit)))),
+            let y = try? fs.readRange(b, from: 0, count: min(limit, Int(bSize ?? UInt64(limit))))
         else { return nil }
         let w = min(x.count, y.count)
         let from = max(0, w - window)

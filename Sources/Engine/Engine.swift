@@ -1,3 +1,4 @@
+import AgentConfig
 import Checkpoints
 import Foundation
 import JSON
@@ -98,13 +99,10 @@ public final class Engine {
     var lastScan: Int64 = -1_000_000
     var lastSave: Int64 = 0
     var nextDue: Int64?
-    var announcedCopies = Set<String>()
     /// A scan added checkpoint entries that are not saved yet.
     var newEntries = false
-    /// Files known to hold nothing new while their stat stays the same (finished archives).
-    var settled: [String: FileStat] = [:]
-    /// Files that could not be read, reported once each.
-    var unreadable = Set<String>()
+    /// Discovery, rotation and retire decisions (settled and unreadable files); the engine carries them out.
+    var tracker: FileTracker
     /// Stream ids in the order they were found (name order within a scan).
     var order: [Int] = []
     var cursor = 0
@@ -157,6 +155,9 @@ public final class Engine {
         self.epoch = clock.now
         self.batcher = Batcher(maxWaitMillis: options.once ? 1_000_000_000 : config.batching.maxWaitMillis)
         self.table = CheckpointTable(try store?.load() ?? [])
+        self.tracker = FileTracker(settings: FileTracker.Settings(
+            once: options.once, rotationGraceMillis: max(2000, Int64(config.follow.pollIntervalMillis) * 4),
+            incompleteGzipMillis: Int64(config.follow.incompleteGzipSeconds * 1000)))
         self.sessionJournal = try Self.restoreSessions(config: config, store: store, mapper: mapper, logger: logger)
     }
 
@@ -314,7 +315,7 @@ public final class Engine {
     }
 
     /// A catch-up run that stopped early, or could not read some of its files (they are tried again next run).
-    var incomplete: Bool { stoppedEarly || (options.once && !unreadable.isEmpty) }
+    var incomplete: Bool { stoppedEarly || (options.once && !tracker.unreadable.isEmpty) }
 
     /// Batches ready but not yet sent, beyond which reading waits for the sender (a short queue keeps the lines
     /// between a file's checkpoint and its read position few, and memory low; the sender is never starved because

@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import JSON
+import SystemIO
 import Tailing
 
 #if canImport(Glibc)
@@ -8,14 +9,6 @@ import Tailing
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-        Glibc.read(fd, buffer, count)
-    #else
-        Darwin.read(fd, buffer, count)
-    #endif
-}
 
 /// What `personalize-tail status` shows: each checkpointed file with its offset, its size now, how far behind the
 /// agent is, and when its checkpoint last moved; and the dead-letter file.
@@ -127,8 +120,7 @@ public struct StatusReport: Sendable {
         var count = 0
         var chunk = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
-            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = chunk.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0) }
             if n <= 0 { break }
             for i in 0..<n where chunk[i] == UInt8(ascii: "\n") { count += 1 }
         }

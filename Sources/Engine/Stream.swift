@@ -1,3 +1,4 @@
+import AgentConfig
 import Checkpoints
 import Tailing
 
@@ -10,13 +11,18 @@ final class ReaderSet {
 final class Stream {
     let id: Int
     let source: SourceConfig
-    var path: String
+    /// What ``FileTracker`` decides about: the file's path, identity, and whether it is detached or exhausted.
+    var file: FileTracker.File
+    var path: String {
+        get { file.path }
+        set { file.path = newValue }
+    }
     var fingerprint: Fingerprint
     /// The file's identity key (see ``FileCheckpoint/key``): what derived event ids hash, fixed for the file's life.
     let key: String
-    var device: UInt64
-    var inode: UInt64
-    var compressed: Bool
+    var device: UInt64 { file.device }
+    var inode: UInt64 { file.inode }
+    var compressed: Bool { file.compressed }
     /// The checkpoint-table entry this stream advances.
     var entry: Int
     var reader: LogFileReader? {
@@ -27,14 +33,23 @@ final class Stream {
     /// The engine's set of streams with an open reader (kept up to date by `reader`).
     weak var readers: ReaderSet?
     var ledger: LineLedger
-    /// Nothing more will be read: the reader reached the end of a gzip stream, damage, or a drained rotated file.
-    var exhausted = false
-    /// A catch-up run gave up on it (it could not be read): not finished, whatever else it looks like.
-    var abandoned = false
-    /// The path no longer leads to this file (renamed away, deleted, truncated): read what is left, then retire.
-    var detached = false
-    /// Monotonic milliseconds of the last time the file gave new bytes.
-    var lastGrowth: Int64
+    /// See ``FileTracker/File``.
+    var exhausted: Bool {
+        get { file.exhausted }
+        set { file.exhausted = newValue }
+    }
+    var abandoned: Bool {
+        get { file.abandoned }
+        set { file.abandoned = newValue }
+    }
+    var detached: Bool {
+        get { file.detached }
+        set { file.detached = newValue }
+    }
+    var lastGrowth: Int64 {
+        get { file.lastGrowth }
+        set { file.lastGrowth = newValue }
+    }
     /// The reader has unread input right now (as far as we know).
     var hasInput = true
     /// The reader consumed everything available last time it ran.
@@ -55,17 +70,13 @@ final class Stream {
         self.key = key
         self.id = id
         self.source = source
-        self.path = path
+        self.file = FileTracker.File(id: id, path: path, stat: stat, compressed: compressed, now: now)
         self.fingerprint = fingerprint
-        self.device = stat.device
-        self.inode = stat.inode
-        self.compressed = compressed
         self.entry = entry
         self.ledger = LineLedger(startOffset: startOffset)
-        self.lastGrowth = now
         self.size = stat.size
     }
 
     /// Settled and with nothing more to read: its checkpoint entry may be released.
-    var isDone: Bool { (exhausted || detached) && ledger.isSettled && reader == nil }
+    var isDone: Bool { file.isFinished && ledger.isSettled && reader == nil }
 }

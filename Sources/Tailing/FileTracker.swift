@@ -1,0 +1,278 @@
+/// The decisions of following files, apart from reading them: which files a scan found are new, renamed or settled;
+/// which followed files the path no longer leads to (renamed away, deleted, replaced by rotation); when a drained
+/// rotated file, or a gzip file that stopped growing inside a member, is let go; which retired files are settled.
+///
+/// It does no I/O of its own: what it needs to know about files it asks of a ``FileSystem`` (tests give a fake), and
+/// time comes in as milliseconds of a monotonic clock (`now`), so every decision can be tested without files or
+/// waiting. It knows nothing of checkpoints: which checkpoint a new file continues is `CheckpointTable.match`
+/// (Checkpoints), which asks ``probe(_:stat:head:compressed:against:)`` for a look at another file. The engine keeps
+/// one ``File`` per stream, runs the loop and carries out the decisions (opening readers, detaching, retiring).
+public struct FileTracker {
+    public struct Settings: Sendable, Equatable {
+        /// A catch-up run: files are read once to their end, so every retired file is settled.
+        public var once: Bool
+        /// How long a detached (rotated away) file that gives nothing more is kept before it is let go.
+        public var rotationGraceMillis: Int64
+        /// How long a gzip file that ends inside a member may stay unchanged before it is taken as truncated.
+        public var incompleteGzipMillis: Int64
+
+        public init(once: Bool, rotationGraceMillis: Int64, incompleteGzipMillis: Int64) {
+            self.once = once
+            self.rotationGraceMillis = rotationGraceMillis
+            self.incompleteGzipMillis = incompleteGzipMillis
+        }
+    }
+
+    /// One followed file, as the decisions need it; the engine's stream holds it and keeps it up to date.
+    public struct File: Sendable, Equatable {
+        public let id: Int
+        /// Where the file was last seen (it follows renames).
+        public var path: String
+        public var device: UInt64
+        public var inode: UInt64
+        /// Read through gzip (``FileHead/isCompressed``).
+        public var compressed: Bool
+        /// The path no longer leads to this file (renamed away, deleted, truncated): read what is left, then retire.
+        public var detached = false
+        /// Nothing more will be read: the end of a gzip stream, damage, or a drained rotated file.
+        public var exhausted = false
+        /// A catch-up run gave up on it (it could not be read): not finished, whatever else it looks like.
+        public var abandoned = false
+        /// Monotonic milliseconds of the last time the file gave new bytes (or was detached).
+        public var lastGrowth: Int64
+
+        public init(id: Int, path: String, stat: FileStat, compressed: Bool, now: Int64) {
+            self.id = id
+            self.path = path
+            self.device = stat.device
+            self.inode = stat.inode
+            self.compressed = compressed
+            self.lastGrowth = now
+        }
+
+        public var identity: FileIdentity.FileID { FileIdentity.FileID(device: device, inode: inode) }
+
+        /// Nothing more is expected at this path: exhausted, or detached (then drained). Retired once its lines are
+        /// resolved and its reader closed.
+        public var isFinished: Bool { exhausted || detached }
+
+        /// Whether `stat` describes this file (the same device and inode).
+        public func isSameFile(_ stat: FileStat) -> Bool { stat.device == device && stat.inode == inode }
+    }
+
+    /// A regular file a scan found at `path`; `source` is the caller's index of the source whose glob found it.
+    public struct Found: Sendable, Equatable {
+        public var path: String
+        public var stat: FileStat
+        public var source: Int
+
+        public init(path: String, stat: FileStat, source: Int) {
+            self.path = path
+            self.stat = stat
+            self.source = source
+        }
+    }
+
+    /// What to do with a file a scan found.
+    public enum Step: Sendable, Equatable {
+        /// A followed file now has another name: it keeps its stream.
+        case renamed(id: Int, from: String, to: String)
+        /// Not followed: look at its head and find the checkpoint it continues (``inspect(_:)``, then the table).
+        case identify(Found)
+    }
+
+    /// What the first look at a file gave.
+    public enum Inspection: Sendable, Equatable {
+        /// It could not be read; `report` is true the first time in a row (log it once, retry at the next scan).
+        case unreadable(TailingError, report: Bool)
+        /// Empty: nothing to read yet (looked at again at the next scan).
+        case empty
+        case ready(FileHead)
+    }
+
+    /// What a look at a followed file between reads decided.
+    public enum FollowUp: Sendable, Equatable {
+        case keep
+        /// A gzip file that ends inside a member and has not grown for ``Settings/incompleteGzipMillis``: it is not
+        /// being written, it is truncated; finish it (reporting the damage).
+        case damagedGzip
+        /// A detached file that gave nothing for ``Settings/rotationGraceMillis``: finish it.
+        case drained
+    }
+
+    /// What the caller knows of a followed file's open reader.
+    public struct ReaderState: Sendable, Equatable {
+        /// The open file's size now (compressed size for gzip); `nil` when it cannot be examined.
+        public var size: UInt64?
+        /// Bytes of the file read so far.
+        public var consumed: UInt64
+
+        public init(size: UInt64?, consumed: UInt64) {
+            self.size = size
+            self.consumed = consumed
+        }
+    }
+
+    /// A checkpoint entry's own file, for ``probe(_:stat:head:compressed:against:)``.
+    public struct Original: Sendable, Equatable {
+        /// Where the entry's file is now (its stream's path while it is followed, else the checkpoint's).
+        public var path: String
+        public var device: UInt64
+        public var inode: UInt64
+        public var fingerprint: Fingerprint
+        public var compressed: Bool
+
+        public init(path: String, device: UInt64, inode: UInt64, fingerprint: Fingerprint, compressed: Bool) {
+            self.path = path
+            self.device = device
+            self.inode = inode
+            self.fingerprint = fingerprint
+            self.compressed = compressed
+        }
+    }
+
+    public let settings: Settings
+    public let fileSystem: any FileSystem
+    /// Files known to hold nothing new while their stat stays the same (finished archives, copies already read,
+    /// files a catch-up run read to the end).
+    public private(set) var settled: [String: FileStat] = [:]
+    /// Files that could not be read at the last look.
+    public private(set) var unreadable = Set<String>()
+    /// Copies of followed files already reported.
+    private var announcedCopies = Set<String>()
+
+    public init(settings: Settings, fileSystem: any FileSystem = LocalFileSystem()) {
+        self.settings = settings
+        self.fileSystem = fileSystem
+    }
+
+    // MARK: Discovery
+
+    /// What to do with each file a scan found (`found` in name order, one entry per path). Files already known by
+    /// device and inode (`known`: the checkpoints' files) come first, so that a renamed file takes its own checkpoint
+    /// back before a copy of it (matched by content) could take it. A file a stream follows (not detached) keeps it,
+    /// renamed if need be; a settled file whose stat has not changed is skipped.
+    public func plan(_ found: [Found], known: Set<FileIdentity.FileID>, following: some Sequence<File>) -> [Step] {
+        let isKnown = { (f: Found) in known.contains(FileIdentity.FileID(f.stat)) }
+        let ordered = found.filter(isKnown) + found.filter { !isKnown($0) }
+        var live: [FileIdentity.FileID: File] = [:]
+        for file in following where !file.detached { live[file.identity] = file }
+        var steps: [Step] = []
+        for f in ordered {
+            let identity = FileIdentity.FileID(f.stat)
+            if let file = live[identity] {
+                if file.path != f.path {
+                    steps.append(.renamed(id: file.id, from: file.path, to: f.path))
+                    live[identity]?.path = f.path  // a second name (hard link) renames it again
+                }
+                continue
+            }
+            if let known = settled[f.path], known == f.stat { continue }
+            steps.append(.identify(f))
+        }
+        return steps
+    }
+
+    /// The first look at a file a scan found: its head (read once; the reader is opened with its decision).
+    public mutating func inspect(_ path: String) -> Inspection {
+        let head: FileHead
+        do {
+            head = try fileSystem.head(path)
+        } catch {
+            return .unreadable(error, report: unreadable.insert(path).inserted)
+        }
+        unreadable.remove(path)
+        return head.bytes.isEmpty ? .empty : .ready(head)
+    }
+
+    /// The ids of followed files (not yet detached) that their path no longer leads to: renamed away, deleted, or
+    /// replaced (rotate-create). They are detached: read to their end, then let go.
+    public func rotated(_ files: some Sequence<File>) -> [Int] {
+        files.filter { file in
+            guard !file.detached else { return false }
+            guard let st = fileSystem.stat(file.path) else { return true }
+            return !file.isSameFile(st)
+        }.map(\.id)
+    }
+
+    /// Records a file as holding nothing new while its stat stays `stat`.
+    public mutating func settle(_ path: String, _ stat: FileStat) {
+        settled[path] = stat
+    }
+
+    /// Whether `path` is to be reported as a copy of a followed file (true the first time only).
+    public mutating func announceCopy(_ path: String) -> Bool {
+        announcedCopies.insert(path).inserted
+    }
+
+    // MARK: Identity
+
+    /// Compares a newly seen file with a checkpoint entry's own file, where that still is (see
+    /// ``FileIdentity/Probe``): `.gone` unless the original is at `original.path`, the same file, and still begins
+    /// with its fingerprint; then their contents decide. Sizes are compared as plain sizes; a compressed file is
+    /// inflated for a bounded look.
+    public func probe(
+        _ path: String, stat: FileStat, head: [UInt8], compressed: Bool, against original: Original
+    ) -> FileIdentity.Probe {
+        guard original.path != path, let other = fileSystem.stat(original.path), other.device == original.device,
+            other.inode == original.inode, let otherHead = try? fileSystem.head(original.path).bytes,
+            original.fingerprint.matches(prefixOf: otherHead)
+        else { return .gone }
+        let mine: UInt64? = compressed ? (head.count < Fingerprint.fullLength ? UInt64(head.count) : nil) : stat.size
+        let theirs: UInt64? = original.compressed ? nil : other.size
+        switch FileIdentity.sameContent(path, aSize: mine, original.path, bSize: theirs, in: fileSystem) {
+        case true?:
+            if let mine, let theirs, mine > theirs { return .prefixOf(size: theirs) }
+            return .same
+        case false?: return .different
+        case nil: return .gone
+        }
+    }
+
+    /// Where a file that a shorter followed copy is a prefix of continues: after the last line end within the
+    /// first `after` bytes (looked for in the last 64 KiB of them), else from the start.
+    public func continuation(of path: String, after: UInt64) -> UInt64 {
+        let from = after > 65536 ? after - 65536 : 0
+        let tail = (try? fileSystem.readRange(path, from: from, count: Int(after - from))) ?? []
+        return tail.lastIndex(of: 0x0A).map { from + UInt64($0) + 1 } ?? 0
+    }
+
+    // MARK: Following
+
+    /// Follow mode, between reads: whether `file` has input now (it grew, or shrank: the reader then reports the
+    /// truncation; or it must be looked at), and whether it is to be finished. `reader` is its open reader's state,
+    /// `resumeOffset` where a closed reader resumes.
+    public func followUp(
+        _ file: File, hasInput: Bool, reader: ReaderState?, resumeOffset: UInt64?, now: Int64
+    ) -> (hasInput: Bool, action: FollowUp) {
+        var hasInput = hasInput
+        if let reader, let size = reader.size {
+            if file.compressed || size != reader.consumed { hasInput = true }
+        } else if let resume = resumeOffset, let st = fileSystem.stat(file.path), file.isSameFile(st) {
+            if st.size != resume { hasInput = true }
+        } else {
+            hasInput = true
+        }
+        if file.compressed, let reader, now - file.lastGrowth > settings.incompleteGzipMillis,
+            reader.size == reader.consumed
+        {
+            return (hasInput, .damagedGzip)
+        }
+        if file.detached, !hasInput, now - file.lastGrowth > settings.rotationGraceMillis {
+            return (hasInput, .drained)
+        }
+        return (hasInput, .keep)
+    }
+
+    /// A followed file is let go (everything read and resolved): it is settled when nothing new can come from it
+    /// at its path (a compressed file, or any file in a catch-up run, unless that run gave up on it). Returns what
+    /// is at its path now.
+    @discardableResult
+    public mutating func retire(_ file: File) -> FileStat? {
+        let st = fileSystem.stat(file.path)
+        if !file.abandoned, let st, file.isSameFile(st), file.compressed || settings.once {
+            settled[file.path] = st
+        }
+        return st
+    }
+}
