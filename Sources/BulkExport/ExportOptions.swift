@@ -51,27 +51,17 @@ public struct ExportInput: Sendable, Hashable {
         self.maxLineBytes = maxLineBytes
     }
 
-    /// The regular files the globs of several sources name, the way the live agent finds them: `exclude` patterns
-    /// without `/` match the file name, with `/` the whole path; a file named by two sources belongs to the first;
-    /// the result is sorted by path with numbers compared by value (`app.2.gz` before `app.10.gz`).
+    /// The regular files the globs of several sources name, found by ``FileDiscovery`` as the live agent finds
+    /// them: `exclude` patterns without `/` match the file name, with `/` the whole path; a file named by two
+    /// sources belongs to the first; sorted by path with numbers compared by value (`app.2.gz` before `app.10.gz`).
     public static func expand(
         _ sources: [(name: String, patterns: [String], exclude: [String], maxLineBytes: Int)]
     ) -> [ExportInput] {
-        var seen = Set<String>()
-        var found: [ExportInput] = []
-        for source in sources {
-            let excludes = source.exclude.map { ($0.contains("/"), Glob($0)) }
-            for pattern in source.patterns {
-                for path in Glob(pattern).expand() where !seen.contains(path) {
-                    let name = (path as NSString).lastPathComponent
-                    if excludes.contains(where: { $0.0 ? $0.1.matches(path) : $0.1.matches(name) }) { continue }
-                    guard let st = FileStat.of(path: path), st.isRegularFile else { continue }
-                    seen.insert(path)
-                    found.append(ExportInput(sourceName: source.name, path: path, maxLineBytes: source.maxLineBytes))
-                }
-            }
+        let discovery = FileDiscovery(sources.map { FileDiscovery.Source(patterns: $0.patterns, exclude: $0.exclude) })
+        return discovery.files().map { match in
+            let source = sources[match.source]
+            return ExportInput(sourceName: source.name, path: match.path, maxLineBytes: source.maxLineBytes)
         }
-        return found.sorted { $0.path.compare($1.path, options: .numeric) == .orderedAscending }
     }
 }
 

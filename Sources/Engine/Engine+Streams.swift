@@ -10,18 +10,7 @@ extension Engine {
     /// Expands the globs and starts a stream for every file not being read yet. Renamed files keep their stream;
     /// files whose path now leads elsewhere are detached (read to the end, then let go).
     func scan() {
-        var found: [FileTracker.Found] = []
-        var seen = Set<String>()
-        for (index, source) in config.sources.enumerated() {
-            for pattern in source.paths {
-                for path in Glob(pattern).expand() where !seen.contains(path) && !isExcluded(path, source) {
-                    guard let st = FileStat.of(path: path), st.isRegularFile else { continue }
-                    seen.insert(path)
-                    found.append(FileTracker.Found(path: path, stat: st, source: index))
-                }
-            }
-        }
-        found.sort { $0.path.compare($1.path, options: .numeric) == .orderedAscending }
+        let found = FileDiscovery(config.sources.map { .init(patterns: $0.paths, exclude: $0.exclude) }).files()
         let firstNew = nextStreamId
         for step in tracker.plan(found, known: table.files, following: streams.values.lazy.map(\.file)) {
             switch step {
@@ -87,13 +76,6 @@ extension Engine {
     /// The literal directories the globs start from (inotify watches them for new files).
     func watchDirectories() -> [String] {
         Array(Set(config.sources.flatMap { $0.paths.map { Glob($0).baseDirectory } }))
-    }
-
-    private func isExcluded(_ path: String, _ source: SourceConfig) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return source.exclude.contains { pattern in
-            pattern.contains("/") ? Glob(pattern).matches(path) : Glob(pattern).matches(name)
-        }
     }
 
     private func openStream(path: String, source: SourceConfig, stat st: FileStat) {

@@ -24,9 +24,10 @@ public struct SourceCheck: Sendable, Equatable {
     static func check(_ source: SourceConfig, index: Int) -> SourceCheck {
         var files = Set<String>()
         var problems: [String] = []
+        let discovery = FileDiscovery([source.discovery])
         for (j, pattern) in source.paths.enumerated() {
             let glob = Glob(pattern)
-            let matched = glob.expand().filter { !isExcluded($0, source) }
+            let matched = discovery.paths(source: 0, pattern: j)
             files.formUnion(matched)
             if !matched.isEmpty { continue }
             let key = "sources[\(index)].paths[\(j)]"
@@ -48,11 +49,9 @@ public struct SourceCheck: Sendable, Equatable {
         }
         return SourceCheck(source: source.name, files: sorted, problems: problems)
     }
+}
 
-    static func isExcluded(_ path: String, _ source: SourceConfig) -> Bool {
-        let name = (path as NSString).lastPathComponent
-        return source.exclude.contains { pattern in
-            pattern.contains("/") ? Glob(pattern).matches(path) : Glob(pattern).matches(name)
-        }
-    }
+extension SourceConfig {
+    /// The source's globs, for ``FileDiscovery``.
+    var discovery: FileDiscovery.Source { FileDiscovery.Source(patterns: paths, exclude: exclude) }
 }

@@ -21,6 +21,8 @@ public struct LineLedger: Sendable {
     /// Lines opened and not yet resolved.
     public var openCount: Int { entries.count - head }
     public var isSettled: Bool { openCount == 0 }
+    /// Entries held, including those already passed (tests: compaction and release of the queue).
+    var storedEntries: Int { entries.count }
 
     /// Registers the line ending at `end` with `records` outstanding records; returns its sequence number, which
     /// ``resolve(_:)`` takes. A line with no outstanding record (skipped, dead-lettered) costs nothing.
