@@ -3,16 +3,17 @@ import Foundation
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 // Release builds keep Swift's run-time exclusivity checks, except in the two modules whose per-line paths pay for
 // them: the engine (its stored properties are updated for every line and record) and the mapper. There, measured
 // over `run --once --dry-run` of 20,000 lines with callgrind, the checks cost 1,100 instructions per line (+4.5 %),
 // and in alternating catch-ups 4-8 % more CPU per event (bench/README.md, "Run-time exclusivity checks"). Debug
 // builds, which the tests use, check everywhere.
-let perLineSettings = swiftSettings + [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
+let perLineSettings =
+    swiftSettings + [
+        .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+    ]
 
 // jemalloc, when the system has it (Debian: libjemalloc2), for the agent's binary. The agent allocates on one thread
 // and frees on another all the time (records mapped on the worker are freed by the engine once acknowledged,
@@ -23,9 +24,11 @@ let jemallocLibraries = [
     "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
     "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2",
 ]
-let linksJemalloc = ProcessInfo.processInfo.environment["PERSONALIZE_TAIL_SYSTEM_MALLOC"] == nil
+let linksJemalloc =
+    ProcessInfo.processInfo.environment["PERSONALIZE_TAIL_SYSTEM_MALLOC"] == nil
     && jemallocLibraries.contains { FileManager.default.fileExists(atPath: $0) }
-let allocatorSettings: [LinkerSetting] = linksJemalloc ? [.linkedLibrary(":libjemalloc.so.2", .when(platforms: [.linux]))] : []
+let allocatorSettings: [LinkerSetting] =
+    linksJemalloc ? [.linkedLibrary(":libjemalloc.so.2", .when(platforms: [.linux]))] : []
 
 // The commit being built, for `--version` and `personalize_tail_build_info`: read with git when the manifest is
 // evaluated (a fresh clone in CI has it), "unknown" without git or .git. SwiftPM caches the evaluated manifest, so a
@@ -49,7 +52,7 @@ let package = Package(
     name: "personalize-tail",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "personalize-tail", targets: ["personalize-tail"]),
+        .executable(name: "personalize-tail", targets: ["personalize-tail"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -85,7 +88,8 @@ let package = Package(
         ),
         // MARK: Domain
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: swiftSettings),
-        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: perLineSettings),
+        .target(
+            name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: perLineSettings),
         .target(
             name: "PersonalizeClient",
             dependencies: [
@@ -201,8 +205,10 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "PersonalizeControlTests",
-            dependencies: ["PersonalizeControl", "S3", "AWSSigV4", "TestSupport",
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "PersonalizeControl", "S3", "AWSSigV4", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -216,13 +222,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "BulkExportTests", dependencies: ["BulkExport", "Mapping", "PersonalizeModel", "JSON", "TestSupport"],
+            name: "BulkExportTests",
+            dependencies: ["BulkExport", "Mapping", "PersonalizeModel", "JSON", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "S3Tests",
             dependencies: [
-                "S3", "BulkExport", "AWSSigV4", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "S3", "BulkExport", "AWSSigV4", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -238,11 +246,14 @@ let package = Package(
             name: "PersonalizeModelTests", dependencies: ["PersonalizeModel", "JSON"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CheckpointsTests", dependencies: ["Checkpoints", "Tailing", "TestSupport"], swiftSettings: swiftSettings
+            name: "CheckpointsTests", dependencies: ["Checkpoints", "Tailing", "TestSupport"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PersonalizeClientTests",

@@ -111,7 +111,8 @@ public actor RefreshingCredentialProvider: CredentialProvider {
             let fetchedAt = now()
             // A source that hands out the same set again (instance metadata does until shortly before expiry)
             // must not be asked again at once: rest as after a failure, while the set is valid.
-            let renewed = cached?.expiration == nil || fresh.expiration == nil
+            let renewed =
+                cached?.expiration == nil || fresh.expiration == nil
                 || fresh.expiration! > cached!.expiration!
             cached = fresh
             schedule = policy.schedule(for: fresh, fetchedAt: fetchedAt, random: random())
@@ -138,7 +139,9 @@ public actor RefreshingCredentialProvider: CredentialProvider {
     /// is left of the cached set if that is shorter.
     private func rest(from time: Date) -> Date {
         var seconds = retryInterval
-        if let expiration = cached?.expiration { seconds = min(seconds, max(0, expiration.timeIntervalSince(time)) / 2) }
+        if let expiration = cached?.expiration {
+            seconds = min(seconds, max(0, expiration.timeIntervalSince(time)) / 2)
+        }
         return time.addingTimeInterval(seconds)
     }
 }

@@ -56,11 +56,20 @@ public enum Redaction {
         // canonical request holds the session token, and neither is any use to a reader of the log.
         Rule(pattern: #"(canonical string for this request should have been\s*')[^']*"#),
         Rule(pattern: #"(string-to-sign should have been\s*')[^']*"#),
-        Rule(pattern: #"(<(?:CanonicalRequest|CanonicalRequestBytes|StringToSign|StringToSignBytes|SignatureProvided)>)[^<]*"#),
+        Rule(
+            pattern:
+                #"(<(?:CanonicalRequest|CanonicalRequestBytes|StringToSign|StringToSignBytes|SignatureProvided)>)[^<]*"#
+        ),
         // Header and query forms of the token and the signature, as `name: value`, `name=value` or JSON.
-        Rule(pattern: #"((?:x-amz-security-token|x-amz-signature|signatureprovided|signature|sessiontoken|session_token|securitytoken)["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#),
+        Rule(
+            pattern:
+                #"((?:x-amz-security-token|x-amz-signature|signatureprovided|signature|sessiontoken|session_token|securitytoken)["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#
+        ),
         // Secret keys and tokens in JSON, INI or XML shapes.
-        Rule(pattern: #"((?:secretaccesskey|secret_access_key|secretkey|aws_secret_access_key|aws_session_token|"token")["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#),
+        Rule(
+            pattern:
+                #"((?:secretaccesskey|secret_access_key|secretkey|aws_secret_access_key|aws_session_token|"token")["']?\s*[:=]\s*["']?)[^\s"'&,;<>]+"#
+        ),
         Rule(pattern: #"(<(?:SecretAccessKey|SessionToken|Token)>)[^<]*"#),
     ]
 

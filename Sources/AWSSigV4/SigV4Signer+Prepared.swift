@@ -35,7 +35,9 @@ extension SigV4Signer {
         let date = Self.dateName
         let token = Self.tokenName
         let before = sorted.filter { $0.name.lexicographicallyPrecedes(date) }
-        let between = sorted.filter { date.lexicographicallyPrecedes($0.name) && $0.name.lexicographicallyPrecedes(token) }
+        let between = sorted.filter {
+            date.lexicographicallyPrecedes($0.name) && $0.name.lexicographicallyPrecedes(token)
+        }
         let after = sorted.filter { token.lexicographicallyPrecedes($0.name) }
 
         var head: [UInt8] = []
@@ -59,7 +61,9 @@ extension SigV4Signer {
 extension SigV4Signer.Prepared {
     /// The headers to add (as ``SigV4Signer/sign(method:path:query:headers:body:credentials:date:)`` returns them)
     /// for a request of this shape with `body`, hashed once.
-    public func sign(body: some ContiguousBytes, credentials: AWSCredentials, date: Date) -> [(name: String, value: String)] {
+    public func sign(body: some ContiguousBytes, credentials: AWSCredentials, date: Date) -> [(
+        name: String, value: String
+    )] {
         sign(payloadHash: SigV4Signer.payloadHash(body), credentials: credentials, date: date)
     }
 
@@ -97,7 +101,8 @@ extension SigV4Signer.Prepared {
         let amzDate = AmzDate(date)
         // Hashed in one call (swift-crypto's `update(data:)` costs a generic walk per call).
         let (canonicalHash, signedNames) = ByteEncoding.withHex(of: payloadDigest) { payloadHex in
-            withCanonicalRequest(payloadHash: payloadHex, credentials: credentials, amzDate: amzDate) { canonical, names in
+            withCanonicalRequest(payloadHash: payloadHex, credentials: credentials, amzDate: amzDate) {
+                canonical, names in
                 var hash = SHA256()
                 hash.update(bufferPointer: canonical)
                 return (hash.finalize(), names)
@@ -145,7 +150,8 @@ extension SigV4Signer.Prepared {
         let token = signer.options.signsSessionToken ? credentials.sessionToken : nil
         let normalizedToken = token.map { SigV4Signer.normalizedValue($0.utf8) }
         let signedNames = token == nil ? names : namesWithToken
-        let size = head.count + middle.count + tail.count + signedNames.count + payloadHash.count + 64
+        let size =
+            head.count + middle.count + tail.count + signedNames.count + payloadHash.count + 64
             + (normalizedToken.map { $0.count + SigV4Signer.tokenLinePrefix.count + 1 } ?? 0)
         return withUnsafeTemporaryAllocation(byteCount: size, alignment: 1) { buffer in
             var w = ByteScratch(buffer)

@@ -18,7 +18,8 @@ extension AgentConfig {
         } catch {
             let (line, column) = Self.position(of: error.offset, in: Array(data))
             throw ConfigError(issues: [
-                ConfigIssue(path: "", message: "\(path) is not valid JSON: \(error.message) (line \(line), column \(column))")
+                ConfigIssue(
+                    path: "", message: "\(path) is not valid JSON: \(error.message) (line \(line), column \(column))")
             ])
         }
         let (interpolated, issues) = ConfigInterpolation.apply(document, environment: environment)
@@ -30,9 +31,15 @@ extension AgentConfig {
     }
 
     static func position(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
-        var line = 1, column = 1
+        var line = 1
+        var column = 1
         for b in bytes.prefix(offset) {
-            if b == 0x0A { line += 1; column = 1 } else { column += 1 }
+            if b == 0x0A {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
         }
         return (line, column)
     }
@@ -58,13 +65,15 @@ extension AgentConfig {
         var batching = BatchingSettings()
         if let b = root.object("batching") {
             batching.maxWaitMillis = b.int("maxWaitMillis", min: 0, max: 60_000) ?? batching.maxWaitMillis
-            batching.maxPendingRecords = b.int("maxPendingRecords", min: 10, max: 10_000_000) ?? batching.maxPendingRecords
+            batching.maxPendingRecords =
+                b.int("maxPendingRecords", min: 10, max: 10_000_000) ?? batching.maxPendingRecords
             b.finish()
         }
         var follow = FollowSettings()
         if let f = root.object("follow") {
             follow.pollIntervalMillis = f.int("pollIntervalMillis", min: 10, max: 600_000) ?? follow.pollIntervalMillis
-            follow.rescanIntervalMillis = f.int("rescanIntervalMillis", min: 100, max: 3_600_000) ?? follow.rescanIntervalMillis
+            follow.rescanIntervalMillis =
+                f.int("rescanIntervalMillis", min: 100, max: 3_600_000) ?? follow.rescanIntervalMillis
             follow.shutdownTimeoutSeconds = f.double("shutdownTimeoutSeconds", min: 0) ?? follow.shutdownTimeoutSeconds
             follow.maxOpenFiles = f.int("maxOpenFiles", min: 4, max: 1_000_000) ?? follow.maxOpenFiles
             follow.incompleteGzipSeconds = f.double("incompleteGzipSeconds", min: 0.1) ?? follow.incompleteGzipSeconds
@@ -84,7 +93,9 @@ extension AgentConfig {
         if let i = root.object("import") {
             importSettings.roleArn = i.string("roleArn")
             if let role = importSettings.roleArn, !ImportSettings.isRoleArn(role) {
-                reader.report(i.path("roleArn"), "must be an IAM role ARN such as arn:aws:iam::123456789012:role/PersonalizeS3Access")
+                reader.report(
+                    i.path("roleArn"),
+                    "must be an IAM role ARN such as arn:aws:iam::123456789012:role/PersonalizeS3Access")
             }
             if let d = i.object("datasets") {
                 for member in d.object.members {
@@ -92,7 +103,10 @@ extension AgentConfig {
                     if ImportSettings.isDatasetArn(arn) {
                         importSettings.datasets[member.key] = arn
                     } else {
-                        reader.report(d.path(member.key), "must be a dataset ARN such as arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS")
+                        reader.report(
+                            d.path(member.key),
+                            "must be a dataset ARN such as arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS"
+                        )
                     }
                 }
                 d.finish()
@@ -124,19 +138,23 @@ extension AgentConfig {
         if let problem = RegionCheck.problem(aws.region) { o.reader.report(o.path("region"), problem) }
         aws.endpoint = o.string("endpoint")
         if let e = aws.endpoint, !(e.hasPrefix("https://") || e.hasPrefix("http://")) {
-            o.reader.report(o.path("endpoint"), "must be an http(s) URL such as https://personalize-events.us-east-1.amazonaws.com")
+            o.reader.report(
+                o.path("endpoint"), "must be an http(s) URL such as https://personalize-events.us-east-1.amazonaws.com")
         }
         aws.profile = o.string("profile")
         aws.maxAttempts = o.int("maxAttempts", min: 0) ?? 0
         aws.retryDeadlineSeconds = o.double("retryDeadlineSeconds", min: 0)
-        aws.catchUpStallTimeoutSeconds = o.double("catchUpStallTimeoutSeconds", min: 0) ?? aws.catchUpStallTimeoutSeconds
+        aws.catchUpStallTimeoutSeconds =
+            o.double("catchUpStallTimeoutSeconds", min: 0) ?? aws.catchUpStallTimeoutSeconds
         aws.requestTimeoutSeconds = o.double("requestTimeoutSeconds", min: 1) ?? aws.requestTimeoutSeconds
         aws.maxConcurrentRequests = o.int("maxConcurrentRequests", min: 1, max: 1024) ?? aws.maxConcurrentRequests
         aws.connectTimeoutSeconds = o.double("connectTimeoutSeconds", min: 0.1) ?? aws.connectTimeoutSeconds
         if let limits = o.object("rateLimits") {
             for member in limits.object {
                 guard let operation = Operation(rawValue: member.key) else {
-                    o.reader.report(limits.path(member.key), "unknown operation; use one of \(Operation.allCases.map(\.rawValue).joined(separator: ", "))")
+                    o.reader.report(
+                        limits.path(member.key),
+                        "unknown operation; use one of \(Operation.allCases.map(\.rawValue).joined(separator: ", "))")
                     _ = limits.value(member.key)
                     continue
                 }
@@ -188,20 +206,26 @@ extension AgentConfig {
             let path = ConfigReader.index("sources", i)
             guard let o = reader.object(entry, at: path) else { continue }
             let name = o.string("name") ?? "source\(i + 1)"
-            if !names.insert(name).inserted { reader.report(o.path("name"), "\"\(name)\" is used by another source; names must be unique") }
+            if !names.insert(name).inserted {
+                reader.report(o.path("name"), "\"\(name)\" is used by another source; names must be unique")
+            }
             let paths = o.strings("paths") ?? []
-            if paths.isEmpty { reader.report(o.path("paths"), "is required: one or more glob patterns such as /var/log/app/*.jsonl") }
+            if paths.isEmpty {
+                reader.report(o.path("paths"), "is required: one or more glob patterns such as /var/log/app/*.jsonl")
+            }
             for (j, p) in paths.enumerated() where p.isEmpty {
                 reader.report(ConfigReader.index(o.path("paths"), j), "must not be empty")
             }
             let exclude = o.strings("exclude") ?? []
-            let format = o.choice("format", SourceConfig.Format.allCases.map(\.rawValue))
+            let format =
+                o.choice("format", SourceConfig.Format.allCases.map(\.rawValue))
                 .flatMap { SourceConfig.Format(rawValue: $0) } ?? .auto
             let maxLine = o.int("maxLineBytes", min: 64, max: 64 << 20) ?? (1 << 20)
             let streams = parseStreams(o, format: format)
             o.finish()
             var source = SourceConfig(
-                name: name, paths: paths.map { resolve($0, base: base) }, exclude: exclude.map { $0.contains("/") ? resolve($0, base: base) : $0 },
+                name: name, paths: paths.map { resolve($0, base: base) },
+                exclude: exclude.map { $0.contains("/") ? resolve($0, base: base) : $0 },
                 format: format, maxLineBytes: maxLine)
             if let streams { source.streams = streams }
             sources.append(source)
@@ -210,11 +234,14 @@ extension AgentConfig {
     }
 
     /// `streams`: which container streams a source reads (`["stdout"]`); only for formats that can be container logs.
-    private static func parseStreams(_ o: ConfigReader.ObjectReader, format: SourceConfig.Format) -> Set<ContainerStream>? {
+    private static func parseStreams(_ o: ConfigReader.ObjectReader, format: SourceConfig.Format) -> Set<
+        ContainerStream
+    >? {
         guard let names = o.strings("streams") else { return nil }
         let path = o.path("streams")
         if format == .jsonl || format == .gzip {
-            o.reader.report(path, "applies only to container logs; set format to \"cri\", \"docker\" or \"auto\", or remove it")
+            o.reader.report(
+                path, "applies only to container logs; set format to \"cri\", \"docker\" or \"auto\", or remove it")
         }
         if names.isEmpty { o.reader.report(path, "must name at least one stream: \"stdout\", \"stderr\"") }
         var streams = Set<ContainerStream>()

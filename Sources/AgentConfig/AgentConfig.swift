@@ -34,13 +34,16 @@ public struct ImportSettings: Sendable {
     /// The role ARN pattern of Personalize's model (`RoleArn`), matched whole.
     public static func isRoleArn(_ text: String) -> Bool {
         text.count <= 256
-            && text.range(of: #"^arn:[a-z0-9-]+:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"#, options: .regularExpression) != nil
+            && text.range(
+                of: #"^arn:[a-z0-9-]+:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"#, options: .regularExpression)
+                != nil
     }
 
     /// The dataset ARN pattern of Personalize's model (`Arn`), matched whole, naming a dataset.
     public static func isDatasetArn(_ text: String) -> Bool {
         text.count <= 256
-            && text.range(of: #"^arn:[a-z0-9-]+:personalize:[^:\n]*:[^:\n]*:dataset/.+$"#, options: .regularExpression) != nil
+            && text.range(of: #"^arn:[a-z0-9-]+:personalize:[^:\n]*:[^:\n]*:dataset/.+$"#, options: .regularExpression)
+                != nil
     }
 }
 

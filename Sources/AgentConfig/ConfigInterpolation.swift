@@ -25,15 +25,19 @@ public enum ConfigInterpolation {
                 return value
             }
         case .array(let items):
-            return .array(items.enumerated().map {
-                walk($0.element, path: "\(path)[\($0.offset)]", environment: environment, issues: &issues)
-            })
+            return .array(
+                items.enumerated().map {
+                    walk($0.element, path: "\(path)[\($0.offset)]", environment: environment, issues: &issues)
+                })
         case .object(let object):
-            return .object(JSONObject(object.members.map { member in
-                let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
-                return JSONObject.Member(
-                    key: member.key, value: walk(member.value, path: childPath, environment: environment, issues: &issues))
-            }))
+            return .object(
+                JSONObject(
+                    object.members.map { member in
+                        let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
+                        return JSONObject.Member(
+                            key: member.key,
+                            value: walk(member.value, path: childPath, environment: environment, issues: &issues))
+                    }))
         default:
             return value
         }
@@ -78,7 +82,8 @@ public enum ConfigInterpolation {
                     out += fallback
                 } else {
                     throw Problem(
-                        message: "the environment variable \(name) is not set; set it, or give a default: ${\(name):-value}")
+                        message:
+                            "the environment variable \(name) is not set; set it, or give a default: ${\(name):-value}")
                 }
                 rest = after[after.index(after: close)...]
             } else {

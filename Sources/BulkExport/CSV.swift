@@ -1,9 +1,9 @@
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// CSV as the Personalize bulk import reads it: RFC 4180 fields, `\n` line ends, a header row in every file.
@@ -146,8 +146,9 @@ final class RollingCSV {
         try s.write(header)
         sink = s
         fileRows = 0
-        files.append(ExportManifest.File(
-            name: name, kind: kind, destination: destination, columns: columns, rows: 0, bytes: 0))
+        files.append(
+            ExportManifest.File(
+                name: name, kind: kind, destination: destination, columns: columns, rows: 0, bytes: 0))
     }
 
     private func openSink(_ name: String) throws(ExportError) -> any ExportSink {

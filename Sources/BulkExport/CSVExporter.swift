@@ -52,10 +52,14 @@ public final class CSVExporter {
 
     static let interactionFixed = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION"]
     static let actionInteractionFixed = ["USER_ID", "ACTION_ID", "TIMESTAMP", "EVENT_TYPE", "IMPRESSION"]
-    static let fixedColumns = ["interactions": interactionFixed.count, "action_interactions": actionInteractionFixed.count]
+    static let fixedColumns = [
+        "interactions": interactionFixed.count, "action_interactions": actionInteractionFixed.count,
+    ]
 
     /// `inputs` are read in order; see ``ExportInput/expand(_:)`` to find them from globs.
-    public init(mappings: MappingSet, inputs: [ExportInput], options: ExportOptions, storage: (any ExportStorage)? = nil) {
+    public init(
+        mappings: MappingSet, inputs: [ExportInput], options: ExportOptions, storage: (any ExportStorage)? = nil
+    ) {
         self.storage = storage
         self.mappings = mappings
         self.inputs = inputs
@@ -69,8 +73,12 @@ public final class CSVExporter {
                 let byColumn = Dictionary(keys.map { (CSV.columnName($0), $0) }, uniquingKeysWith: { a, _ in a })
                 keys = []
                 for w in wanted {
-                    if let k = byColumn[w] { keys.append(k) } else {
-                        warnings.append("interaction metadata column \(w): no event mapping sets such a property; the column stays empty")
+                    if let k = byColumn[w] {
+                        keys.append(k)
+                    } else {
+                        warnings.append(
+                            "interaction metadata column \(w): no event mapping sets such a property; the column stays empty"
+                        )
                         keys.append(w)
                     }
                 }
@@ -80,7 +88,8 @@ public final class CSVExporter {
             for k in keys {
                 let c = CSV.columnName(k)
                 guard used.insert(c).inserted else {
-                    warnings.append("\(target.rawValue) property \(k): its column \(c) is already a column of the file; left out")
+                    warnings.append(
+                        "\(target.rawValue) property \(k): its column \(c) is already a column of the file; left out")
                     continue
                 }
                 out.append((k, c))
@@ -93,7 +102,9 @@ public final class CSVExporter {
         userColumns = columns(.user, fixed: ["USER_ID"])
         actionColumns = columns(.action, fixed: ["ACTION_ID"])
         if interactionColumns.count > 5 {
-            warnings.append("the interactions file has \(interactionColumns.count) metadata columns; an Interactions dataset takes at most 5: choose them with --interaction-metadata")
+            warnings.append(
+                "the interactions file has \(interactionColumns.count) metadata columns; an Interactions dataset takes at most 5: choose them with --interaction-metadata"
+            )
         }
         self.warnings = warnings
     }
@@ -120,7 +131,8 @@ public final class CSVExporter {
         for w in writerOrder {
             files += w.files
             if w.oversizedRows > 0 {
-                warnings.append("\(w.base): \(w.oversizedRows) row(s) are larger than maxFileBytes alone and got a file each")
+                warnings.append(
+                    "\(w.base): \(w.oversizedRows) row(s) are larger than maxFileBytes alone and got a file each")
             }
         }
         var manifest = ExportManifest(
@@ -157,7 +169,9 @@ public final class CSVExporter {
                     || (name.hasSuffix(".csv") && kinds.contains { name.hasPrefix($0 + "-") })
             }
             if !ours.isEmpty {
-                throw ExportError("\(dir): holds an earlier export (\(ours.sorted().prefix(3).joined(separator: ", "))…); choose an empty directory")
+                throw ExportError(
+                    "\(dir): holds an earlier export (\(ours.sorted().prefix(3).joined(separator: ", "))…); choose an empty directory"
+                )
             }
         } else {
             do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
@@ -219,12 +233,15 @@ public final class CSVExporter {
     private func handle(_ event: LineEvent, _ input: ExportInput, fingerprint: String) throws(ExportError) {
         switch event {
         case .corrupt(let message, let offset, let compressedOffset):
-            try reject("corrupt_gzip", "\(message) (compressed offset \(compressedOffset)); the rest of the file is unreadable",
-                       input, offset: offset, mapping: nil, line: nil)
+            try reject(
+                "corrupt_gzip",
+                "\(message) (compressed offset \(compressedOffset)); the rest of the file is unreadable",
+                input, offset: offset, mapping: nil, line: nil)
         case .tooLong(let sample, let length, let offset, _):
             counts.lines += 1
-            try reject("line_too_long", "the line is \(length) bytes, the limit is \(input.maxLineBytes)", input,
-                       offset: offset, mapping: nil, line: sample, truncated: true, length: length)
+            try reject(
+                "line_too_long", "the line is \(length) bytes, the limit is \(input.maxLineBytes)", input,
+                offset: offset, mapping: nil, line: sample, truncated: true, length: length)
         case .line(let line):
             let bytes = line.bytes
             let offset = line.offset
@@ -234,8 +251,9 @@ public final class CSVExporter {
                 value = try JSONParser.parse(bytes)
             } catch {
                 let utf8 = error.message.contains("UTF-8")
-                try reject(utf8 ? "invalid_utf8" : "malformed_json", "\(utf8 ? "invalid UTF-8" : "not valid JSON"): \(error)",
-                           input, offset: offset, mapping: nil, line: Array(bytes))
+                try reject(
+                    utf8 ? "invalid_utf8" : "malformed_json", "\(utf8 ? "invalid UTF-8" : "not valid JSON"): \(error)",
+                    input, offset: offset, mapping: nil, line: Array(bytes))
                 return
             }
             let context = RecordContext(
@@ -243,7 +261,8 @@ public final class CSVExporter {
             let results = mapper.apply(value, context: context)
             if results.isEmpty {
                 if mappings.unmatched == .deadLetter {
-                    try reject("unmatched", "no mapping matched", input, offset: offset, mapping: nil, line: Array(bytes))
+                    try reject(
+                        "unmatched", "no mapping matched", input, offset: offset, mapping: nil, line: Array(bytes))
                 } else {
                     counts.unmatched += 1
                 }
@@ -252,12 +271,14 @@ public final class CSVExporter {
             for result in results {
                 switch result {
                 case .failure(let mapping, let failure):
-                    try reject(failure.kind == .limit ? "limit_exceeded" : "mapping_failed", failure.description, input,
-                               offset: offset, mapping: mapping, line: Array(bytes))
+                    try reject(
+                        failure.kind == .limit ? "limit_exceeded" : "mapping_failed", failure.description, input,
+                        offset: offset, mapping: mapping, line: Array(bytes))
                 case .record(let mapping, let record):
                     let digits = mapper.eventValueText(value, mapping: mapping).map(Self.decimalDigits)
                     if let problem = try write(record, eventValue: digits) {
-                        try reject(problem.kind, problem.reason, input, offset: offset, mapping: mapping, line: Array(bytes))
+                        try reject(
+                            problem.kind, problem.reason, input, offset: offset, mapping: mapping, line: Array(bytes))
                     }
                 }
             }
@@ -268,36 +289,60 @@ public final class CSVExporter {
 
     /// Writes `record` as a row; returns why it cannot be one instead (a bulk import needs the user and item).
     /// `eventValue` is the log's own digits of the event's value (``decimalDigits(_:)``), when known.
-    private func write(_ record: Record, eventValue: String? = nil) throws(ExportError) -> (kind: String, reason: String)? {
+    private func write(_ record: Record, eventValue: String? = nil) throws(ExportError) -> (
+        kind: String, reason: String
+    )? {
         if let time = record.time {
-            if let since = options.since, time < since { counts.outsideTimeRange += 1; return nil }
-            if let until = options.until, time >= until { counts.outsideTimeRange += 1; return nil }
+            if let since = options.since, time < since {
+                counts.outsideTimeRange += 1
+                return nil
+            }
+            if let until = options.until, time >= until {
+                counts.outsideTimeRange += 1
+                return nil
+            }
         }
-        let kind: String, destination: String, fields: [String], columns: [String]
+        let kind: String
+        let destination: String
+        let fields: [String]
+        let columns: [String]
         switch record {
         case .event(let trackingId, let userId, _, let e):
             guard let userId else {
-                return ("missing_user_id", "USER_ID: an Interactions dataset import needs a user id; the event has none")
+                return (
+                    "missing_user_id", "USER_ID: an Interactions dataset import needs a user id; the event has none"
+                )
             }
             guard let itemId = e.itemId else {
-                return ("missing_item_id", "ITEM_ID: an Interactions dataset import needs an item id; the event has none")
+                return (
+                    "missing_item_id", "ITEM_ID: an Interactions dataset import needs an item id; the event has none"
+                )
             }
             kind = "interactions"
             destination = trackingId
-            var f = [userId, itemId, String(e.sentAt.epochSeconds), e.eventType,
-                     e.eventValue.map { eventValue ?? JSONNumber($0).literal } ?? "", (e.impression ?? []).joined(separator: "|")]
+            var f = [
+                userId, itemId, String(e.sentAt.epochSeconds), e.eventType,
+                e.eventValue.map { eventValue ?? JSONNumber($0).literal } ?? "",
+                (e.impression ?? []).joined(separator: "|"),
+            ]
             f += Self.values(e.properties, interactionColumns)
             fields = f
             columns = Self.interactionFixed + interactionColumns.map(\.column)
             noteTime(e.sentAt)
         case .actionInteraction(let trackingId, let a):
             guard let userId = a.userId else {
-                return ("missing_user_id", "USER_ID: an Action interactions dataset import needs a user id; the record has none")
+                return (
+                    "missing_user_id",
+                    "USER_ID: an Action interactions dataset import needs a user id; the record has none"
+                )
             }
             kind = "action_interactions"
             destination = trackingId
-            fields = [userId, a.actionId, String(a.timestamp.epochSeconds), a.eventType,
-                      (a.impression ?? []).joined(separator: "|")] + Self.values(a.properties, actionInteractionColumns)
+            fields =
+                [
+                    userId, a.actionId, String(a.timestamp.epochSeconds), a.eventType,
+                    (a.impression ?? []).joined(separator: "|"),
+                ] + Self.values(a.properties, actionInteractionColumns)
             columns = Self.actionInteractionFixed + actionInteractionColumns.map(\.column)
             noteTime(a.timestamp)
         case .item(let arn, let item):
@@ -387,7 +432,9 @@ public final class CSVExporter {
             }
             if truncated {
                 members.append(.init(key: "lineTruncated", value: .bool(true)))
-                if let length { members.append(.init(key: "lineLength", value: .number(JSONNumber(literal: String(length))))) }
+                if let length {
+                    members.append(.init(key: "lineLength", value: .number(JSONNumber(literal: String(length)))))
+                }
             }
         }
         try rejectedSink?.write(Array(JSONValue.object(JSONObject(members)).serialized.utf8) + [0x0A])

@@ -15,7 +15,8 @@ extension ExportManifest {
         }
         let file = isDirectory.boolValue ? (path.hasSuffix("/") ? path : path + "/") + fileName : path
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ExportError("\(file): cannot read it\(isDirectory.boolValue ? " (is this an export directory?)" : "")")
+            throw ExportError(
+                "\(file): cannot read it\(isDirectory.boolValue ? " (is this an export directory?)" : "")")
         }
         // The format and version first, so that another file gets a plain answer rather than a decoding error.
         struct Header: Decodable {
@@ -27,10 +28,14 @@ extension ExportManifest {
             throw ExportError("\(file): not an export manifest (not a JSON object)")
         }
         guard header.format == currentFormat else {
-            throw ExportError("\(file): not an export manifest (format \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(currentFormat)\")")
+            throw ExportError(
+                "\(file): not an export manifest (format \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(currentFormat)\")"
+            )
         }
         guard header.version == currentVersion else {
-            throw ExportError("\(file): manifest version \(header.version.map(String.init) ?? "missing"); this build reads version \(currentVersion)")
+            throw ExportError(
+                "\(file): manifest version \(header.version.map(String.init) ?? "missing"); this build reads version \(currentVersion)"
+            )
         }
         do {
             return try JSONDecoder().decode(ExportManifest.self, from: data)

@@ -78,7 +78,9 @@ public enum ExportTime {
     public static func parse(_ text: String) -> Timestamp? {
         let s = text.trimmingCharacters(in: .whitespaces)
         guard !s.isEmpty else { return nil }
-        if s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) || (s.first == "-" && s.dropFirst().allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })) {
+        if s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })
+            || (s.first == "-" && s.dropFirst().allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }))
+        {
             guard let seconds = Double(s), seconds.isFinite, abs(seconds) < 1e13 else { return nil }
             return Timestamp(epochMilliseconds: Int64((seconds * 1000).rounded(.down)))
         }

@@ -35,7 +35,9 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
     public static let minPartSize = 5 << 20
     public static let defaultPartSize = 8 << 20
 
-    public init(client: S3Client, location: S3Location, partSize: Int = S3ExportStorage.defaultPartSize, outputDirectory: String) {
+    public init(
+        client: S3Client, location: S3Location, partSize: Int = S3ExportStorage.defaultPartSize, outputDirectory: String
+    ) {
         self.client = client
         self.location = location
         self.partSize = partSize
@@ -56,10 +58,14 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
         }
         if let saved = try UploadState.load(path: statePath) {
             guard saved.location == location.description else {
-                throw ExportError("\(statePath): an interrupted export to \(saved.location) is here; rerun it with --to \(saved.location), or abort it with --abort")
+                throw ExportError(
+                    "\(statePath): an interrupted export to \(saved.location) is here; rerun it with --to \(saved.location), or abort it with --abort"
+                )
             }
             guard saved.partSize == partSize else {
-                throw ExportError("\(statePath): the interrupted export used --part-size \(saved.partSize >> 20) (MiB); rerun it with the same part size, or abort it with --abort")
+                throw ExportError(
+                    "\(statePath): the interrupted export used --part-size \(saved.partSize >> 20) (MiB); rerun it with the same part size, or abort it with --abort"
+                )
             }
             state.withLock { $0 = saved }
             resuming = true
@@ -69,13 +75,17 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
             try await client.listObjects(bucket: location.bucket, prefix: location.prefix)
         }
         if let first = existing.first {
-            throw ExportError("\(location): holds objects already (\(first.key)\(existing.count > 1 ? " and \(existing.count - 1) more" : "")); export to an empty prefix")
+            throw ExportError(
+                "\(location): holds objects already (\(first.key)\(existing.count > 1 ? " and \(existing.count - 1) more" : "")); export to an empty prefix"
+            )
         }
         let uploads = try blocking { [client, location] in
             try await client.listMultipartUploads(bucket: location.bucket, prefix: location.prefix)
         }
         if !uploads.isEmpty {
-            throw ExportError("\(location): \(uploads.count) incomplete multipart upload(s) and no \(UploadState.fileName) in the output directory (another export is writing there, or an interrupted one's output directory is gone); abort them with --abort, or export to another prefix")
+            throw ExportError(
+                "\(location): \(uploads.count) incomplete multipart upload(s) and no \(UploadState.fileName) in the output directory (another export is writing there, or an interrupted one's output directory is gone); abort them with --abort, or export to another prefix"
+            )
         }
         try saveState()
         return false
@@ -87,18 +97,23 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
         // no longer written, or an upload started just before the kill and never recorded).
         let stale = state.withLock { s in s.objects.filter { !finishedKeys.contains($0.key) && !$0.complete } }
         for o in stale {
-            try blocking { [client, location] in try await client.abortMultipartUpload(bucket: location.bucket, key: o.key, uploadId: o.uploadId) }
+            try blocking { [client, location] in
+                try await client.abortMultipartUpload(bucket: location.bucket, key: o.key, uploadId: o.uploadId)
+            }
         }
         let ours = state.withLock { Set($0.objects.map(\.uploadId)) }
         let leftovers = try blocking { [client, location] in
             try await client.listMultipartUploads(bucket: location.bucket, prefix: location.prefix)
         }
         for u in leftovers where !ours.contains(u.uploadId) || stale.contains(where: { $0.uploadId == u.uploadId }) {
-            try blocking { [client, location] in try await client.abortMultipartUpload(bucket: location.bucket, key: u.key, uploadId: u.uploadId) }
+            try blocking { [client, location] in
+                try await client.abortMultipartUpload(bucket: location.bucket, key: u.key, uploadId: u.uploadId)
+            }
         }
         try blocking { [client, location] in
             try await client.putObject(
-                bucket: location.bucket, key: location.key("manifest.json"), body: manifest, contentType: "application/json")
+                bucket: location.bucket, key: location.key("manifest.json"), body: manifest,
+                contentType: "application/json")
         }
     }
 
@@ -114,12 +129,15 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
         if let saved, saved.location != location.description {
             throw ExportError("\(statePath): belongs to an export to \(saved.location), not \(location)")
         }
-        var aborted = 0, deleted = 0
+        var aborted = 0
+        var deleted = 0
         let uploads = try blocking { [client, location] in
             try await client.listMultipartUploads(bucket: location.bucket, prefix: location.prefix)
         }
         for u in uploads {
-            try blocking { [client, location] in try await client.abortMultipartUpload(bucket: location.bucket, key: u.key, uploadId: u.uploadId) }
+            try blocking { [client, location] in
+                try await client.abortMultipartUpload(bucket: location.bucket, key: u.key, uploadId: u.uploadId)
+            }
             aborted += 1
         }
         for o in saved?.objects ?? [] where o.complete {
@@ -143,7 +161,9 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
             if let listed {
                 var known: [Int: S3Client.Part] = [:]
                 for p in listed { known[p.number] = p }
-                return S3ObjectSink(storage: self, key: key, mode: .upload(uploadId: previous.uploadId, listed: known, recorded: previous.parts))
+                return S3ObjectSink(
+                    storage: self, key: key,
+                    mode: .upload(uploadId: previous.uploadId, listed: known, recorded: previous.parts))
             }
         }
         let uploadId = try blocking { [client, location] in
@@ -151,7 +171,8 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
         }
         try withState { s in
             s.objects.removeAll { $0.key == key }
-            s.objects.append(UploadState.Object(key: key, uploadId: uploadId, complete: false, etag: nil, size: nil, parts: []))
+            s.objects.append(
+                UploadState.Object(key: key, uploadId: uploadId, complete: false, etag: nil, size: nil, parts: []))
         }
         return S3ObjectSink(storage: self, key: key, mode: .upload(uploadId: uploadId, listed: [:], recorded: []))
     }
@@ -170,7 +191,8 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
             do {
                 let etag = try await client.uploadPart(
                     bucket: location.bucket, key: key, uploadId: uploadId, partNumber: number, body: body, sha256: sha)
-                try self.record(key: key, UploadState.Part(number: number, etag: etag, size: body.readableBytes, sha256: sha))
+                try self.record(
+                    key: key, UploadState.Part(number: number, etag: etag, size: body.readableBytes, sha256: sha))
             } catch let error as S3Error {
                 self.failure.withLock { $0 = $0 ?? error }
             } catch {
@@ -204,7 +226,8 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
 
     func complete(key: String, uploadId: String, parts: [S3Client.Part], size: Int) throws(ExportError) -> String {
         let etag = try blocking { [client, location] in
-            try await client.completeMultipartUpload(bucket: location.bucket, key: key, uploadId: uploadId, parts: parts)
+            try await client.completeMultipartUpload(
+                bucket: location.bucket, key: key, uploadId: uploadId, parts: parts)
         }
         try withState { s in
             s.update(key) { o in
@@ -220,9 +243,13 @@ public final class S3ExportStorage: ExportStorage, @unchecked Sendable {
 
     /// Confirms that an object the interrupted run completed is still there, as recorded.
     func confirm(_ previous: UploadState.Object) throws(ExportError) -> String {
-        let head = try blocking { [client, location] in try await client.headObject(bucket: location.bucket, key: previous.key) }
+        let head = try blocking { [client, location] in
+            try await client.headObject(bucket: location.bucket, key: previous.key)
+        }
         guard let head, head.size == previous.size, previous.etag.map({ $0 == head.etag }) ?? true else {
-            throw ExportError("s3://\(location.bucket)/\(previous.key): the interrupted export completed it, but it is gone or changed; run the export with --abort and start again")
+            throw ExportError(
+                "s3://\(location.bucket)/\(previous.key): the interrupted export completed it, but it is gone or changed; run the export with --abort and start again"
+            )
         }
         finishedKeys.insert(previous.key)
         return head.etag

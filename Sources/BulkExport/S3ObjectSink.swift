@@ -55,10 +55,12 @@ final class S3ObjectSink: ExportSink {
         case .upload(let uploadId, let listed, let recorded):
             if let held = listed[partNumber], held.size == body.readableBytes {
                 let sha = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
-                let same = recorded.first(where: { $0.number == partNumber }).map { $0.sha256 == sha && $0.etag == held.etag }
+                let same =
+                    recorded.first(where: { $0.number == partNumber }).map { $0.sha256 == sha && $0.etag == held.etag }
                     ?? (body.withUnsafeReadableBytes { S3Client.partETag($0) } == held.etag)
                 if same {
-                    try storage.reuse(key: key, UploadState.Part(number: partNumber, etag: held.etag, size: held.size, sha256: sha))
+                    try storage.reuse(
+                        key: key, UploadState.Part(number: partNumber, etag: held.etag, size: held.size, sha256: sha))
                     parts.append(held)
                     return
                 }
@@ -89,6 +91,8 @@ final class S3ObjectSink: ExportSink {
     }
 
     private func changed() -> ExportError {
-        ExportError("s3://\(storage.location.bucket)/\(key): the interrupted export completed this file, but the inputs now give different rows (did the logs change?); run the export with --abort and start again")
+        ExportError(
+            "s3://\(storage.location.bucket)/\(key): the interrupted export completed this file, but the inputs now give different rows (did the logs change?); run the export with --abort and start again"
+        )
     }
 }

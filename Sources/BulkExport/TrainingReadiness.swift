@@ -72,7 +72,13 @@ public struct TrainingReadiness: Sendable {
     }
 
     private func count(_ id: String, in table: inout [String: Int32], overflow: inout Bool) {
-        if let n = table[id] { table[id] = n &+ 1 } else if table.count < Self.maxTrackedIds { table[id] = 1 } else { overflow = true }
+        if let n = table[id] {
+            table[id] = n &+ 1
+        } else if table.count < Self.maxTrackedIds {
+            table[id] = 1
+        } else {
+            overflow = true
+        }
     }
 
     /// Users with at least 2 interactions.
@@ -85,15 +91,25 @@ public struct TrainingReadiness: Sendable {
     public var warnings: [String] {
         var out: [String] = []
         if interactions > 0, eventTypes.count == 1 {
-            out.append("only one event type (\(eventTypes.keys.first!)): recipes that filter or weight by event type have nothing to choose from")
+            out.append(
+                "only one event type (\(eventTypes.keys.first!)): recipes that filter or weight by event type have nothing to choose from"
+            )
         }
         if milliseconds > 0 {
-            out.append("\(milliseconds) interaction(s) have TIMESTAMP values of 100,000,000,000 or more: milliseconds taken for seconds? (give the mapping's sentAt \"format\": \"epochMillis\")")
+            out.append(
+                "\(milliseconds) interaction(s) have TIMESTAMP values of 100,000,000,000 or more: milliseconds taken for seconds? (give the mapping's sentAt \"format\": \"epochMillis\")"
+            )
         }
         if inFuture > 0 { out.append("\(inFuture) interaction(s) are more than a day in the future") }
         if before2000 > 0 { out.append("\(before2000) interaction(s) are before 2000-01-01") }
-        if usersOverflow { out.append("over \(Self.maxTrackedIds) distinct users: per-user figures count the first \(Self.maxTrackedIds)") }
-        if itemsOverflow { out.append("over \(Self.maxTrackedIds) distinct items: per-item figures count the first \(Self.maxTrackedIds)") }
+        if usersOverflow {
+            out.append(
+                "over \(Self.maxTrackedIds) distinct users: per-user figures count the first \(Self.maxTrackedIds)")
+        }
+        if itemsOverflow {
+            out.append(
+                "over \(Self.maxTrackedIds) distinct items: per-item figures count the first \(Self.maxTrackedIds)")
+        }
         return out
     }
 
@@ -104,28 +120,40 @@ public struct TrainingReadiness: Sendable {
         var lines: [String] = []
         let active = activeUsers
         lines.append("training readiness: \(meetsMinimums ? "meets" : "DOES NOT meet") Amazon Personalize's minimums")
-        lines.append("  interactions: \(n(interactions)) (at least \(n(Self.minInteractions)) needed)\(interactions >= Self.minInteractions ? "" : "  << too few")")
-        lines.append("  users with 2+ interactions: \(n(active)) of \(n(perUser.count)) (at least \(Self.minActiveUsers) needed)\(active >= Self.minActiveUsers ? "" : "  << too few")")
+        lines.append(
+            "  interactions: \(n(interactions)) (at least \(n(Self.minInteractions)) needed)\(interactions >= Self.minInteractions ? "" : "  << too few")"
+        )
+        lines.append(
+            "  users with 2+ interactions: \(n(active)) of \(n(perUser.count)) (at least \(Self.minActiveUsers) needed)\(active >= Self.minActiveUsers ? "" : "  << too few")"
+        )
         if let firstTime, let lastTime {
             let days = Double(lastTime - firstTime) / 86_400
-            lines.append("  time span: \(ExportTime.iso(.init(epochSeconds: firstTime))) .. \(ExportTime.iso(.init(epochSeconds: lastTime))) (\(String(format: "%.1f", days)) days)")
+            lines.append(
+                "  time span: \(ExportTime.iso(.init(epochSeconds: firstTime))) .. \(ExportTime.iso(.init(epochSeconds: lastTime))) (\(String(format: "%.1f", days)) days)"
+            )
         }
-        for (type, count) in eventTypes.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
+        for (type, count) in eventTypes.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) })
+        {
             lines.append("  event type \(type): \(n(count)) (\(pct(count, interactions)))")
         }
         if !catalogItems.isEmpty {
             let covered = perItem.reduce(0) { $0 + (catalogItems.contains($1.key) ? Int($1.value) : 0) }
-            lines.append("  interactions whose item is in the items file: \(pct(covered, interactions)) (\(n(perItem.count)) distinct items, \(n(catalogItems.count)) in the items file)")
+            lines.append(
+                "  interactions whose item is in the items file: \(pct(covered, interactions)) (\(n(perItem.count)) distinct items, \(n(catalogItems.count)) in the items file)"
+            )
         }
         if !catalogUsers.isEmpty {
             let covered = perUser.reduce(0) { $0 + (catalogUsers.contains($1.key) ? Int($1.value) : 0) }
-            lines.append("  interactions whose user is in the users file: \(pct(covered, interactions)) (\(n(perUser.count)) distinct users, \(n(catalogUsers.count)) in the users file)")
+            lines.append(
+                "  interactions whose user is in the users file: \(pct(covered, interactions)) (\(n(perUser.count)) distinct users, \(n(catalogUsers.count)) in the users file)"
+            )
         }
         lines += Self.histogram("interactions per user", perUser)
         lines += Self.histogram("interactions per item", perItem)
         for (kind, columns) in filled.sorted(by: { $0.key < $1.key }) {
             let rows = rowsByKind[kind] ?? 0
-            let text = columns.sorted(by: { $0.key < $1.key }).map { "\($0.key) \(pct($0.value, rows))" }.joined(separator: ", ")
+            let text = columns.sorted(by: { $0.key < $1.key }).map { "\($0.key) \(pct($0.value, rows))" }.joined(
+                separator: ", ")
             lines.append("  \(kind) metadata filled: \(text)")
         }
         for w in warnings { lines.append("  warning: \(w)") }
@@ -133,7 +161,8 @@ public struct TrainingReadiness: Sendable {
     }
 
     static let buckets: [(String, ClosedRange<Int32>)] = [
-        ("1", 1...1), ("2-4", 2...4), ("5-9", 5...9), ("10-99", 10...99), ("100-999", 100...999), ("1000+", 1000...Int32.max),
+        ("1", 1...1), ("2-4", 2...4), ("5-9", 5...9), ("10-99", 10...99), ("100-999", 100...999),
+        ("1000+", 1000...Int32.max),
     ]
 
     /// A small text histogram of the counts: one line per bucket, a bar scaled to the largest bucket.
@@ -147,7 +176,9 @@ public struct TrainingReadiness: Sendable {
         var lines = ["  \(title):"]
         for (i, b) in buckets.enumerated() {
             let bar = String(repeating: "#", count: counts[i] == 0 ? 0 : max(1, counts[i] * 30 / top))
-            lines.append("    \(b.0.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(counts[i]).padding(toLength: 9, withPad: " ", startingAt: 0)) \(bar)")
+            lines.append(
+                "    \(b.0.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(counts[i]).padding(toLength: 9, withPad: " ", startingAt: 0)) \(bar)"
+            )
         }
         return lines
     }

@@ -1,9 +1,9 @@
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Whole-file reads and crash-safe replacement, with owner-only permissions.

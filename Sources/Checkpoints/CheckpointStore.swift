@@ -2,9 +2,9 @@ import JSON
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where checkpoints live. A protocol only because tests swap the disk for memory.
@@ -54,7 +54,10 @@ public struct DiskCheckpointStore: CheckpointStore {
             throw .corrupt(path, "has no version")
         }
         guard version >= Int64(Self.oldestReadableVersion), version <= Int64(Self.formatVersion) else {
-            throw .corrupt(path, "has format version \(version); this build reads versions \(Self.oldestReadableVersion) to \(Self.formatVersion)")
+            throw .corrupt(
+                path,
+                "has format version \(version); this build reads versions \(Self.oldestReadableVersion) to \(Self.formatVersion)"
+            )
         }
         guard let files = document["files"]?.arrayValue else { throw .corrupt(path, "has no files list") }
         var result: [FileCheckpoint] = []

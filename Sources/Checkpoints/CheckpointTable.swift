@@ -141,7 +141,8 @@ public struct CheckpointTable: Sendable {
         // share its head, and continuing the furthest never re-reads what another copy already delivered).
         candidates.sort {
             if $0.length != $1.length { return $0.length > $1.length }
-            let a = entries[$0.id]?.offset ?? 0, b = entries[$1.id]?.offset ?? 0
+            let a = entries[$0.id]?.offset ?? 0
+            let b = entries[$1.id]?.offset ?? 0
             return a != b ? a > b : $0.id < $1.id
         }
         for (id, _) in candidates where attached[id] == nil {

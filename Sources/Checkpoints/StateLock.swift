@@ -1,9 +1,9 @@
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One agent per state directory: an advisory `flock` on `<state>/lock`, which the kernel releases when the process
@@ -30,8 +30,10 @@ public final class StateLock: Sendable {
             let n = holder.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: 0) }
             close(fd)
             if code == EWOULDBLOCK {
-                let pid = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self)
-                    .trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+                let pid =
+                    n > 0
+                    ? String(decoding: holder[0..<n], as: UTF8.self)
+                        .trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
                 throw .locked(
                     directory,
                     "another personalize-tail (pid \(pid)) is using this state directory; stop it, wait for it "
@@ -56,7 +58,7 @@ extension String {
     }
 }
 
-fileprivate enum WhitespaceSet { case whitespacesAndNewlines }
+private enum WhitespaceSet { case whitespacesAndNewlines }
 
 /// Facts about where state lives.
 public enum StateDirectory {

@@ -141,7 +141,8 @@ public struct ClientBatchSender: BatchSender {
             }
             tasks.spawn {
                 var result = BatchResult(fates: Array(repeating: .unresolved, count: records.count))
-                await self.deliver(key, records, range: 0..<records.count, into: &result, body: attempt.request, first: attempt)
+                await self.deliver(
+                    key, records, range: 0..<records.count, into: &result, body: attempt.request, first: attempt)
                 completion(result)
             }
         }
@@ -191,7 +192,9 @@ public final class DryRunSender: BatchSender {
     public init() {}
 
     public func send(_ batch: Batch) async -> BatchResult {
-        var line = Array("{\"operation\":\"\(batch.key.operation.rawValue)\",\"path\":\"\(batch.key.operation.path)\",\"body\":".utf8)
+        var line = Array(
+            "{\"operation\":\"\(batch.key.operation.rawValue)\",\"path\":\"\(batch.key.operation.path)\",\"body\":".utf8
+        )
         line.append(contentsOf: RequestBody(key: batch.key, pending: batch.records).body)
         line.append(contentsOf: "}\n".utf8)
         output.withLock { $0.write(Data(line)) }

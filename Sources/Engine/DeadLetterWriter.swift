@@ -3,7 +3,7 @@ import JSON
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a record went to the dead-letter file: the label of the `dead_lettered` counters and the `kind` field.
@@ -41,19 +41,35 @@ public struct DeadLetter: Sendable {
         var w = JSONWriter(capacity: line.count + 256)
         w.raw("{\"time\":")
         w.string(Self.iso8601(time))
-        w.key("kind", comma: true); w.string(kind.rawValue)
-        w.key("reason", comma: true); w.string(reason)
-        w.key("source", comma: true); w.string(source)
-        w.key("path", comma: true); w.string(path)
-        w.key("offset", comma: true); w.number(Int64(offset))
-        if let mapping { w.key("mapping", comma: true); w.string(mapping) }
-        if let text = String(validating: line, as: UTF8.self) {
-            w.key("line", comma: true); w.string(text)
-        } else {
-            w.key("lineBase64", comma: true); w.string(Data(line).base64EncodedString())
+        w.key("kind", comma: true)
+        w.string(kind.rawValue)
+        w.key("reason", comma: true)
+        w.string(reason)
+        w.key("source", comma: true)
+        w.string(source)
+        w.key("path", comma: true)
+        w.string(path)
+        w.key("offset", comma: true)
+        w.number(Int64(offset))
+        if let mapping {
+            w.key("mapping", comma: true)
+            w.string(mapping)
         }
-        if lineTruncated { w.key("lineTruncated", comma: true); w.raw("true") }
-        if let lineLength { w.key("lineLength", comma: true); w.number(Int64(lineLength)) }
+        if let text = String(validating: line, as: UTF8.self) {
+            w.key("line", comma: true)
+            w.string(text)
+        } else {
+            w.key("lineBase64", comma: true)
+            w.string(Data(line).base64EncodedString())
+        }
+        if lineTruncated {
+            w.key("lineTruncated", comma: true)
+            w.raw("true")
+        }
+        if let lineLength {
+            w.key("lineLength", comma: true)
+            w.number(Int64(lineLength))
+        }
         w.raw("}\n")
         return w.bytes
     }
@@ -100,7 +116,9 @@ public final class DeadLetterWriter {
         guard !buffer.isEmpty else { return }
         if descriptor < 0 {
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw DeadLetterError(path: path, action: "open", code: errno) }
             // A kill -9 during a write can leave the last line cut short (Linux stops a write between pages when

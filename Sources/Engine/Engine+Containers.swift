@@ -50,7 +50,8 @@ extension Engine {
         case .tooLong(let sample, let length, let offset, let end):
             flush(stream, &chunk)
             if let decoded = decoder.decodeTooLong(sample: sample, length: length, offset: offset) {
-                handleDecoded(stream, decoded, offset: offset, end: end, envelope: UnsafeRawBufferPointer(start: nil, count: 0))
+                handleDecoded(
+                    stream, decoded, offset: offset, end: end, envelope: UnsafeRawBufferPointer(start: nil, count: 0))
             } else {
                 handleEvent(stream, event)
             }
@@ -84,8 +85,9 @@ extension Engine {
             openLine(stream, end: end, records: 0)
         case .invalid(let reason):
             let format = stream.decoder?.format.rawValue ?? "?"
-            deadLetter(.invalidEnvelope, "\(reason) (the file is read as format \"\(format)\")", stream, offset: offset,
-                       mapping: nil, line: Array(envelope))
+            deadLetter(
+                .invalidEnvelope, "\(reason) (the file is read as format \"\(format)\")", stream, offset: offset,
+                mapping: nil, line: Array(envelope))
             openLine(stream, end: end, records: 0)
         case .tooLong(let sample, let length, let runStart, let pieces, let s):
             var letter = DeadLetter(

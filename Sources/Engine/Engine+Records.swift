@@ -16,19 +16,24 @@ extension Engine {
         case .tooLong(let sample, let length, let offset, let end):
             stats.linesRead += 1
             var letter = DeadLetter(
-                kind: .lineTooLong, reason: "line is \(length) bytes, the limit is \(stream.source.maxLineBytes) (sources[].maxLineBytes)",
+                kind: .lineTooLong,
+                reason: "line is \(length) bytes, the limit is \(stream.source.maxLineBytes) (sources[].maxLineBytes)",
                 source: stream.source.name, path: stream.path, offset: offset, mapping: nil, line: sample)
             letter.lineTruncated = true
             letter.lineLength = length
             record(letter)
             openLine(stream, end: end, records: 0)
         case .corrupt(let message, let offset, let compressedOffset):
-            deadLetter(.corruptGzip, "gzip data damaged at compressed byte \(compressedOffset): \(message); "
-                       + "lines after it cannot be read", stream, offset: offset, mapping: nil, line: [])
+            deadLetter(
+                .corruptGzip,
+                "gzip data damaged at compressed byte \(compressedOffset): \(message); "
+                    + "lines after it cannot be read", stream, offset: offset, mapping: nil, line: [])
             table.update(stream.entry) { $0.damagedAt = compressedOffset }
-            logger.error("damaged gzip file; read what could be decoded", metadata: [
-                "file.path": "\(stream.path)", "file.compressed_offset": "\(compressedOffset)",
-            ])
+            logger.error(
+                "damaged gzip file; read what could be decoded",
+                metadata: [
+                    "file.path": "\(stream.path)", "file.compressed_offset": "\(compressedOffset)",
+                ])
         }
     }
 
@@ -49,8 +54,9 @@ extension Engine {
             return
         case .invalid(let error):
             let kind: DeadLetterKind = error.message.contains("UTF-8") ? .invalidUTF8 : .malformedJSON
-            deadLetter(kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
-                       offset: offset, mapping: nil, line: Array(bytes))
+            deadLetter(
+                kind, "\(kind == .invalidUTF8 ? "invalid UTF-8" : "not valid JSON"): \(error)", stream,
+                offset: offset, mapping: nil, line: Array(bytes))
             openLine(stream, end: end, records: 0)
             return
         case .mapped(let r, let copy):
@@ -59,7 +65,9 @@ extension Engine {
         }
         if results.isEmpty {
             if config.unmatched == .deadLetter {
-                deadLetter(.unmatched, "no mapping matched this record", stream, offset: offset, mapping: nil, line: Array(bytes))
+                deadLetter(
+                    .unmatched, "no mapping matched this record", stream, offset: offset, mapping: nil,
+                    line: Array(bytes))
             } else {
                 stats.skipped += 1
             }
@@ -121,7 +129,9 @@ extension Engine {
         }
         // The worker reads (and inflates) the next block ahead first: the engine maps meanwhile.
         let t = now
-        worker.map(lines, context: context(of: stream, offset: 0), engineMapper: mapper, readAhead: stream.reader?.blocks) {
+        worker.map(
+            lines, context: context(of: stream, offset: 0), engineMapper: mapper, readAhead: stream.reader?.blocks
+        ) {
             i, result in
             handleLine(stream, lines[i], result, now: t)
             // Requests go as their batches fill (answers making room), while the worker maps the rest of the chunk;
@@ -142,8 +152,10 @@ extension Engine {
     func deadLetter(
         _ kind: DeadLetterKind, _ reason: String, _ stream: Stream, offset: UInt64, mapping: String?, line: [UInt8]
     ) {
-        record(DeadLetter(kind: kind, reason: reason, source: stream.source.name, path: stream.path, offset: offset,
-                          mapping: mapping, line: line))
+        record(
+            DeadLetter(
+                kind: kind, reason: reason, source: stream.source.name, path: stream.path, offset: offset,
+                mapping: mapping, line: line))
     }
 
     func record(_ letter: DeadLetter) {
@@ -159,10 +171,12 @@ extension Engine {
                 logger.warning("dead-lettered a record", metadata: metadata)
             }
         } else {
-            logger.info("dry run: would dead-letter", metadata: [
-                "file.path": "\(letter.path)", "file.offset": "\(letter.offset)", "kind": "\(letter.kind.rawValue)",
-                "reason": "\(letter.reason)",
-            ])
+            logger.info(
+                "dry run: would dead-letter",
+                metadata: [
+                    "file.path": "\(letter.path)", "file.offset": "\(letter.offset)", "kind": "\(letter.kind.rawValue)",
+                    "reason": "\(letter.reason)",
+                ])
         }
     }
 
@@ -206,9 +220,10 @@ extension Engine {
 
     private func recordFailure(_ kind: DeadLetterKind, _ reason: String, _ pending: PendingRecord) {
         let stream = streams[pending.stream]
-        record(DeadLetter(
-            kind: kind, reason: reason, source: stream?.source.name ?? "", path: stream?.path ?? "",
-            offset: pending.offset, mapping: pending.mapping, line: pending.line))
+        record(
+            DeadLetter(
+                kind: kind, reason: reason, source: stream?.source.name ?? "", path: stream?.path ?? "",
+                offset: pending.offset, mapping: pending.mapping, line: pending.line))
     }
 
     /// Writes checkpoints (at most every `flushIntervalMillis`, or now with `force`), after making dead letters
@@ -252,14 +267,17 @@ extension Engine {
             stateFailure = "\(error)"
             if t - stateFailureLogged > 10_000 {
                 stateFailureLogged = t
-                logger.critical("cannot write state; holding position and reading nothing more until it can", metadata: ["error": "\(error)"])
+                logger.critical(
+                    "cannot write state; holding position and reading nothing more until it can",
+                    metadata: ["error": "\(error)"])
             }
         }
     }
 
     /// A short file's fingerprint grows with it, up to the full length.
     private func growFingerprint(_ stream: Stream) {
-        guard !stream.fingerprint.isComplete, !stream.detached, let size = stream.reader?.currentSize() ?? Optional(stream.size),
+        guard !stream.fingerprint.isComplete, !stream.detached,
+            let size = stream.reader?.currentSize() ?? Optional(stream.size),
             size > UInt64(stream.fingerprint.length) || stream.compressed
         else { return }
         guard let head = try? Fingerprint.readHead(path: stream.path, count: Fingerprint.fullLength),
@@ -286,7 +304,8 @@ extension Engine {
         let files = streams.values.sorted { $0.id < $1.id }.map { stream in
             MetricsSnapshot.FileState(
                 path: stream.path, source: stream.source.name, offset: stream.ledger.safeOffset,
-                bytesRead: stream.reader?.bytesConsumed ?? stream.size, size: stream.reader?.currentSize() ?? stream.size,
+                bytesRead: stream.reader?.bytesConsumed ?? stream.size,
+                size: stream.reader?.currentSize() ?? stream.size,
                 compressed: stream.compressed)
         }
         let pending = unresolvedRecords
@@ -362,7 +381,9 @@ extension Engine {
         }
         var out: [String: [String: Int]] = [:]
         for (operation, c) in outcomeCounts {
-            out[operation.rawValue] = ["accepted": c.accepted, "rejected": c.rejected, "throttled": c.throttled, "failed": c.failed]
+            out[operation.rawValue] = [
+                "accepted": c.accepted, "rejected": c.rejected, "throttled": c.throttled, "failed": c.failed,
+            ]
         }
         return out
     }

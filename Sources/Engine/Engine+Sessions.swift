@@ -16,9 +16,11 @@ extension Engine {
             if state.load(saved) {
                 mapper.restoreSessions(state)
             } else {
-                logger.warning("saved sessions unreadable; sessions start afresh", metadata: [
-                    "state.directory": "\(config.state.directory)",
-                ])
+                logger.warning(
+                    "saved sessions unreadable; sessions start afresh",
+                    metadata: [
+                        "state.directory": "\(config.state.directory)"
+                    ])
             }
         }
         mapper.recordsSessionTouches = true

@@ -36,7 +36,8 @@ extension Engine {
             guard let stream = streams[id] else { continue }
             markDetached(stream)
             stream.lastGrowth = now
-            logger.info("file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
+            logger.info(
+                "file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
         }
     }
 
@@ -49,7 +50,7 @@ extension Engine {
         let new = order.filter { $0 >= firstNew }  // already in natural name order
         let sorted = new.enumerated().sorted { a, b in
             switch (times[a.element], times[b.element]) {
-            case let (x?, y?) where x != y: return x < y
+            case (let x?, let y?) where x != y: return x < y
             case (_?, nil): return true
             case (nil, _?): return false
             default: return a.offset < b.offset
@@ -83,7 +84,9 @@ extension Engine {
         switch tracker.inspect(path) {
         case .unreadable(let error, let report):
             if report {
-                logger.error("cannot read file; will retry at the next scan", metadata: ["file.path": "\(path)", "error": "\(error.message)"])
+                logger.error(
+                    "cannot read file; will retry at the next scan",
+                    metadata: ["file.path": "\(path)", "error": "\(error.message)"])
             }
             return
         case .empty:
@@ -107,18 +110,22 @@ extension Engine {
         switch admission {
         case .copyOfLive(let id):
             if tracker.announceCopy(path) {
-                logger.info("file is a copy of one being read; not sent again", metadata: [
-                    "file.path": "\(path)", "file.original": "\(table.entries[id]?.path ?? "?")",
-                ])
+                logger.info(
+                    "file is a copy of one being read; not sent again",
+                    metadata: [
+                        "file.path": "\(path)", "file.original": "\(table.entries[id]?.path ?? "?")",
+                    ])
             }
             return
         case .finishedArchive:
             tracker.settle(path, st)
             return
         case .alreadyRead(_, let original):
-            logger.info("file is a copy of what was already read; not sent again", metadata: [
-                "file.path": "\(path)", "file.original": "\(table.entries[original]?.path ?? "?")",
-            ])
+            logger.info(
+                "file is a copy of what was already read; not sent again",
+                metadata: [
+                    "file.path": "\(path)", "file.original": "\(table.entries[original]?.path ?? "?")",
+                ])
             newEntries = true
             tracker.settle(path, st)
             return
@@ -128,15 +135,21 @@ extension Engine {
         }
         switch decision {
         case .extends(let id, _):
-            logger.info("file continues a shorter copy being read; reading what follows it", metadata: [
-                "file.path": "\(path)", "file.copy": "\(table.entries[id]?.path ?? "?")",
-            ])
+            logger.info(
+                "file continues a shorter copy being read; reading what follows it",
+                metadata: [
+                    "file.path": "\(path)", "file.copy": "\(table.entries[id]?.path ?? "?")",
+                ])
         case .truncated:
-            logger.warning("file is shorter than its checkpoint; reading it from the start as a new file", metadata: ["file.path": "\(path)"])
+            logger.warning(
+                "file is shorter than its checkpoint; reading it from the start as a new file",
+                metadata: ["file.path": "\(path)"])
         case .sharedHead(let id):
-            logger.info("file begins like another but differs further in; reading both", metadata: [
-                "file.path": "\(path)", "file.other": "\(table.entries[id]?.path ?? "?")",
-            ])
+            logger.info(
+                "file begins like another but differs further in; reading both",
+                metadata: [
+                    "file.path": "\(path)", "file.other": "\(table.entries[id]?.path ?? "?")",
+                ])
         case .new, .resume, .copy, .copyOfLive:
             break
         }
@@ -153,14 +166,19 @@ extension Engine {
         stats.filesOpened += 1
         stats.bytesPlanned += compressed ? st.size : st.size - min(st.size, offset)
         if options.once, let time = firstRecordTime(head, stream: stream) { firstTimes[id] = time }
-        logger.info("following file", metadata: [
-            "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)", "source": "\(source.name)",
-        ])
+        logger.info(
+            "following file",
+            metadata: [
+                "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)",
+                "source": "\(source.name)",
+            ])
     }
 
     /// Compares a newly seen file with checkpoint entry `id`'s own file, where that still is (see
     /// ``FileTracker/probe(_:stat:head:compressed:against:)``).
-    private func probe(entry id: Int, path: String, stat st: FileStat, head: [UInt8], compressed: Bool) -> FileIdentity.Probe {
+    private func probe(entry id: Int, path: String, stat st: FileStat, head: [UInt8], compressed: Bool)
+        -> FileIdentity.Probe
+    {
         guard let c = table.entries[id] else { return .gone }
         let livePath = table.attached[id].flatMap { streams[$0]?.path } ?? c.path
         let original = FileTracker.Original(
@@ -205,7 +223,8 @@ extension Engine {
                 }
                 stream.reader = reader
             } catch {
-                logger.error("cannot open file", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
+                logger.error(
+                    "cannot open file", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
                 stream.hasInput = false
                 giveUpInCatchUp(stream)
                 return
@@ -235,7 +254,8 @@ extension Engine {
             }
             precondition(chunk.isEmpty, "lines framed outside a chunk")
         } catch {
-            logger.error("read failed; will retry", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
+            logger.error(
+                "read failed; will retry", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
             stream.hasInput = false
             giveUpInCatchUp(stream)
             return
@@ -257,7 +277,8 @@ extension Engine {
             stream.reader = nil
             logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
         case .truncated:
-            logger.warning("file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
+            logger.warning(
+                "file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
             giveUpPartialLines(stream, because: "the file was truncated")
             markDetached(stream)
             markExhausted(stream)
@@ -308,7 +329,9 @@ extension Engine {
         guard !options.once else { return }
         let t = now
         for stream in streams.values where !stream.exhausted {
-            let reader = stream.reader.map { FileTracker.ReaderState(size: $0.currentSize(), consumed: $0.bytesConsumed) }
+            let reader = stream.reader.map {
+                FileTracker.ReaderState(size: $0.currentSize(), consumed: $0.bytesConsumed)
+            }
             let (hasInput, action) = tracker.followUp(
                 stream.file, hasInput: stream.hasInput, reader: reader, resumeOffset: stream.resumeOffset, now: t)
             stream.hasInput = hasInput
@@ -317,9 +340,11 @@ extension Engine {
                 break
             case .damagedGzip:
                 // Finishing reports it (dead letter `corrupt_gzip`) and takes what was decoded.
-                logger.warning("compressed file stopped growing before its end; reporting it as damaged", metadata: [
-                    "file.path": "\(stream.path)",
-                ])
+                logger.warning(
+                    "compressed file stopped growing before its end; reporting it as damaged",
+                    metadata: [
+                        "file.path": "\(stream.path)"
+                    ])
                 finish(stream)
             case .drained:
                 finish(stream)

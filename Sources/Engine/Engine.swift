@@ -156,9 +156,10 @@ public final class Engine {
         self.epoch = clock.now
         self.batcher = Batcher(maxWaitMillis: options.once ? 1_000_000_000 : config.batching.maxWaitMillis)
         self.table = CheckpointTable(try store?.load() ?? [])
-        self.tracker = FileTracker(settings: FileTracker.Settings(
-            once: options.once, rotationGraceMillis: max(2000, Int64(config.follow.pollIntervalMillis) * 4),
-            incompleteGzipMillis: Int64(config.follow.incompleteGzipSeconds * 1000)))
+        self.tracker = FileTracker(
+            settings: FileTracker.Settings(
+                once: options.once, rotationGraceMillis: max(2000, Int64(config.follow.pollIntervalMillis) * 4),
+                incompleteGzipMillis: Int64(config.follow.incompleteGzipSeconds * 1000)))
         self.sessionJournal = try Self.restoreSessions(config: config, store: store, mapper: mapper, logger: logger)
     }
 
@@ -202,10 +203,12 @@ public final class Engine {
 
     /// ``run()`` on the calling thread (blocks it until the engine is done).
     func runHere() -> Outcome {
-        logger.info("starting", metadata: [
-            "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
-            "checkpoints": "\(table.entries.count)", "engine.mapping_threads": "\(mappingWorker == nil ? 1 : 2)",
-        ])
+        logger.info(
+            "starting",
+            metadata: [
+                "mode": "\(options.once ? "catch-up" : "follow")", "sources": "\(config.sources.count)",
+                "checkpoints": "\(table.entries.count)", "engine.mapping_threads": "\(mappingWorker == nil ? 1 : 2)",
+            ])
         if !options.once {
             let control = self.control
             watcher = FileWatcher(directories: watchDirectories()) { control.wake() }
@@ -290,7 +293,11 @@ public final class Engine {
             let inputDone = stopping || (options.once && allInputConsumed())
             if inputDone || backlogged {
                 if batcher.readyCount == 0 && inFlight < options.maxConcurrentRequests {
-                    if inputDone { batcher.flushDue(now: t, all: true) } else { batcher.flushOldest(options.maxConcurrentRequests) }
+                    if inputDone {
+                        batcher.flushDue(now: t, all: true)
+                    } else {
+                        batcher.flushOldest(options.maxConcurrentRequests)
+                    }
                 }
             }
             if launchReady() { progressed = true }
@@ -426,4 +433,3 @@ public struct EngineControl: Sendable {
 private struct UncheckedEngine: @unchecked Sendable {
     let engine: Engine
 }
-

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The engine's inbox: completions of requests, change notifications and shutdown requests are posted here from
@@ -20,7 +20,7 @@ final class Mailbox<Message: Sendable>: @unchecked Sendable {
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         #if canImport(Glibc)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         #endif
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
@@ -56,9 +56,9 @@ final class Mailbox<Message: Sendable>: @unchecked Sendable {
         guard milliseconds > 0 else { return }
         var deadline = timespec()
         #if canImport(Glibc)
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
+            clock_gettime(CLOCK_MONOTONIC, &deadline)
         #else
-        clock_gettime(CLOCK_REALTIME, &deadline)
+            clock_gettime(CLOCK_REALTIME, &deadline)
         #endif
         let nanos = Int(deadline.tv_nsec) + Int(milliseconds % 1000) * 1_000_000
         deadline.tv_sec += Int(milliseconds / 1000) + nanos / 1_000_000_000

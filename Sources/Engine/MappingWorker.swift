@@ -1,15 +1,15 @@
 import CMemory
 import Foundation
-import Synchronization
 import JSON
 import Mapping
 import PersonalizeModel
+import Synchronization
 import Tailing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What mapping made of one line, before the engine acts on it.
@@ -248,15 +248,16 @@ extension MappingWorker {
         let affinity = Int(pt_affinity_cpu_count())
         if affinity > 0 { count = min(count, affinity) }
         #if os(Linux)
-        // cgroup v2: this process's group is the "0::" line of /proc/self/cgroup.
-        let group = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? ""
-        if let text = try? String(contentsOfFile: "/sys/fs/cgroup" + group + "/cpu.max", encoding: .utf8) {
-            let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            if parts.count >= 2, let quota = Double(parts[0]), let period = Double(parts[1]), period > 0 {
-                count = min(count, max(1, Int((quota / period).rounded(.up))))
+            // cgroup v2: this process's group is the "0::" line of /proc/self/cgroup.
+            let group =
+                (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? ""
+            if let text = try? String(contentsOfFile: "/sys/fs/cgroup" + group + "/cpu.max", encoding: .utf8) {
+                let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+                if parts.count >= 2, let quota = Double(parts[0]), let period = Double(parts[1]), period > 0 {
+                    count = min(count, max(1, Int((quota / period).rounded(.up))))
+                }
             }
-        }
         #endif
         return count
     }

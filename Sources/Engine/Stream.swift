@@ -64,9 +64,10 @@ final class Stream {
     /// handed out; lines before it are in the ledger already).
     var resumeOffset: UInt64?
 
-    init(id: Int, source: SourceConfig, path: String, fingerprint: Fingerprint, key: String, stat: FileStat,
-         compressed: Bool, entry: Int, startOffset: UInt64, now: Int64)
-    {
+    init(
+        id: Int, source: SourceConfig, path: String, fingerprint: Fingerprint, key: String, stat: FileStat,
+        compressed: Bool, entry: Int, startOffset: UInt64, now: Int64
+    ) {
         self.key = key
         self.id = id
         self.source = source

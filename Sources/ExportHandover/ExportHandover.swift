@@ -5,9 +5,9 @@ import SystemIO
 import Tailing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `personalize-tail checkpoint --from-export`: checkpoints that make the live agent start where a bulk export
@@ -31,7 +31,8 @@ public enum ExportHandover {
         public var endOffset: UInt64
 
         public init(
-            path: String, compressed: Bool, fingerprint: String?, fingerprintLength: Int?, device: UInt64, inode: UInt64,
+            path: String, compressed: Bool, fingerprint: String?, fingerprintLength: Int?, device: UInt64,
+            inode: UInt64,
             endOffset: UInt64
         ) {
             self.path = path
@@ -83,7 +84,8 @@ public enum ExportHandover {
     ) throws(Failure) -> Report {
         var report = Report()
         if let until {
-            let why = "the export was made with --until \(until): events written after that time and before the export "
+            let why =
+                "the export was made with --until \(until): events written after that time and before the export "
                 + "ended are in neither the import nor the stream"
             guard force else {
                 throw Failure(
@@ -126,7 +128,8 @@ public enum ExportHandover {
             case .success(let found):
                 file = found
                 if found.path != input.path {
-                    report.warnings.append("\(input.path): renamed to \(found.path) since the export; handed over there")
+                    report.warnings.append(
+                        "\(input.path): renamed to \(found.path) since the export; handed over there")
                 }
             }
             let checkpoint = FileCheckpoint(
@@ -160,9 +163,13 @@ public enum ExportHandover {
                     "  \($0.input): checkpoint at offset \($0.earlier.offset) (\($0.earlier.path), device \($0.earlier.device) inode \($0.earlier.inode))"
                 }
             }
-            lines.append("nothing was written; pass --force to "
-                + [problems.isEmpty ? nil : "skip files that changed", conflicts.isEmpty ? nil : "replace those checkpoints"]
-                .compactMap { $0 }.joined(separator: " and "))
+            lines.append(
+                "nothing was written; pass --force to "
+                    + [
+                        problems.isEmpty ? nil : "skip files that changed",
+                        conflicts.isEmpty ? nil : "replace those checkpoints",
+                    ]
+                    .compactMap { $0 }.joined(separator: " and "))
             throw Failure(status: .configuration, message: lines.joined(separator: "\n"))
         }
         report.skipped = problems
@@ -200,13 +207,16 @@ public enum ExportHandover {
         var stat = FileStat.of(path: path)
         if stat.map({ $0.device != input.device || $0.inode != input.inode }) ?? true {
             let directory = (input.path as NSString).deletingLastPathComponent
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+            let names =
+                (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
             let renamed = names.sorted().lazy.map { (directory as NSString).appendingPathComponent($0) }
                 .compactMap { p in FileStat.of(path: p).map { (p, $0) } }
                 .first { $0.1.device == input.device && $0.1.inode == input.inode && $0.1.isRegularFile }
             guard let renamed else {
-                return .failure(LocateFailure(
-                    stat == nil ? "no longer exists" : "is another file now (device/inode changed: rotated or replaced)"))
+                return .failure(
+                    LocateFailure(
+                        stat == nil
+                            ? "no longer exists" : "is another file now (device/inode changed: rotated or replaced)"))
             }
             (path, stat) = (renamed.0, renamed.1)
         }

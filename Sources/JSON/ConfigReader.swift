@@ -40,9 +40,12 @@ public final class ConfigReader {
     }
 
     public static func join(_ path: String, _ key: String) -> String {
-        let simple = !key.isEmpty && key.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
-        }
+        let simple =
+            !key.isEmpty
+            && key.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+                    || b == 0x2D
+            }
         let part = simple ? key : "[\(JSONValue.string(key).serialized)]"
         if path.isEmpty { return part }
         return simple ? "\(path).\(key)" : "\(path)\(part)"
@@ -113,11 +116,20 @@ public final class ConfigReader {
         public func int(_ key: String, min: Int? = nil, max: Int? = nil) -> Int? {
             guard let v = value(key) else { return nil }
             guard case .number(let n) = v, n.isInteger, let i = Int(n.literal) else {
-                reader.report(path(key), "expected a whole number, found \(v.typeDescription == "a number" ? v.serialized : v.typeDescription)")
+                reader.report(
+                    path(key),
+                    "expected a whole number, found \(v.typeDescription == "a number" ? v.serialized : v.typeDescription)"
+                )
                 return nil
             }
-            if let min, i < min { reader.report(path(key), "must be at least \(min), found \(i)"); return nil }
-            if let max, i > max { reader.report(path(key), "must be at most \(max), found \(i)"); return nil }
+            if let min, i < min {
+                reader.report(path(key), "must be at least \(min), found \(i)")
+                return nil
+            }
+            if let max, i > max {
+                reader.report(path(key), "must be at most \(max), found \(i)")
+                return nil
+            }
             return i
         }
 
@@ -128,7 +140,10 @@ public final class ConfigReader {
                 return nil
             }
             let d = n.double
-            if let min, d < min { reader.report(path(key), "must be at least \(min), found \(n.literal)"); return nil }
+            if let min, d < min {
+                reader.report(path(key), "must be at least \(min), found \(n.literal)")
+                return nil
+            }
             return d
         }
 
@@ -140,7 +155,9 @@ public final class ConfigReader {
             case .array(let a):
                 var out: [String] = []
                 for (i, e) in a.enumerated() {
-                    if case .string(let s) = e { out.append(s) } else {
+                    if case .string(let s) = e {
+                        out.append(s)
+                    } else {
                         reader.report(ConfigReader.index(path(key), i), "expected a string, found \(e.typeDescription)")
                     }
                 }
@@ -168,7 +185,8 @@ public final class ConfigReader {
         public func choice(_ key: String, _ choices: [String]) -> String? {
             guard let s = string(key) else { return nil }
             guard choices.contains(s) else {
-                reader.report(path(key), "must be one of \(choices.map { "\"\($0)\"" }.joined(separator: ", ")), found \"\(s)\"")
+                reader.report(
+                    path(key), "must be one of \(choices.map { "\"\($0)\"" }.joined(separator: ", ")), found \"\(s)\"")
                 return nil
             }
             return s
@@ -181,7 +199,8 @@ public final class ConfigReader {
                 let suggestion = Self.closest(member.key, in: Array(allowed))
                 reader.report(
                     path(member.key),
-                    "unknown key" + (suggestion.map { "; did you mean \"\($0)\"?" } ?? "; remove it or check the spelling"))
+                    "unknown key"
+                        + (suggestion.map { "; did you mean \"\($0)\"?" } ?? "; remove it or check the spelling"))
             }
         }
 
@@ -196,7 +215,8 @@ public final class ConfigReader {
         }
 
         static func editDistance(_ a: String, _ b: String) -> Int {
-            let a = Array(a.utf8), b = Array(b.utf8)
+            let a = Array(a.utf8)
+            let b = Array(b.utf8)
             if a.isEmpty { return b.count }
             if b.isEmpty { return a.count }
             var prev = Array(0...b.count)

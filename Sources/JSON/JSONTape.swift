@@ -253,10 +253,12 @@ extension JSONTape {
             let p = base + Int(n.start)
             if n.flags & JSONTape.escaped == 0 {
                 // Validated by the scan: decoding repairs nothing.
-                return String(decoding: UnsafeBufferPointer(start: p + 1, count: Int(n.end - n.start) - 2), as: UTF8.self)
+                return String(
+                    decoding: UnsafeBufferPointer(start: p + 1, count: Int(n.end - n.start) - 2), as: UTF8.self)
             }
-            guard case .string(let s)? = try? JSONParser.parse(
-                UnsafeRawBufferPointer(start: p, count: Int(n.end - n.start)))
+            guard
+                case .string(let s)? = try? JSONParser.parse(
+                    UnsafeRawBufferPointer(start: p, count: Int(n.end - n.start)))
             else { return "" }
             return s
         }
@@ -271,8 +273,10 @@ extension JSONTape {
             case Kind.string: return .string(string(node))
             case Kind.number:
                 let p = base + Int(n.start)
-                return .number(JSONNumber(literal: String(
-                    decoding: UnsafeBufferPointer(start: p, count: Int(n.end - n.start)), as: UTF8.self)))
+                return .number(
+                    JSONNumber(
+                        literal: String(
+                            decoding: UnsafeBufferPointer(start: p, count: Int(n.end - n.start)), as: UTF8.self)))
             default:
                 let p = base + Int(n.start)
                 return (try? JSONParser.parse(UnsafeRawBufferPointer(start: p, count: Int(n.end - n.start)))) ?? .null
@@ -326,7 +330,8 @@ extension JSONTape {
                 } else if Int(key.start) + 9 <= n {
                     // One load: the quote's successor and 7 more bytes are inside the buffer.
                     let length = Int(key.end - key.start) - 2
-                    let w = UInt64(littleEndian: UnsafeRawPointer(p + Int(key.start) + 1).loadUnaligned(as: UInt64.self))
+                    let w = UInt64(
+                        littleEndian: UnsafeRawPointer(p + Int(key.start) + 1).loadUnaligned(as: UInt64.self))
                     let mask = (UInt64(1) << UInt64(8 * min(length, 7))) &- 1
                     signature = (w & mask) | UInt64(truncatingIfNeeded: min(length, 255)) << 56
                 } else {

@@ -40,9 +40,12 @@ public struct JSONWriter: Sendable {
         }
         var v = value.magnitude
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             while v > 0 {
@@ -112,7 +115,9 @@ public struct JSONWriter: Sendable {
             guard i < n else { break }
             let byte = p[i]
             if byte == 0x22 || byte == 0x5C || byte < 0x20 {
-                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: i - runStart)) }
+                if runStart < i {
+                    bytes.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: i - runStart))
+                }
                 bytes.append(UInt8(ascii: "\\"))
                 switch byte {
                 case 0x22: bytes.append(0x22)
@@ -156,9 +161,11 @@ extension JSONValue {
         switch self {
         case .array(let a): return .array(a.map(\.canonicalized))
         case .object(let o):
-            return .object(JSONObject(o.members.sorted { $0.key < $1.key }.map {
-                JSONObject.Member(key: $0.key, value: $0.value.canonicalized)
-            }))
+            return .object(
+                JSONObject(
+                    o.members.sorted { $0.key < $1.key }.map {
+                        JSONObject.Member(key: $0.key, value: $0.value.canonicalized)
+                    }))
         default: return self
         }
     }

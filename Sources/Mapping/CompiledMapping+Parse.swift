@@ -2,8 +2,10 @@ import JSON
 import PersonalizeModel
 
 extension CompiledMapping {
-    static let mappingKeys = ["target", "trackingId", "datasetArn", "sources", "when", "fields", "session",
-                              "impressionOverflow"]
+    static let mappingKeys = [
+        "target", "trackingId", "datasetArn", "sources", "when", "fields", "session",
+        "impressionOverflow",
+    ]
 
     /// Parses one member of `mappings`, reporting every problem into `reader`.
     static func parse(name: String, value: JSONValue, reader: ConfigReader, path: String, sourceNames: [String])
@@ -22,8 +24,10 @@ extension CompiledMapping {
         m.parseDestination(o, reader: reader)
         if let sources = o.strings("sources") {
             for (i, s) in sources.enumerated() where !sourceNames.contains(s) {
-                let known = sourceNames.isEmpty ? "none are configured" :
-                    "configured sources are \(sourceNames.map { "\"\($0)\"" }.joined(separator: ", "))"
+                let known =
+                    sourceNames.isEmpty
+                    ? "none are configured"
+                    : "configured sources are \(sourceNames.map { "\"\($0)\"" }.joined(separator: ", "))"
                 reader.report(ConfigReader.index(o.path("sources"), i), "unknown source \"\(s)\"; \(known)")
             }
             m.sources = sources
@@ -32,7 +36,9 @@ extension CompiledMapping {
         if let fields = o.object("fields") {
             m.parseFields(fields, reader: reader)
         } else if !o.has("fields") {
-            reader.report(o.path("fields"), "is required; map at least \(target.required.map(\.rawValue).joined(separator: ", "))")
+            reader.report(
+                o.path("fields"), "is required; map at least \(target.required.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         m.parseOptions(o, reader: reader)
         m.checkRequired(o, reader: reader)
@@ -51,7 +57,8 @@ extension CompiledMapping {
         let arnHint = "such as \"arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS\""
         if let arn = o.string("datasetArn") {
             if !target.usesDataset {
-                reader.report(o.path("datasetArn"), "\(target.rawValue) mappings send to an event tracker; use trackingId")
+                reader.report(
+                    o.path("datasetArn"), "\(target.rawValue) mappings send to an event tracker; use trackingId")
             } else if !Limits.isDatasetArn(arn) || Limits.length(arn) > Limits.datasetArnLength {
                 reader.report(o.path("datasetArn"), "is not a Personalize dataset ARN; expected one \(arnHint)")
             } else {
@@ -70,8 +77,10 @@ extension CompiledMapping {
             let path = fields.path(member.key)
             _ = fields.value(member.key)
             guard allowed.contains(field) else {
-                reader.report(path, "is not a field of \(target.rawValue) records; they take "
-                    + allowed.map(\.rawValue).joined(separator: ", "))
+                reader.report(
+                    path,
+                    "is not a field of \(target.rawValue) records; they take "
+                        + allowed.map(\.rawValue).joined(separator: ", "))
                 continue
             }
             if field == .trackingId, trackingId != nil {
@@ -90,7 +99,8 @@ extension CompiledMapping {
                 parseProperties(member.value, reader: reader, path: path)
             } else {
                 let required = target.required.contains(field)
-                self[field] = FieldRule.parse(member.value, field: field, required: required, reader: reader, path: path)
+                self[field] = FieldRule.parse(
+                    member.value, field: field, required: required, reader: reader, path: path)
             }
         }
         fields.finish(allowed.map(\.rawValue))
@@ -113,7 +123,8 @@ extension CompiledMapping {
                 continue
             }
             if target == .event, Limits.reservedEventPropertyKeys.contains(key.lowercased()) {
-                reader.report(memberPath, "\"\(key)\" is reserved for events; map it as a field, or rename the property")
+                reader.report(
+                    memberPath, "\"\(key)\" is reserved for events; map it as a field, or rename the property")
                 continue
             }
             if let other = seen[key] {
@@ -144,7 +155,8 @@ extension CompiledMapping {
             if hasImpressions {
                 impressionOverflow = ImpressionOverflow(rawValue: overflow) ?? .deadLetter
             } else {
-                reader.report(o.path("impressionOverflow"), "only event and actionInteraction mappings have impressions")
+                reader.report(
+                    o.path("impressionOverflow"), "only event and actionInteraction mappings have impressions")
             }
         }
     }
@@ -159,8 +171,9 @@ extension CompiledMapping {
             missing.append(field == .sessionId ? "sessionId (or \"session\" to sessionize)" : field.rawValue)
         }
         if !missing.isEmpty {
-            reader.report(o.path("fields"),
-                          "\(target.rawValue) mappings must map \(missing.joined(separator: ", "))")
+            reader.report(
+                o.path("fields"),
+                "\(target.rawValue) mappings must map \(missing.joined(separator: ", "))")
         }
     }
 }

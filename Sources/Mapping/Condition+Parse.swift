@@ -13,9 +13,12 @@ extension Condition {
         let present = kinds.filter { o.has($0) }
         guard present.count == 1, let kind = present.first else {
             let list = kinds.map { "\"\($0)\"" }.joined(separator: ", ")
-            reader.report(path, present.isEmpty
-                ? "a condition needs one of \(list)"
-                : "a condition takes only one of \(list), found \(present.map { "\"\($0)\"" }.joined(separator: " and "))")
+            reader.report(
+                path,
+                present.isEmpty
+                    ? "a condition needs one of \(list)"
+                    : "a condition takes only one of \(list), found \(present.map { "\"\($0)\"" }.joined(separator: " and "))"
+            )
             for k in kinds { _ = o.value(k) }
             _ = o.value("field")
             o.finish()
@@ -28,7 +31,8 @@ extension Condition {
         case "all", "any":
             if let list = o.array(kind) {
                 let cs = list.enumerated().map {
-                    parse($0.element, reader: reader, path: ConfigReader.index(o.path(kind), $0.offset), depth: depth + 1)
+                    parse(
+                        $0.element, reader: reader, path: ConfigReader.index(o.path(kind), $0.offset), depth: depth + 1)
                 }
                 if cs.isEmpty { reader.report(o.path(kind), "must list at least one condition") }
                 result = kind == "all" ? .all(cs) : .any(cs)

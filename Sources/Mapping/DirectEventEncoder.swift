@@ -1,6 +1,6 @@
 import JSON
-import PinnedMemory
 import PersonalizeModel
+import PinnedMemory
 
 /// The fast path of event encoding: writes an event straight from a scanned line into the form its request carries,
 /// for mappings whose fields are all read in ways it knows: ids from plain paths, constants or one `lookup`, a derived
@@ -152,9 +152,12 @@ final class DirectEventEncoder {
                 case .replace(let s): miss = .replace(text(s))
                 }
                 rules.append(rule)
-                return .lookup(Rule(rule), Lookup(
-                    keys: pinned(entries.map { keep(Array($0.key.utf8)) }), values: pinned(entries.map { text($0.value) }),
-                    miss: miss))
+                return .lookup(
+                    Rule(rule),
+                    Lookup(
+                        keys: pinned(entries.map { keep(Array($0.key.utf8)) }),
+                        values: pinned(entries.map { text($0.value) }),
+                        miss: miss))
             default: break
             }
             ok = false
@@ -194,9 +197,11 @@ final class DirectEventEncoder {
             var outer = JSONWriter(capacity: inner.bytes.count * 2 + 4)
             outer.string(keyText)
             let escaped = Array(outer.bytes.dropFirst().dropLast())
-            properties.append(Property(
-                rule: Rule(p.rule), first: keep([UInt8(ascii: "{")] + escaped), next: keep([UInt8(ascii: ",")] + escaped),
-                scalars: 1 + Limits.length(keyText)))
+            properties.append(
+                Property(
+                    rule: Rule(p.rule), first: keep([UInt8(ascii: "{")] + escaped),
+                    next: keep([UInt8(ascii: ",")] + escaped),
+                    scalars: 1 + Limits.length(keyText)))
         }
         self.properties = pinned(properties)
         self.rules = rules
@@ -396,8 +401,10 @@ final class DirectEventEncoder {
         w.raw(UInt8(ascii: "}"))
         guard w.bytes.count <= Limits.eventBytes else { return nil }
 
-        let key = BatchKey(operation: .putEvents, destination: trackingId, userId: userId.text, sessionId: sessionId.text)
-        return .record(mapping: mapping, EncodedRecord(key: key, element: w.bytes), time: Timestamp(epochMilliseconds: ms))
+        let key = BatchKey(
+            operation: .putEvents, destination: trackingId, userId: userId.text, sessionId: sessionId.text)
+        return .record(
+            mapping: mapping, EncodedRecord(key: key, element: w.bytes), time: Timestamp(epochMilliseconds: ms))
     }
 
     /// `,"properties":"{\"k\":...}"` (nothing when no property is present); `false` when unsure.

@@ -53,9 +53,11 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
                 switch c {
                 case .member(let key):
                     let name = arena.pin(Array(key.utf8))
-                    steps.append(Step(key: name.baseAddress, count: name.count, index: 0,
-                                      ascii: name.allSatisfy { $0 < 0x80 },
-                                      signature: JSONTape.signature(name.baseAddress!, name.count)))
+                    steps.append(
+                        Step(
+                            key: name.baseAddress, count: name.count, index: 0,
+                            ascii: name.allSatisfy { $0 < 0x80 },
+                            signature: JSONTape.signature(name.baseAddress!, name.count)))
                 case .index(let n):
                     steps.append(Step(key: nil, count: 0, index: n, ascii: true))
                 }
@@ -88,8 +90,10 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
             guard components.count == 2, case .member(let name) = components[1],
                 let field = MetaField.allCases.first(where: { $0.name == name })
             else {
-                throw PathError(message: "invalid path: \(MetaField.root) is reserved for where a line came from; use "
-                    + "\(MetaField.root).<field> with one of \(names) (quote a record member of that name as [\"\(MetaField.root)\"])")
+                throw PathError(
+                    message: "invalid path: \(MetaField.root) is reserved for where a line came from; use "
+                        + "\(MetaField.root).<field> with one of \(names) (quote a record member of that name as [\"\(MetaField.root)\"])"
+                )
             }
             return .success(FieldPath(components: components, description: text, meta: field))
         } catch {
@@ -129,7 +133,8 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     static func member(_ object: JSONObject, _ step: Steps.Step) -> JSONValue? {
         let members = object.members
         guard let name = step.key, step.count > 0 else { return object[""] }
-        let first = name[0], last = name[step.count - 1]
+        let first = name[0]
+        let last = name[step.count - 1]
         var key: String?
         var i = members.count - 1
         while i >= 0 {
@@ -225,7 +230,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
                     let start = i
                     while i < bytes.count, bytes[i] != UInt8(ascii: "."), bytes[i] != UInt8(ascii: "[") {
                         if bytes[i] == UInt8(ascii: "]") || bytes[i] == UInt8(ascii: "\"") {
-                            throw fail("unexpected '\(Character(UnicodeScalar(bytes[i])))' at character \(i + 1); quote such names as [\"name\"]")
+                            throw fail(
+                                "unexpected '\(Character(UnicodeScalar(bytes[i])))' at character \(i + 1); quote such names as [\"name\"]"
+                            )
                         }
                         i += 1
                     }

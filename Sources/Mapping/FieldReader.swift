@@ -40,8 +40,9 @@ struct FieldReader<R: RecordView> {
             if required { throw .missing(field.rawValue, rule) }
             return nil
         case let other?:
-            throw .invalid(field.rawValue, at: rule.sourcePath(in: record),
-                           ValueProblem("expected a string or number, found \(other.typeDescription)"))
+            throw .invalid(
+                field.rawValue, at: rule.sourcePath(in: record),
+                ValueProblem("expected a string or number, found \(other.typeDescription)"))
         }
     }
 
@@ -66,8 +67,9 @@ struct FieldReader<R: RecordView> {
         }
         guard let d else { return nil }
         guard d.isFinite else {
-            throw .invalid(field.rawValue, at: rule.sourcePath(in: record),
-                           ValueProblem("expected a finite number, found \(ValueProblem.show(v))"))
+            throw .invalid(
+                field.rawValue, at: rule.sourcePath(in: record),
+                ValueProblem("expected a finite number, found \(ValueProblem.show(v))"))
         }
         return d
     }
@@ -82,8 +84,9 @@ struct FieldReader<R: RecordView> {
             case .string(let s): if !s.isEmpty { ids.append(s) }
             case .number(let n): ids.append(n.literal)
             default:
-                throw .invalid("impression", at: rule.sourcePath(in: record),
-                               ValueProblem("expected ids (strings or numbers), found \(e.typeDescription)"))
+                throw .invalid(
+                    "impression", at: rule.sourcePath(in: record),
+                    ValueProblem("expected ids (strings or numbers), found \(e.typeDescription)"))
             }
         }
         if case .array(let elements) = v {

@@ -17,9 +17,12 @@ extension FieldRule {
         let present = sourceKeys.filter { o.has($0) }
         guard present.count == 1, let key = present.first else {
             let list = sourceKeys.map { "\"\($0)\"" }.joined(separator: ", ")
-            reader.report(path, present.isEmpty
-                ? "a rule needs one of \(list)"
-                : "a rule takes only one of \(list), found \(present.map { "\"\($0)\"" }.joined(separator: " and "))")
+            reader.report(
+                path,
+                present.isEmpty
+                    ? "a rule needs one of \(list)"
+                    : "a rule takes only one of \(list), found \(present.map { "\"\($0)\"" }.joined(separator: " and "))"
+            )
             for k in sourceKeys { _ = o.value(k) }
             return nil
         }
@@ -74,14 +77,17 @@ extension FieldRule {
             if field?.kind == .time {
                 time = TimeFormat.make(format: format, timeZone: zone, reader: reader, path: path)
             } else {
-                reader.report(o.path(format != nil ? "format" : "timeZone"),
-                              "only time fields (sentAt, timestamp) take a format or time zone")
+                reader.report(
+                    o.path(format != nil ? "format" : "timeZone"),
+                    "only time fields (sentAt, timestamp) take a format or time zone")
             }
         }
         if let optional = o.bool("optional"), !optional || required {
-            reader.report(o.path("optional"), required
-                ? "\(field?.rawValue ?? "this field") is required by the API and cannot be optional"
-                : "optional fields are optional already; remove \"optional\"")
+            reader.report(
+                o.path("optional"),
+                required
+                    ? "\(field?.rawValue ?? "this field") is required by the API and cannot be optional"
+                    : "optional fields are optional already; remove \"optional\"")
         }
         var sessionFallback = false
         if let fallback = o.string("fallback") {

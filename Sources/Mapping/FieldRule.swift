@@ -85,7 +85,8 @@ final class FieldRule: Sendable {
         switch source {
         case .paths(let ps):
             let names = ps.map(\.description)
-            return names.count == 1 ? "\(names[0]) is" : "\(names.dropLast().joined(separator: ", ")) and \(names.last!) are"
+            return names.count == 1
+                ? "\(names[0]) is" : "\(names.dropLast().joined(separator: ", ")) and \(names.last!) are"
         case .template(let t): return "the template \"\(t.text)\" has a missing part and"
         case .constant: return "the constant is"
         case .derive: return "the derived value is"
@@ -122,7 +123,8 @@ struct Template: Sendable {
             case .path(let p):
                 guard let v = record.value(at: p) else { return .success(nil) }
                 guard let s = Transform.scalarText(v) else {
-                    return .failure(ValueProblem("\(p) in the template is \(v.typeDescription), expected a string or number"))
+                    return .failure(
+                        ValueProblem("\(p) in the template is \(v.typeDescription), expected a string or number"))
                 }
                 out += s
             }
@@ -165,7 +167,8 @@ struct Template: Sendable {
         }
         if !literal.isEmpty { parts.append(.literal(literal)) }
         guard parts.contains(where: { if case .path = $0 { true } else { false } }) else {
-            return .failure(FieldPath.PathError(message: "the template references no field; use \"const\" for fixed text"))
+            return .failure(
+                FieldPath.PathError(message: "the template references no field; use \"const\" for fixed text"))
         }
         return .success(Template(text: text, parts: parts))
     }

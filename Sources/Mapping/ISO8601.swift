@@ -39,7 +39,10 @@ enum ISO8601 {
         guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
             let day = digits(2), (1...12).contains(month), day >= 1, day <= TimeParsing.daysInMonth(year, month)
         else { return nil }
-        var hour = 0, minute = 0, second = 0, millis = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var millis = 0
         var offset: Int?
         if i < b.count {
             let sep = b[i]

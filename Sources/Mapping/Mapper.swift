@@ -191,7 +191,8 @@ public final class Mapper {
             let user = User(userId: try fields.id(.userId, required: true)!, properties: try fields.properties())
             return .user(datasetArn: m.datasetArn ?? "", user)
         case .action:
-            let action = Action(actionId: try fields.id(.actionId, required: true)!, properties: try fields.properties())
+            let action = Action(
+                actionId: try fields.id(.actionId, required: true)!, properties: try fields.properties())
             return .action(datasetArn: m.datasetArn ?? "", action)
         }
     }

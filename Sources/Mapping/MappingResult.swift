@@ -82,7 +82,8 @@ public enum EncodedMappingResult: Sendable, Equatable {
     /// `result` encoded.
     public init(_ result: MappingResult) {
         switch result {
-        case .record(let mapping, let record): self = .record(mapping: mapping, EncodedRecord(record), time: record.time)
+        case .record(let mapping, let record):
+            self = .record(mapping: mapping, EncodedRecord(record), time: record.time)
         case .failure(let mapping, let failure): self = .failure(mapping: mapping, failure)
         }
     }

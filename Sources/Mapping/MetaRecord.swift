@@ -37,8 +37,10 @@ public struct RecordMeta: Sendable, Hashable {
     public var stream: String?
     public var time: String?
 
-    public init(namespace: String? = nil, pod: String? = nil, container: String? = nil, stream: String? = nil,
-                time: String? = nil) {
+    public init(
+        namespace: String? = nil, pod: String? = nil, container: String? = nil, stream: String? = nil,
+        time: String? = nil
+    ) {
         self.namespace = namespace
         self.pod = pod
         self.container = container

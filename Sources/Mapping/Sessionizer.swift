@@ -76,7 +76,8 @@ struct Sessionizer {
         head = 0
         for s in saved.suffix(maxUsers) {
             clock &+= 1
-            users[s.user] = Entry(start: s.start, last: s.last, id: Self.makeId(user: s.user, start: s.start), stamp: clock)
+            users[s.user] = Entry(
+                start: s.start, last: s.last, id: Self.makeId(user: s.user, start: s.start), stamp: clock)
             order.append((s.user, clock))
         }
     }

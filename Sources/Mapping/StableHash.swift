@@ -51,7 +51,8 @@ struct StableHash {
     }
 
     private func writeHex(to out: UnsafeMutableRawBufferPointer) {
-        var hi = Self.mix(a ^ (b &* 31)), lo = Self.mix(b ^ Self.mix(a))
+        var hi = Self.mix(a ^ (b &* 31))
+        var lo = Self.mix(b ^ Self.mix(a))
         for i in stride(from: 15, through: 0, by: -1) {
             out[i] = Self.digit(hi & 0xF)
             out[i + 16] = Self.digit(lo & 0xF)

@@ -10,14 +10,18 @@ public enum Target: String, Sendable, Hashable, CaseIterable {
     var allowed: [WireField] {
         switch self {
         case .event:
-            [.trackingId, .userId, .sessionId, .eventId, .eventType, .eventValue, .itemId, .sentAt, .properties,
-             .recommendationId, .impression, .metricAttribution]
+            [
+                .trackingId, .userId, .sessionId, .eventId, .eventType, .eventValue, .itemId, .sentAt, .properties,
+                .recommendationId, .impression, .metricAttribution,
+            ]
         case .item: [.itemId, .properties]
         case .user: [.userId, .properties]
         case .action: [.actionId, .properties]
         case .actionInteraction:
-            [.trackingId, .actionId, .userId, .sessionId, .timestamp, .eventType, .eventId, .recommendationId,
-             .impression, .properties]
+            [
+                .trackingId, .actionId, .userId, .sessionId, .timestamp, .eventType, .eventId, .recommendationId,
+                .impression, .properties,
+            ]
         }
     }
 

@@ -25,8 +25,9 @@ struct TimeFormat: Sendable {
         if let timeZone {
             zone = TimeZone(identifier: timeZone)
             if zone == nil {
-                reader.report(ConfigReader.join(path, "timeZone"),
-                              "unknown time zone \"\(timeZone)\"; use an IANA name such as \"Europe/Paris\" or \"UTC\"")
+                reader.report(
+                    ConfigReader.join(path, "timeZone"),
+                    "unknown time zone \"\(timeZone)\"; use an IANA name such as \"Europe/Paris\" or \"UTC\"")
             }
         }
         let kind: Kind
@@ -44,8 +45,9 @@ struct TimeFormat: Sendable {
                 kind = .pattern(CustomTimePattern(pattern: pattern, zone: zone ?? TimeZone(identifier: "UTC")!))
             } else {
                 let names = names.map { "\"\($0)\"" }.joined(separator: ", ")
-                reader.report(ConfigReader.join(path, "format"),
-                              "unknown format \"\(pattern)\"; use one of \(names) or a pattern such as \"yyyy-MM-dd HH:mm:ss\"")
+                reader.report(
+                    ConfigReader.join(path, "format"),
+                    "unknown format \"\(pattern)\"; use one of \(names) or a pattern such as \"yyyy-MM-dd HH:mm:ss\"")
                 kind = .auto
             }
         }
@@ -111,7 +113,8 @@ struct ValueProblem: Error, Sendable {
     static func show(_ value: JSONValue) -> String {
         switch value {
         case .string(let s):
-            let cut = s.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(40))) + "…" : s
+            let cut =
+                s.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(40))) + "…" : s
             return JSONValue.string(cut).serialized
         case .number(let n): return n.literal.count > 40 ? String(n.literal.prefix(40)) + "…" : n.literal
         case .bool(let b): return b ? "true" : "false"

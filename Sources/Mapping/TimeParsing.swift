@@ -18,7 +18,9 @@ enum TimeParsing {
     /// Epoch milliseconds from a JSON number literal in `unit` (`nil` = by magnitude).
     static func epoch(literal: String, unit: EpochUnit?) -> Int64? {
         var integer: Int64?
-        if !literal.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+        if !literal.utf8.contains(where: {
+            $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+        }) {
             integer = Int64(literal)
         }
         if let v = integer {

@@ -34,8 +34,9 @@ extension Transform {
             var valid = true
             for member in table.object {
                 guard case .string(let s) = member.value else {
-                    reader.report(table.path(member.key),
-                                  "lookup values must be strings, found \(member.value.typeDescription)")
+                    reader.report(
+                        table.path(member.key),
+                        "lookup values must be strings, found \(member.value.typeDescription)")
                     valid = false
                     continue
                 }
@@ -49,8 +50,9 @@ extension Transform {
                 case .string("drop"): otherwise = .drop
                 case .string(let s): otherwise = .replace(s)
                 default:
-                    reader.report(o.path("otherwise"),
-                                  "expected \"keep\", \"drop\" or a replacement string, found \(v.typeDescription)")
+                    reader.report(
+                        o.path("otherwise"),
+                        "expected \"keep\", \"drop\" or a replacement string, found \(v.typeDescription)")
                 }
             }
             return valid ? .lookup(map, otherwise: otherwise) : nil

@@ -19,7 +19,9 @@ enum Transform: Sendable {
         case replace(String)
     }
 
-    static let names = ["lower", "upper", "trim", "string", "number", "{\"lookup\": ...}", "{\"split\": ...}", "{\"join\": ...}"]
+    static let names = [
+        "lower", "upper", "trim", "string", "number", "{\"lookup\": ...}", "{\"split\": ...}", "{\"join\": ...}",
+    ]
 
     /// Applies the step; `nil` result means the value was dropped (a lookup miss with `"otherwise": "drop"`).
     func apply(_ value: JSONValue) -> Result<JSONValue?, ValueProblem> {
@@ -57,7 +59,8 @@ enum Transform: Sendable {
             texts.reserveCapacity(elements.count)
             for e in elements {
                 guard let t = Self.scalarText(e) else {
-                    return .failure(ValueProblem("join needs a list of strings or numbers, found \(e.typeDescription) in it"))
+                    return .failure(
+                        ValueProblem("join needs a list of strings or numbers, found \(e.typeDescription) in it"))
                 }
                 texts.append(t)
             }

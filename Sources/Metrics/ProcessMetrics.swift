@@ -41,7 +41,8 @@ public struct ProcessMetrics: Sendable, Equatable {
 
     func render(into out: inout Exposition) {
         let f = PrometheusText.format
-        out.unprefixed("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", f(residentMemoryBytes))
+        out.unprefixed(
+            "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", f(residentMemoryBytes))
         out.unprefixed("process_cpu_seconds_total", "counter", "User and system CPU time in seconds.", f(cpuSeconds))
         out.unprefixed("process_open_fds", "gauge", "Open file descriptors.", String(openFDs))
         if let maxFDs { out.unprefixed("process_max_fds", "gauge", "Limit of open file descriptors.", String(maxFDs)) }

@@ -58,7 +58,8 @@ public enum PrometheusText {
         out.counter("request_attempts_total", "HTTP requests made, retries included.", s.requests)
         out.counter("retries_total", "Requests repeated after a retryable error.", s.retries)
         out.counter("throttles_total", "Requests the service throttled.", s.throttles)
-        out.counter("connection_errors_total", "Attempts that got no answer (refused, reset, timed out).", s.connectionErrors)
+        out.counter(
+            "connection_errors_total", "Attempts that got no answer (refused, reset, timed out).", s.connectionErrors)
         out.family("request_duration_seconds", "histogram", "Time from sending a request to its answer, per attempt.")
         var seen = 0
         let latency = m.latency ?? (Array(repeating: 0, count: DeliveryHealth.latencyBounds.count + 1), 0)
@@ -94,7 +95,9 @@ public enum PrometheusText {
         var bySource: [String: UInt64] = [:]
         for f in m.files { bySource[f.source, default: 0] += f.lag }
         out.family("source_lag_bytes", "gauge", "Bytes not read yet, summed over the files of a source.")
-        for (source, lag) in bySource.sorted(by: { $0.key < $1.key }) { out.sample("source_lag_bytes", [("source", source)], lag) }
+        for (source, lag) in bySource.sorted(by: { $0.key < $1.key }) {
+            out.sample("source_lag_bytes", [("source", source)], lag)
+        }
         out.family("file_lag_bytes", "gauge", "Bytes of the file not read yet (compressed bytes for gzip).")
         for f in files { out.sample("file_lag_bytes", f.labels, f.lag) }
         out.family("file_offset_bytes", "gauge", "Offset up to which every line is resolved (decompressed for gzip).")

@@ -13,7 +13,8 @@ extension StatusReport {
                 // in the state column instead ("partial, 1.2 MiB decompressed read").
                 let offset = f.compressed ? "-" : Self.size(f.offset)
                 let state =
-                    f.behind.map(Self.size) ?? (f.compressed && f.behindText == "partial"
+                    f.behind.map(Self.size)
+                    ?? (f.compressed && f.behindText == "partial"
                         ? "partial, \(Self.size(f.offset)) decompressed read" : f.behindText)
                 rows.append([f.path, offset, Self.size(f.size), state, lastUpdate(f.updatedAt)])
             }

@@ -35,7 +35,8 @@ public struct AdaptiveRate: Sendable {
         public var rateIndependentThrottling: Bool
 
         /// Botocore's behaviour alone (the oracle comparison).
-        public static let botocore = Guards(inFlightOnce: false, acceptedRateCap: false, rateIndependentThrottling: false)
+        public static let botocore = Guards(
+            inFlightOnce: false, acceptedRateCap: false, rateIndependentThrottling: false)
         /// What the agent runs.
         public static let agent = Guards(inFlightOnce: true, acceptedRateCap: true, rateIndependentThrottling: true)
     }

@@ -7,7 +7,11 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    public static func configuration(_ message: String) -> ClientError { ClientError(code: .configuration, message: message) }
-    public static func credentials(_ message: String) -> ClientError { ClientError(code: .credentials, message: message) }
+    public static func configuration(_ message: String) -> ClientError {
+        ClientError(code: .configuration, message: message)
+    }
+    public static func credentials(_ message: String) -> ClientError {
+        ClientError(code: .credentials, message: message)
+    }
     public static func transport(_ message: String) -> ClientError { ClientError(code: .transport, message: message) }
 }

@@ -52,7 +52,9 @@ final class CredentialCache: Sendable {
     /// wherever they appear (``ServiceError/decode(status:headers:body:knownSecrets:)``).
     func knownSecrets() -> [String] {
         state.withLock { s in
-            [s.current, s.previous].compactMap { $0 }.flatMap { [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? []) }
+            [s.current, s.previous].compactMap { $0 }.flatMap {
+                [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? [])
+            }
         }
     }
 

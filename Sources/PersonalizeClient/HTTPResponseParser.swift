@@ -308,7 +308,8 @@ struct HTTPResponseParser {
     /// Each `name: value` line of a head's header fields (CR LF separated), the value trimmed. A line without a colon,
     /// with an empty name, or with white space in or before the name is malformed.
     private static func forEachField(
-        _ fields: ArraySlice<UInt8>, _ body: (_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) throws(ParseError) -> Void
+        _ fields: ArraySlice<UInt8>,
+        _ body: (_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) throws(ParseError) -> Void
     ) throws(ParseError) {
         var lineStart = fields.startIndex
         while lineStart < fields.endIndex {

@@ -193,7 +193,8 @@ final class ConnectionPool: @unchecked Sendable {
                                     context: context, serverHostname: target.serverHostname,
                                     customVerificationCallback: verify))
                         } else {
-                            try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: target.serverHostname))
+                            try sync.addHandler(
+                                NIOSSLClientHandler(context: context, serverHostname: target.serverHostname))
                         }
                     }
                     if let handler = handler() { try sync.addHandler(handler) }
@@ -211,7 +212,8 @@ final class ConnectionPool: @unchecked Sendable {
                 switch result {
                 case .success(let channel):
                     self.counters.opened.add(1, ordering: .relaxed)
-                    guard let connection = try? channel.pipeline.syncOperations.handler(type: HTTPConnectionHandler.self)
+                    guard
+                        let connection = try? channel.pipeline.syncOperations.handler(type: HTTPConnectionHandler.self)
                     else {
                         channel.close(promise: nil)
                         return
@@ -259,7 +261,8 @@ final class ConnectionPool: @unchecked Sendable {
             look.timeout?.cancel()
             look.channel?.close(promise: nil)
             let reason = chain.map { CertificateFailure.reason(chain: $0, host: target.host) }
-            let error = self.certificateError ?? CertificateFailure.error(host: target.host, port: target.port, reason: reason)
+            let error =
+                self.certificateError ?? CertificateFailure.error(host: target.host, port: target.port, reason: reason)
             self.certificateError = error
             exchange.fail(error)
         }
@@ -384,7 +387,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             // Timed out or cancelled meanwhile (the connection is closing), or the server closes it.
             close()
         }
-        exchange.succeed(HTTPResponseParts(status: response.status, headerLines: response.headerLines, body: response.body))
+        exchange.succeed(
+            HTTPResponseParts(status: response.status, headerLines: response.headerLines, body: response.body))
         if !isClosed { pool.release(self) }
     }
 

@@ -62,7 +62,8 @@ extension NIOHTTPTransport {
         }
         guard !certificates.isEmpty else {
             throw .configuration(
-                "CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+                "CA bundle \"\(path)\" (AWS_CA_BUNDLE / aws.caBundle) holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+            )
         }
         return certificates
     }
@@ -80,7 +81,9 @@ enum CertificateFailure {
     /// The fatal error for a refused certificate: the host, the reason (`reason`, from a look at the certificate
     /// the server sent, when there is one) and the fix.
     static func error(host: String, port: Int, reason: String?) -> ClientError {
-        let why = reason ?? "it is not issued by a certificate authority this host trusts, has expired, or is not for this name"
+        let why =
+            reason
+            ?? "it is not issued by a certificate authority this host trusts, has expired, or is not for this name"
         return .transport(
             "TLS: the certificate of \(host):\(port) does not verify: \(why). If a private CA (or a TLS-inspecting "
                 + "proxy) signs it, trust that CA with aws.caBundle (or AWS_CA_BUNDLE) set to its PEM file; otherwise "
@@ -94,10 +97,12 @@ enum CertificateFailure {
         let seconds = Int(now.timeIntervalSince1970)
         for certificate in chain {
             if Int(certificate.notValidAfter) < seconds {
-                return "a certificate of its chain expired on \(Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter)))"
+                return
+                    "a certificate of its chain expired on \(Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter)))"
             }
             if Int(certificate.notValidBefore) > seconds {
-                return "a certificate of its chain is not valid before \(Date(timeIntervalSince1970: TimeInterval(certificate.notValidBefore)))"
+                return
+                    "a certificate of its chain is not valid before \(Date(timeIntervalSince1970: TimeInterval(certificate.notValidBefore)))"
             }
         }
         let names = leaf._subjectAlternativeNames().compactMap { name -> String? in

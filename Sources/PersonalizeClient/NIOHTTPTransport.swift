@@ -110,7 +110,8 @@ public final class NIOHTTPTransport: HTTPTransport {
     public func send(_ request: HTTPRequestParts, timeout: Duration) async throws -> HTTPResponseParts {
         let bytes = Self.encode(request, hostHeader: hostHeader)
         return try await send(
-            EncodedHTTPRequest(method: request.method, head: Array(bytes.readableBytesView), body: []), timeout: timeout)
+            EncodedHTTPRequest(method: request.method, head: Array(bytes.readableBytesView), body: []), timeout: timeout
+        )
     }
 
     /// Queues the request on the next pool (the pools take requests in turn); fails it at once after shutdown.

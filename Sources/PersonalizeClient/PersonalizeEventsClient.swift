@@ -150,15 +150,15 @@ public final class PersonalizeEventsClient: Sendable {
         let started = ContinuousClock.now
         transport.start(
             method: "POST", encode: { [self] in encodedRequest(request, credentials: creds) },
-            timeout: configuration.requestTimeout, hold: hold
-        ) { answer in
-            let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
-            if attempt.isAccepted {
-                self.noteSuccess(request.operation, attempt: 1, latency: (ContinuousClock.now - started).seconds)
-                self.rateLimiter.succeeded(request.operation, destination: destination, permit: permit)
-            }
-            completion(attempt)
-        }
+            timeout: configuration.requestTimeout, hold: hold,
+            completion: { answer in
+                let attempt = Attempt(request: request, answer: answer, permit: permit, started: started)
+                if attempt.isAccepted {
+                    self.noteSuccess(request.operation, attempt: 1, latency: (ContinuousClock.now - started).seconds)
+                    self.rateLimiter.succeeded(request.operation, destination: destination, permit: permit)
+                }
+                completion(attempt)
+            })
         return true
     }
 
@@ -213,7 +213,9 @@ public final class PersonalizeEventsClient: Sendable {
                 let response = try answer.get()
                 if (200..<300).contains(response.status) {
                     noteSuccess(request.operation, attempt: attempt, latency: latency)
-                    if !madeBefore { rateLimiter.succeeded(request.operation, destination: destination, permit: permit) }
+                    if !madeBefore {
+                        rateLimiter.succeeded(request.operation, destination: destination, permit: permit)
+                    }
                     return Result(outcome: .accepted, attempts: attempt, throttles: throttles)
                 }
                 let error = ServiceError.decode(
@@ -224,7 +226,8 @@ public final class PersonalizeEventsClient: Sendable {
                 errorMessage = error.message
                 let errorClass = ErrorClass.classify(error)
                 health.record(
-                    operation, errorClass == .throttling ? .throttled : errorClass == .invalidInput ? .rejected : .failed,
+                    operation,
+                    errorClass == .throttling ? .throttled : errorClass == .invalidInput ? .rejected : .failed,
                     attempt: attempt, error: error.description, latency: latency)
                 switch errorClass {
                 case .throttling:
@@ -243,12 +246,14 @@ public final class PersonalizeEventsClient: Sendable {
                 case .expiredCredentials where !refreshedCredentials:
                     refreshedCredentials = true
                     await credentials.invalidate()
-                    logger.warning("credentials were refused, fetching fresh ones", metadata: ["error.code": "\(error.code)"])
+                    logger.warning(
+                        "credentials were refused, fetching fresh ones", metadata: ["error.code": "\(error.code)"])
                     continue
                 case .expiredCredentials, .fatal:
                     let keyId = try? await credentials.current().accessKeyId
                     return Result(
-                        outcome: .fatal(Self.explain(error, request: request, destination: destination, accessKeyId: keyId)),
+                        outcome: .fatal(
+                            Self.explain(error, request: request, destination: destination, accessKeyId: keyId)),
                         attempts: attempt, throttles: throttles)
                 }
             } catch is CancellationError {
@@ -296,7 +301,11 @@ public final class PersonalizeEventsClient: Sendable {
         health.record(operation.rawValue, .accepted, attempt: attempt, latency: latency)
         if let failed = health.succeeded() {
             logger.notice(
-                "delivery recovered", metadata: ["operation": "\(operation.rawValue)", "delivery.failed_for_seconds": "\(PrettyNumber.seconds(failed))"])
+                "delivery recovered",
+                metadata: [
+                    "operation": "\(operation.rawValue)",
+                    "delivery.failed_for_seconds": "\(PrettyNumber.seconds(failed))",
+                ])
         }
     }
 
@@ -325,10 +334,13 @@ public final class PersonalizeEventsClient: Sendable {
         } catch {
             throw ClientError.credentials("cannot get AWS credentials: \(Redaction.redact("\(error)"))")
         }
-        return try await transport.send(encodedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
+        return try await transport.send(
+            encodedRequest(request, credentials: creds), timeout: configuration.requestTimeout)
     }
 
-    func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials, date: Date = Date()) -> HTTPRequestParts {
+    func signedRequest(_ request: RequestBody, credentials creds: AWSCredentials, date: Date = Date())
+        -> HTTPRequestParts
+    {
         let target = targets[request.operation]!
         let signed = target.signing.sign(body: request.body, credentials: creds, date: date)
         var all = Self.signedHeaders(hostHeader: hostHeader)
@@ -383,7 +395,8 @@ public final class PersonalizeEventsClient: Sendable {
         case "InvalidSignatureException", "SignatureDoesNotMatch":
             hint = signatureHint(error.message, key: key)
         case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
-            hint = "the session token expired and fresh credentials were refused too; check the credential source and the clock"
+            hint =
+                "the session token expired and fresh credentials were refused too; check the credential source and the clock"
         default:
             hint = "see the AWS error code above"
         }
@@ -415,8 +428,6 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
-
-
 
 /// Numbers in log lines.
 public enum PrettyNumber {

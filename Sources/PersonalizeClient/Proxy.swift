@@ -30,7 +30,8 @@ public struct ProxyServer: Sendable, Hashable, CustomStringConvertible {
             let scheme = rest[..<schemeEnd.lowerBound].lowercased()
             guard scheme == "http" else {
                 throw .configuration(
-                    "\(variable)=\(redacted(url)): only http:// proxies are supported (the tunnel to the service is still TLS)")
+                    "\(variable)=\(redacted(url)): only http:// proxies are supported (the tunnel to the service is still TLS)"
+                )
             }
             rest = rest[schemeEnd.upperBound...]
         }

@@ -135,7 +135,9 @@ public final class RateLimiter: Sendable {
         self.limits = limits
         let origin = clock.now
         self.elapsed = { origin.duration(to: clock.now).seconds }
-        self.sleepUntil = { seconds in try await clock.sleep(until: origin.advanced(by: .seconds(seconds)), tolerance: nil) }
+        self.sleepUntil = { seconds in
+            try await clock.sleep(until: origin.advanced(by: .seconds(seconds)), tolerance: nil)
+        }
         var initial = State()
         if limits.maxRequestsPerSecond > 0 {
             initial.global = AdaptiveRate(
@@ -143,7 +145,8 @@ public final class RateLimiter: Sendable {
                 adaptive: false, now: 0)
         }
         self.state = Mutex(initial)
-        self.anyLimit = limits.adaptive || limits.maxRequestsPerSecond > 0
+        self.anyLimit =
+            limits.adaptive || limits.maxRequestsPerSecond > 0
             || PersonalizeModel.Operation.allCases.contains { limits.rate(for: $0) > 0 }
     }
 

@@ -40,7 +40,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         if code == nil || code!.isEmpty {
             code = document?["code"]?.stringValue ?? document?["Code"]?.stringValue ?? document?["__type"]?.stringValue
         }
-        let message = document?["message"]?.stringValue ?? document?["Message"]?.stringValue
+        let message =
+            document?["message"]?.stringValue ?? document?["Message"]?.stringValue
             ?? (document == nil ? String(decoding: body.prefix(512), as: UTF8.self) : "")
         return ServiceError(
             status: status, code: Redaction.redact(code.map(clean) ?? "HTTP \(status)", knownSecrets: knownSecrets),

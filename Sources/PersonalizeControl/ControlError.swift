@@ -34,8 +34,10 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         if transport { return true }
         if let status, status >= 500 || status == 429 { return true }
-        return ["ThrottlingException", "LimitExceededException", "ExpiredTokenException", "ServiceUnavailable",
-                "RequestExpired"].contains(code ?? "")
+        return [
+            "ThrottlingException", "LimitExceededException", "ExpiredTokenException", "ServiceUnavailable",
+            "RequestExpired",
+        ].contains(code ?? "")
     }
 
     public var description: String { message }

@@ -40,7 +40,9 @@ public struct PersonalizeControlClient: Sendable {
     /// The endpoint as the AWS SDKs pick it: `configured`, else `AWS_ENDPOINT_URL_PERSONALIZE`, else
     /// `AWS_ENDPOINT_URL` (both ignored with `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else
     /// `https://personalize.<region>.amazonaws.com` (`.com.cn` in China).
-    public static func endpoint(configured: String?, region: String, environment: [String: String]) throws(ControlError) -> URL {
+    public static func endpoint(configured: String?, region: String, environment: [String: String]) throws(ControlError)
+        -> URL
+    {
         let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
         let candidates: [(String, String?)] = [
             ("--endpoint", configured),
@@ -49,10 +51,12 @@ public struct PersonalizeControlClient: Sendable {
         ]
         for (source, value) in candidates {
             guard let value, !value.isEmpty else { continue }
-            guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            guard let url = URL(string: value), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https",
                 url.host != nil
             else {
-                throw ControlError(configuration: "\(source): \"\(value)\" is not an http(s) URL; write it like https://host[:port]")
+                throw ControlError(
+                    configuration: "\(source): \"\(value)\" is not an http(s) URL; write it like https://host[:port]")
             }
             return url
         }
@@ -66,10 +70,12 @@ public struct PersonalizeControlClient: Sendable {
     public func createDatasetImportJob(
         jobName: String, datasetArn: String, dataLocation: String, roleArn: String, importMode: String
     ) async throws(ControlError) -> String {
-        let answer = try await call("CreateDatasetImportJob", [
-            "jobName": jobName, "datasetArn": datasetArn, "dataSource": ["dataLocation": dataLocation],
-            "roleArn": roleArn, "importMode": importMode,
-        ])
+        let answer = try await call(
+            "CreateDatasetImportJob",
+            [
+                "jobName": jobName, "datasetArn": datasetArn, "dataSource": ["dataLocation": dataLocation],
+                "roleArn": roleArn, "importMode": importMode,
+            ])
         guard let arn = answer["datasetImportJobArn"] as? String else {
             throw ControlError(operation: "CreateDatasetImportJob", transport: "answer without datasetImportJobArn")
         }
@@ -126,7 +132,8 @@ public struct PersonalizeControlClient: Sendable {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 guard error.isRetryable, retry.allowsRetry(afterAttempt: attempt, elapsed: seconds) else { throw error }
                 if error.code == "ExpiredTokenException" { await credentials.invalidate() }
-                try? await Task.sleep(for: .seconds(retry.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))))
+                try? await Task.sleep(
+                    for: .seconds(retry.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))))
             }
         }
     }
@@ -141,7 +148,8 @@ public struct PersonalizeControlClient: Sendable {
             ("host", host), ("content-type", "application/x-amz-json-1.1"),
             ("x-amz-target", "AmazonPersonalize.\(operation)"),
         ]
-        let auth = signer.sign(method: "POST", path: "/", query: "", headers: headers, body: body, credentials: creds, date: Date())
+        let auth = signer.sign(
+            method: "POST", path: "/", query: "", headers: headers, body: body, credentials: creds, date: Date())
         var request = HTTPClientRequest(url: "\(endpoint.scheme!)://\(host)/")
         request.method = .POST
         for h in headers { request.headers.add(name: h.name, value: h.value) }

@@ -39,10 +39,11 @@ public enum Limits {
             return false
         }
         let partition = parts[1]
-        return !partition.isEmpty && partition.utf8.allSatisfy { b in
-            (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
-                || b == UInt8(ascii: "-")
-        }
+        return !partition.isEmpty
+            && partition.utf8.allSatisfy { b in
+                (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+                    || b == UInt8(ascii: "-")
+            }
     }
 
     /// Whether `s` has a visible ASCII character (`[\x21-\x7E]`): `eventAttributionSource`'s pattern,
@@ -96,7 +97,8 @@ struct Checker {
         guard let list else { return }
         if list.isEmpty || list.count > Limits.impressionCount {
             violations.append(
-                LimitViolation(field: field, message: "has \(list.count) ids, it must have 1 to \(Limits.impressionCount)"))
+                LimitViolation(
+                    field: field, message: "has \(list.count) ids, it must have 1 to \(Limits.impressionCount)"))
         }
         for (i, id) in list.enumerated() { text(id, "\(field)[\(i)]", max: Limits.idLength) }
     }
@@ -116,7 +118,8 @@ struct Checker {
         text(value, field, max: Limits.datasetArnLength)
         if !Limits.isDatasetArn(value) {
             violations.append(
-                LimitViolation(field: field, message: "must match arn:<partition>:personalize:<region>:<account>:<path>"))
+                LimitViolation(
+                    field: field, message: "must match arn:<partition>:personalize:<region>:<account>:<path>"))
         }
     }
 }

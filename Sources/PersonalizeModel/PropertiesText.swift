@@ -1,8 +1,9 @@
 import JSON
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Helpers for the `properties` member, which the API takes as a *string* holding a serialized JSON object.
@@ -24,7 +25,10 @@ public enum PropertiesText {
     static func mayContainKey(_ text: String, among keys: [[UInt8]]) -> Bool {
         var firstLetters: UInt64 = 0
         for key in keys {
-            guard let first = key.first, first >= 0x40 else { firstLetters = ~0; break }
+            guard let first = key.first, first >= 0x40 else {
+                firstLetters = ~0
+                break
+            }
             firstLetters |= 1 << UInt64(first & 63)
         }
         var text = text

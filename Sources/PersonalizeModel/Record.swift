@@ -51,27 +51,31 @@ public enum Record: Sendable, Hashable {
             c.optionalText(e.itemId, "itemId", max: Limits.idLength)
             c.optionalText(e.recommendationId, "recommendationId", max: Limits.recommendationIdLength)
             c.impression(e.impression, "impression")
-            c.properties(e.properties, "properties", max: Limits.eventPropertiesLength,
-                         reserved: Limits.reservedEventPropertyKeys)
+            c.properties(
+                e.properties, "properties", max: Limits.eventPropertiesLength,
+                reserved: Limits.reservedEventPropertyKeys)
             if let v = e.eventValue, !v.isFinite {
                 c.violations.append(LimitViolation(field: "eventValue", message: "must be a finite number"))
             }
             if let source = e.metricAttribution?.eventAttributionSource {
                 c.text(source, "metricAttribution.eventAttributionSource", max: Limits.eventAttributionSourceLength)
                 if !Limits.isPrintableASCII(source) {
-                    c.violations.append(LimitViolation(
-                        field: "metricAttribution.eventAttributionSource", message: "must be printable ASCII"))
+                    c.violations.append(
+                        LimitViolation(
+                            field: "metricAttribution.eventAttributionSource", message: "must be printable ASCII"))
                 } else if !source.isEmpty, !Limits.hasVisibleASCII(source) {
-                    c.violations.append(LimitViolation(
-                        field: "metricAttribution.eventAttributionSource",
-                        message: "must have a visible character, not only spaces"))
+                    c.violations.append(
+                        LimitViolation(
+                            field: "metricAttribution.eventAttributionSource",
+                            message: "must have a visible character, not only spaces"))
                 }
             }
             if c.violations.isEmpty, e.maxWireBytes > Limits.eventBytes {
                 let size = e.wireBody.count
                 if size > Limits.eventBytes {
-                    c.violations.append(LimitViolation(
-                        field: "event", message: "is \(size) bytes, the limit is \(Limits.eventBytes)"))
+                    c.violations.append(
+                        LimitViolation(
+                            field: "event", message: "is \(size) bytes, the limit is \(Limits.eventBytes)"))
                 }
             }
         case .item(let arn, let item):

@@ -209,7 +209,8 @@ extension RequestBody {
     /// structs there).
     @usableFromInline
     static func openList(_ key: BatchKey, capacity: Int) -> JSONWriter {
-        let size = capacity + 160 + key.destination.utf8.count + (key.userId?.utf8.count ?? 0)
+        let size =
+            capacity + 160 + key.destination.utf8.count + (key.userId?.utf8.count ?? 0)
             + (key.sessionId?.utf8.count ?? 0)
         var w = JSONWriter(capacity: size)
         var comma = false

@@ -83,7 +83,9 @@ public enum Agent {
                 maxRequestsPerSecond: options.maxRequestsPerSecond)
             do {
                 let keyId = try await c.checkCredentials()
-                logger.info("credentials found", metadata: ["aws.access_key_id": "\(keyId)", "endpoint": "\(c.configuration.endpoint)"])
+                logger.info(
+                    "credentials found",
+                    metadata: ["aws.access_key_id": "\(keyId)", "endpoint": "\(c.configuration.endpoint)"])
             } catch {
                 try? await c.shutdown()
                 throw StartupError(status: .configuration, message: "\(error)")
@@ -143,13 +145,16 @@ public enum Agent {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let server { services.append(.init(service: server)) }
         if let textfile {
-            services.append(.init(service: TextfileService(
-                writer: textfile, metrics: metrics,
-                interval: .milliseconds(max(100, config.state.flushIntervalMillis)), logger: logger)))
+            services.append(
+                .init(
+                    service: TextfileService(
+                        writer: textfile, metrics: metrics,
+                        interval: .milliseconds(max(100, config.state.flushIntervalMillis)), logger: logger)))
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -188,7 +193,8 @@ public enum Agent {
         let region: String
         do {
             region = try RegionResolver.resolve(
-                configured: config.aws.region, environment: environment, sharedConfig: shared, profile: config.aws.profile)
+                configured: config.aws.region, environment: environment, sharedConfig: shared,
+                profile: config.aws.profile)
         } catch {
             throw StartupError(status: .configuration, message: "aws.region: \(error)")
         }
@@ -201,11 +207,13 @@ public enum Agent {
         do {
             endpoint = try EndpointResolver.resolve(
                 configured: config.aws.endpoint, region: region, environment: environment,
-                profileEndpoint: shared.serviceSetting(profile: profileName, service: "personalize_events", key: "endpoint_url")
+                profileEndpoint: shared.serviceSetting(
+                    profile: profileName, service: "personalize_events", key: "endpoint_url")
                     ?? profile["endpoint_url"],
                 options: .init(
                     useFIPS: config.aws.useFIPS ?? flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"),
-                    useDualStack: config.aws.useDualStack ?? flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")))
+                    useDualStack: config.aws.useDualStack
+                        ?? flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")))
         } catch {
             throw StartupError(status: .configuration, message: "\(error)")
         }
@@ -257,8 +265,10 @@ final class EngineService: Service, Sendable {
     let logger: Logger
     private let state = Mutex<(result: (Engine.Outcome, RunStats)?, error: String?)>((nil, nil))
 
-    init(config: AgentConfig, options: Engine.Options, sender: any BatchSender, store: any CheckpointStore,
-         deadLetterPath: String?, metrics: MetricsBox? = nil, control: AgentControl? = nil, logger: Logger) {
+    init(
+        config: AgentConfig, options: Engine.Options, sender: any BatchSender, store: any CheckpointStore,
+        deadLetterPath: String?, metrics: MetricsBox? = nil, control: AgentControl? = nil, logger: Logger
+    ) {
         self.config = config
         self.metrics = metrics
         self.control = control

@@ -57,7 +57,8 @@ public struct S3Client: Sendable {
         _ = try await send("CreateBucket", "PUT", bucket: bucket, key: nil)
     }
 
-    public func createMultipartUpload(bucket: String, key: String, contentType: String) async throws(S3Error) -> String {
+    public func createMultipartUpload(bucket: String, key: String, contentType: String) async throws(S3Error) -> String
+    {
         let answer = try await send(
             "CreateMultipartUpload", "POST", bucket: bucket, key: key, query: "uploads",
             headers: [("Content-Type", contentType)])
@@ -83,7 +84,9 @@ public struct S3Client: Sendable {
 
     /// Completes an upload from `parts` (ascending numbers); returns the object's ETag. The object appears under
     /// its key only now, whole.
-    public func completeMultipartUpload(bucket: String, key: String, uploadId: String, parts: [Part]) async throws(S3Error) -> String {
+    public func completeMultipartUpload(bucket: String, key: String, uploadId: String, parts: [Part])
+        async throws(S3Error) -> String
+    {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for p in parts {
             xml += "<Part><PartNumber>\(p.number)</PartNumber><ETag>\(S3XML.escape(p.etag))</ETag></Part>"
@@ -95,17 +98,19 @@ public struct S3Client: Sendable {
             body: ByteBuffer(string: xml))
         // S3 can answer 200 with an error document once the body has started.
         if let code = S3XML.value("Code", in: answer.text[...]), answer.text.contains("<Error>") {
-            throw .service(operation: "CompleteMultipartUpload", status: 200, code: code,
-                           message: S3XML.value("Message", in: answer.text[...]) ?? "", key: key)
+            throw .service(
+                operation: "CompleteMultipartUpload", status: 200, code: code,
+                message: S3XML.value("Message", in: answer.text[...]) ?? "", key: key)
         }
         return S3XML.value("ETag", in: answer.text[...]) ?? ""
     }
 
     public func abortMultipartUpload(bucket: String, key: String, uploadId: String) async throws(S3Error) {
         do {
-            _ = try await send("AbortMultipartUpload", "DELETE", bucket: bucket, key: key,
-                               query: "uploadId=\(Self.encodeQueryValue(uploadId))")
-        } catch where error.serviceCode == "NoSuchUpload" {
+            _ = try await send(
+                "AbortMultipartUpload", "DELETE", bucket: bucket, key: key,
+                query: "uploadId=\(Self.encodeQueryValue(uploadId))")
+        } catch  where error.serviceCode == "NoSuchUpload" {
             return
         }
     }
@@ -120,7 +125,7 @@ public struct S3Client: Sendable {
             let answer: Answer
             do {
                 answer = try await send("ListParts", "GET", bucket: bucket, key: key, query: query)
-            } catch where error.serviceCode == "NoSuchUpload" {
+            } catch  where error.serviceCode == "NoSuchUpload" {
                 return nil
             }
             let text = answer.text[...]
@@ -141,7 +146,8 @@ public struct S3Client: Sendable {
     /// Incomplete multipart uploads whose keys start with `prefix`.
     public func listMultipartUploads(bucket: String, prefix: String) async throws(S3Error) -> [Upload] {
         var uploads: [Upload] = []
-        var keyMarker: String?, idMarker: String?
+        var keyMarker: String?
+        var idMarker: String?
         while true {
             var query = "prefix=\(Self.encodeQueryValue(prefix))&uploads"
             if let keyMarker { query += "&key-marker=\(Self.encodeQueryValue(keyMarker))" }
@@ -170,12 +176,14 @@ public struct S3Client: Sendable {
             let text = try await send("ListObjectsV2", "GET", bucket: bucket, key: nil, query: query).text[...]
             for element in S3XML.elements("Contents", in: text) {
                 if let key = S3XML.value("Key", in: element) {
-                    objects.append(Object(
-                        key: key, size: S3XML.value("Size", in: element).flatMap(Int.init) ?? 0,
-                        etag: S3XML.value("ETag", in: element) ?? ""))
+                    objects.append(
+                        Object(
+                            key: key, size: S3XML.value("Size", in: element).flatMap(Int.init) ?? 0,
+                            etag: S3XML.value("ETag", in: element) ?? ""))
                 }
             }
-            guard S3XML.value("IsTruncated", in: text) == "true", let next = S3XML.value("NextContinuationToken", in: text)
+            guard S3XML.value("IsTruncated", in: text) == "true",
+                let next = S3XML.value("NextContinuationToken", in: text)
             else { break }
             token = next
         }
@@ -184,7 +192,9 @@ public struct S3Client: Sendable {
 
     /// Writes a small object in one request (the manifest); returns its ETag.
     @discardableResult
-    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String) async throws(S3Error) -> String {
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String) async throws(S3Error)
+        -> String
+    {
         let answer = try await send(
             "PutObject", "PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType)],
             body: ByteBuffer(bytes: body))
@@ -199,7 +209,7 @@ public struct S3Client: Sendable {
     public func getObject(bucket: String, key: String) async throws(S3Error) -> [UInt8]? {
         do {
             return try await send("GetObject", "GET", bucket: bucket, key: key).body
-        } catch where error.status == 404 {
+        } catch  where error.status == 404 {
             return nil
         }
     }
@@ -211,7 +221,7 @@ public struct S3Client: Sendable {
             return Object(
                 key: key, size: answer.headers.first(name: "content-length").flatMap(Int.init) ?? 0,
                 etag: answer.headers.first(name: "etag") ?? "")
-        } catch where error.status == 404 {
+        } catch  where error.status == 404 {
             return nil
         }
     }
@@ -230,7 +240,8 @@ public struct S3Client: Sendable {
         _ operation: String, _ method: String, bucket: String, key: String?, query: String = "",
         headers: [(String, String)] = [], body: ByteBuffer? = nil, payloadHash: String? = nil
     ) async throws(S3Error) -> Answer {
-        let hash = payloadHash ?? body.map { b in b.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) } }
+        let hash =
+            payloadHash ?? body.map { b in b.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) } }
             ?? SigV4Signer.payloadHash([UInt8]())
         let started = ContinuousClock.now
         var attempt = 0
@@ -286,10 +297,12 @@ public struct S3Client: Sendable {
         do {
             let timeout = TimeAmount.milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
             let response = try await httpClient.execute(request, timeout: timeout)
-            let collected = method == "HEAD"
+            let collected =
+                method == "HEAD"
                 ? ByteBuffer() : try await response.body.collect(upTo: Self.maxAnswerBytes)
-            answer = Answer(status: Int(response.status.code), headers: response.headers,
-                            body: Array(collected.readableBytesView))
+            answer = Answer(
+                status: Int(response.status.code), headers: response.headers,
+                body: Array(collected.readableBytesView))
         } catch {
             throw .transport(operation: operation, key: label, "\(error)")
         }
@@ -307,8 +320,11 @@ public struct S3Client: Sendable {
     static func encodePath(_ path: String) -> String {
         var out = ""
         for b in path.utf8 {
-            if isUnreserved(b) || b == UInt8(ascii: "/") { out.unicodeScalars.append(Unicode.Scalar(b)) }
-            else { out += "%" + String(b, radix: 16, uppercase: true).leftPad2 }
+            if isUnreserved(b) || b == UInt8(ascii: "/") {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b, radix: 16, uppercase: true).leftPad2
+            }
         }
         return out
     }
@@ -316,8 +332,11 @@ public struct S3Client: Sendable {
     static func encodeQueryValue(_ value: String) -> String {
         var out = ""
         for b in value.utf8 {
-            if isUnreserved(b) { out.unicodeScalars.append(Unicode.Scalar(b)) }
-            else { out += "%" + String(b, radix: 16, uppercase: true).leftPad2 }
+            if isUnreserved(b) {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b, radix: 16, uppercase: true).leftPad2
+            }
         }
         return out
     }

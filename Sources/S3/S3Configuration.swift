@@ -72,7 +72,8 @@ public struct S3Configuration: Sendable {
         }
         let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
         return S3Configuration(
-            host: "s3.\(region).\(suffix)", region: region, addressing: pathStyle ? .path : .virtualHosted, retry: retry,
+            host: "s3.\(region).\(suffix)", region: region, addressing: pathStyle ? .path : .virtualHosted,
+            retry: retry,
             requestTimeoutSeconds: requestTimeoutSeconds, userAgent: userAgent)
     }
 

@@ -20,7 +20,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
 
     /// The service answered with an error document (or a bare status).
     public static func service(operation: String, status: Int, code: String, message: String, key: String) -> S3Error {
-        S3Error(.service(status: status, code: code), "\(operation) \(key): HTTP \(status) \(code)\(message.isEmpty ? "" : ": \(message)")")
+        S3Error(
+            .service(status: status, code: code),
+            "\(operation) \(key): HTTP \(status) \(code)\(message.isEmpty ? "" : ": \(message)")")
     }
 
     /// The request could not be sent or its answer not read (connection refused, timeout).
@@ -54,8 +56,10 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         case .transport: return true
         case .service(let status, let code):
             if status >= 500 || status == 429 { return true }
-            return ["SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "ExpiredToken", "InternalError",
-                    "ServiceUnavailable", "Throttling", "ThrottlingException"].contains(code)
+            return [
+                "SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "ExpiredToken", "InternalError",
+                "ServiceUnavailable", "Throttling", "ThrottlingException",
+            ].contains(code)
         case .configuration, .response: return false
         }
     }

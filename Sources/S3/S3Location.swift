@@ -19,7 +19,8 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
         let bucket = rest.prefix { $0 != "/" }
         let prefix = rest.dropFirst(bucket.count).drop { $0 == "/" }
         guard S3Location.isValidBucket(String(bucket)) else {
-            throw .configuration("\(url): \"\(bucket)\" is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)")
+            throw .configuration(
+                "\(url): \"\(bucket)\" is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)")
         }
         self.init(bucket: String(bucket), prefix: String(prefix))
     }

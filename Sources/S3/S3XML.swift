@@ -5,7 +5,9 @@ enum S3XML {
     /// The text of every `<name>...</name>` in `xml` (a self-closing `<name/>` gives ""), in order.
     static func values(_ name: String, in xml: Substring) -> [String] {
         var out: [String] = []
-        let open = "<\(name)>", close = "</\(name)>", empty = "<\(name)/>"
+        let open = "<\(name)>"
+        let close = "</\(name)>"
+        let empty = "<\(name)/>"
         var rest = xml
         while let start = rest.range(of: open) ?? rest.range(of: empty) {
             if rest[start] == empty {
@@ -26,7 +28,8 @@ enum S3XML {
     static func elements(_ name: String, in xml: Substring) -> [Substring] {
         var out: [Substring] = []
         var rest = xml
-        let open = "<\(name)>", close = "</\(name)>"
+        let open = "<\(name)>"
+        let close = "</\(name)>"
         while let start = rest.range(of: open), let end = rest[start.upperBound...].range(of: close) {
             out.append(rest[start.upperBound..<end.lowerBound])
             rest = rest[end.upperBound...]
@@ -40,7 +43,10 @@ enum S3XML {
         var rest = text
         while let amp = rest.firstIndex(of: "&") {
             out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";") else { out += rest[amp...]; return out }
+            guard let semi = rest[amp...].firstIndex(of: ";") else {
+                out += rest[amp...]
+                return out
+            }
             let entity = rest[rest.index(after: amp)..<semi]
             switch entity {
             case "quot": out += "\""
@@ -50,8 +56,11 @@ enum S3XML {
             case "apos": out += "'"
             default:
                 var scalar: Unicode.Scalar?
-                if entity.hasPrefix("#x") { scalar = UInt32(entity.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init) }
-                else if entity.hasPrefix("#") { scalar = UInt32(entity.dropFirst()).flatMap(Unicode.Scalar.init) }
+                if entity.hasPrefix("#x") {
+                    scalar = UInt32(entity.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
+                } else if entity.hasPrefix("#") {
+                    scalar = UInt32(entity.dropFirst()).flatMap(Unicode.Scalar.init)
+                }
                 if let scalar { out.unicodeScalars.append(scalar) } else { out += rest[amp...semi] }
             }
             rest = rest[rest.index(after: semi)...]

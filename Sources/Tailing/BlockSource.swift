@@ -3,9 +3,9 @@ import Synchronization
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The reading half of a ``LogFileReader``: reads one open file block by block (inflating each block of a gzip

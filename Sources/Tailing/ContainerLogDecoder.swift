@@ -84,7 +84,9 @@ public final class ContainerLogDecoder {
         var time: [UInt8]
     }
 
-    public init(format: ContainerFormat, streams: Set<ContainerStream> = Set(ContainerStream.allCases), maxLineBytes: Int) {
+    public init(
+        format: ContainerFormat, streams: Set<ContainerStream> = Set(ContainerStream.allCases), maxLineBytes: Int
+    ) {
         self.format = format
         self.maxLineBytes = maxLineBytes
         accepts = (streams.contains(.stdout), streams.contains(.stderr))
@@ -130,8 +132,9 @@ public final class ContainerLogDecoder {
             }
             let time = UnsafeRawBufferPointer(rebasing: line[envelope.time])
             return unescaped.withUnsafeBytes { content in
-                piece(content, stream: envelope.stream, partial: partial, time: time, offset: offset, arena: arena,
-                      copy: true)
+                piece(
+                    content, stream: envelope.stream, partial: partial, time: time, offset: offset, arena: arena,
+                    copy: true)
             }
         }
     }
@@ -160,8 +163,9 @@ public final class ContainerLogDecoder {
                 return .held(stream: h.stream, first: firstPiece)
             }
             runs[index] = nil
-            return .tooLong(sample: Array(run.content.prefix(1024)), length: run.length, runStart: run.start,
-                            pieces: run.pieces, stream: h.stream)
+            return .tooLong(
+                sample: Array(run.content.prefix(1024)), length: run.length, runStart: run.start,
+                pieces: run.pieces, stream: h.stream)
         }
     }
 
@@ -170,9 +174,10 @@ public final class ContainerLogDecoder {
         var out: [IncompleteRun] = []
         for stream in ContainerStream.allCases {
             guard let run = runs[Int(stream.rawValue) - 1] else { continue }
-            out.append(IncompleteRun(
-                stream: stream, start: run.start, pieces: run.pieces, content: run.content, length: run.length,
-                truncated: run.overflow))
+            out.append(
+                IncompleteRun(
+                    stream: stream, start: run.start, pieces: run.pieces, content: run.content, length: run.length,
+                    truncated: run.overflow))
         }
         runs = [nil, nil]
         return out
@@ -203,8 +208,9 @@ public final class ContainerLogDecoder {
         }
         runs[index] = nil
         if run.overflow {
-            return .tooLong(sample: Array(run.content.prefix(1024)), length: run.length, runStart: run.start,
-                            pieces: run.pieces, stream: stream)
+            return .tooLong(
+                sample: Array(run.content.prefix(1024)), length: run.length, runStart: run.start,
+                pieces: run.pieces, stream: stream)
         }
         let (payload, firstTime) = run.content.withUnsafeBytes { joined in
             run.time.withUnsafeBytes { (arena.copy(joined), arena.copy($0)) }

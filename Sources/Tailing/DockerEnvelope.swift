@@ -14,21 +14,31 @@ struct DockerEnvelope {
 
     static func parse(_ line: UnsafeRawBufferPointer) -> Result<DockerEnvelope, Problem> {
         var s = Scanner(bytes: line)
-        var log: Range<Int>?, time: Range<Int>?, stream: Range<Int>?
+        var log: Range<Int>?
+        var time: Range<Int>?
+        var stream: Range<Int>?
         s.skipSpace()
-        guard s.take(UInt8(ascii: "{")) else { return .failure(Problem(reason: "not a Docker json-file line: not a JSON object")) }
+        guard s.take(UInt8(ascii: "{")) else {
+            return .failure(Problem(reason: "not a Docker json-file line: not a JSON object"))
+        }
         s.skipSpace()
         if !s.take(UInt8(ascii: "}")) {
             while true {
                 s.skipSpace()
-                guard let key = s.string() else { return .failure(Problem(reason: "not a Docker json-file line: invalid JSON")) }
+                guard let key = s.string() else {
+                    return .failure(Problem(reason: "not a Docker json-file line: invalid JSON"))
+                }
                 s.skipSpace()
-                guard s.take(UInt8(ascii: ":")) else { return .failure(Problem(reason: "not a Docker json-file line: invalid JSON")) }
+                guard s.take(UInt8(ascii: ":")) else {
+                    return .failure(Problem(reason: "not a Docker json-file line: invalid JSON"))
+                }
                 s.skipSpace()
-                let name = key.count <= 6 ? String(decoding: UnsafeRawBufferPointer(rebasing: line[key]), as: UTF8.self) : ""
+                let name =
+                    key.count <= 6 ? String(decoding: UnsafeRawBufferPointer(rebasing: line[key]), as: UTF8.self) : ""
                 if name == "log" || name == "time" || name == "stream" {
                     guard let value = s.string() else {
-                        return .failure(Problem(reason: "the \"\(name)\" member of a Docker json-file line must be a string"))
+                        return .failure(
+                            Problem(reason: "the \"\(name)\" member of a Docker json-file line must be a string"))
                     }
                     switch name {
                     case "log": log = value
@@ -40,11 +50,15 @@ struct DockerEnvelope {
                 }
                 s.skipSpace()
                 if s.take(UInt8(ascii: "}")) { break }
-                guard s.take(UInt8(ascii: ",")) else { return .failure(Problem(reason: "not a Docker json-file line: invalid JSON")) }
+                guard s.take(UInt8(ascii: ",")) else {
+                    return .failure(Problem(reason: "not a Docker json-file line: invalid JSON"))
+                }
             }
         }
         s.skipSpace()
-        guard s.i == line.count else { return .failure(Problem(reason: "not a Docker json-file line: text after the object")) }
+        guard s.i == line.count else {
+            return .failure(Problem(reason: "not a Docker json-file line: text after the object"))
+        }
         guard let log else { return .failure(Problem(reason: "a Docker json-file line needs a \"log\" string")) }
         guard let stream else { return .failure(Problem(reason: "a Docker json-file line needs a \"stream\" string")) }
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[stream]), as: UTF8.self)
@@ -115,7 +129,9 @@ struct DockerEnvelope {
         var i = 0
 
         mutating func skipSpace() {
-            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D || bytes[i] == 0x0A { i += 1 }
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D || bytes[i] == 0x0A {
+                i += 1
+            }
         }
 
         mutating func take(_ b: UInt8) -> Bool {
@@ -166,7 +182,9 @@ struct DockerEnvelope {
                 return false
             default:
                 let start = i
-                while i < bytes.count, !(bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: "}") || bytes[i] == 0x20) {
+                while i < bytes.count,
+                    !(bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: "}") || bytes[i] == 0x20)
+                {
                     i += 1
                 }
                 return i > start

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What `stat(2)` says about a file, as far as following it needs.
@@ -39,9 +39,9 @@ public struct FileStat: Sendable, Hashable {
         inode = UInt64(st.st_ino)
         size = UInt64(st.st_size)
         #if canImport(Darwin)
-        modified = Int64(st.st_mtimespec.tv_sec) * 1000 + Int64(st.st_mtimespec.tv_nsec) / 1_000_000
+            modified = Int64(st.st_mtimespec.tv_sec) * 1000 + Int64(st.st_mtimespec.tv_nsec) / 1_000_000
         #else
-        modified = Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+            modified = Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
         #endif
         isRegularFile = (st.st_mode & S_IFMT) == S_IFREG
     }

@@ -3,9 +3,9 @@ import Gzip
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file's identity by content: a hash of its first bytes, computed on the *decompressed* stream.
@@ -70,7 +70,9 @@ public struct Fingerprint: Sendable, Hashable, Codable, CustomStringConvertible 
         return FileHead(bytes: bytes, isCompressed: gzip)
     }
 
-    private static func read(path: String, from: UInt64, count: Int) throws(TailingError) -> (bytes: [UInt8], gzip: Bool) {
+    private static func read(path: String, from: UInt64, count: Int) throws(TailingError) -> (
+        bytes: [UInt8], gzip: Bool
+    ) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(path, "open it") }
         defer { close(fd) }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A shell-style path pattern: `*` and `?` within one path segment, `[abc]` / `[!a-z]` classes, and `**` for any
@@ -73,23 +73,40 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func wild(_ pattern: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) -> Bool {
-        var p = pattern.startIndex, n = name.startIndex
-        var starP: Int? = nil, starN = 0
+        var p = pattern.startIndex
+        var n = name.startIndex
+        var starP: Int? = nil
+        var starN = 0
         while n < name.endIndex {
             if p < pattern.endIndex {
                 let c = pattern[p]
                 if c == UInt8(ascii: "*") {
-                    starP = p; starN = n; p += 1; continue
+                    starP = p
+                    starN = n
+                    p += 1
+                    continue
                 }
-                if c == UInt8(ascii: "?") { p += 1; n += 1; continue }
+                if c == UInt8(ascii: "?") {
+                    p += 1
+                    n += 1
+                    continue
+                }
                 if c == UInt8(ascii: "["), let (matched, next) = matchClass(pattern, p, name[n]) {
-                    if matched { p = next; n += 1; continue }
+                    if matched {
+                        p = next
+                        n += 1
+                        continue
+                    }
                 } else if c == name[n] {
-                    p += 1; n += 1; continue
+                    p += 1
+                    n += 1
+                    continue
                 }
             }
             guard let sp = starP else { return false }
-            p = sp + 1; starN += 1; n = starN
+            p = sp + 1
+            starN += 1
+            n = starN
         }
         while p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") { p += 1 }
         return p == pattern.endIndex
@@ -100,7 +117,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         var i = start + 1
         var negate = false
         if i < pattern.endIndex, pattern[i] == UInt8(ascii: "!") || pattern[i] == UInt8(ascii: "^") {
-            negate = true; i += 1
+            negate = true
+            i += 1
         }
         var matched = false
         var first = true
@@ -132,7 +150,11 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
 
     /// A directory walked for one `**` of the pattern (`stage` counts the segments left), so each `**` cuts its own
     /// loops without hiding a directory from a later `**`.
-    struct FileKey: Hashable { var dev: UInt64; var ino: UInt64; var stage: Int }
+    struct FileKey: Hashable {
+        var dev: UInt64
+        var ino: UInt64
+        var stage: Int
+    }
 
     private func walk(
         _ rest: ArraySlice<Segment>, directory: String, display: String?, visited: inout Set<FileKey>,

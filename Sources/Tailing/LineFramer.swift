@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A complete line as it goes from the framer to the mapper: the one form of a line on the way (a container log's
@@ -117,14 +117,19 @@ public struct LineFramer {
                 let lineEnd = offset + UInt64(length) + 1
                 if var skip = skipping {
                     skip.sample.topUp(from: UnsafeRawBufferPointer(start: base + head, count: length))
-                    body(.tooLong(sample: skip.sample, length: lineEnd - 1 - skip.start, offset: skip.start, end: lineEnd))
+                    body(
+                        .tooLong(
+                            sample: skip.sample, length: lineEnd - 1 - skip.start, offset: skip.start, end: lineEnd))
                     skipping = nil
                 } else if length > maxLineBytes {
                     let sample = Array(UnsafeRawBufferPointer(start: base + head, count: min(length, Self.sampleBytes)))
                     body(.tooLong(sample: sample, length: UInt64(length), offset: offset, end: lineEnd))
                 } else {
-                    body(.line(FramedLine(
-                        bytes: UnsafeRawBufferPointer(start: base + head, count: length), offset: offset, end: lineEnd)))
+                    body(
+                        .line(
+                            FramedLine(
+                                bytes: UnsafeRawBufferPointer(start: base + head, count: length), offset: offset,
+                                end: lineEnd)))
                 }
                 emitted += 1
                 head += length + 1
@@ -180,8 +185,11 @@ public struct LineFramer {
             body(.tooLong(sample: sample, length: UInt64(length), offset: offset, end: offset + UInt64(length)))
             offset += UInt64(length)
         } else {
-            body(.line(FramedLine(
-                bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset, end: offset + UInt64(length))))
+            body(
+                .line(
+                    FramedLine(
+                        bytes: UnsafeRawBufferPointer(rebasing: raw[head...]), offset: offset,
+                        end: offset + UInt64(length))))
             offset += UInt64(length)
         }
         head = raw.count

@@ -2,9 +2,9 @@ import Gzip
 import SystemIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads lines from one log file, plain or gzip (as ``FileHead`` decided, or detected by its magic bytes), from a

@@ -22,7 +22,8 @@ public struct PodIdentity: Sendable, Hashable {
         {
             let fields = parts[parts.count - 3].split(separator: "_", omittingEmptySubsequences: false)
             if fields.count == 3, fields.allSatisfy({ !$0.isEmpty }) {
-                self.init(namespace: String(fields[0]), pod: String(fields[1]), container: String(parts[parts.count - 2]))
+                self.init(
+                    namespace: String(fields[0]), pod: String(fields[1]), container: String(parts[parts.count - 2]))
                 return
             }
         }

@@ -42,7 +42,8 @@ public struct ImportJobModel: Sendable {
         case "structure":
             guard let object = value as? [String: Any] else { return errors.append("\(at): must be an object") }
             let members = shape["members"] as? [String: [String: Any]] ?? [:]
-            for required in shape["required"] as? [String] ?? [] where object[required] == nil || object[required] is NSNull {
+            for required in shape["required"] as? [String] ?? []
+            where object[required] == nil || object[required] is NSNull {
                 errors.append("\(path.isEmpty ? "" : path + ".")\(required): required member missing")
             }
             for (key, member) in object.sorted(by: { $0.key < $1.key }) {
@@ -75,7 +76,8 @@ public struct ImportJobModel: Sendable {
                 return errors.append("\(at): must be a boolean")
             }
         case "integer":
-            guard RequestValidator.isNumber(value), let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() else {
+            guard RequestValidator.isNumber(value), let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded()
+            else {
                 return errors.append("\(at): must be an integer")
             }
             if let min = shape["min"] as? Int, n.intValue < min { errors.append("\(at): less than \(min)") }

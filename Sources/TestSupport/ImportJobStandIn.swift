@@ -51,7 +51,10 @@ public final class ImportJobStandIn: Sendable {
     nonisolated(unsafe) private var channel: (any Channel)?
     private let group: MultiThreadedEventLoopGroup
 
-    private init(port: Int, configuration: PersonalizeStandIn.Configuration, model: ImportJobModel, group: MultiThreadedEventLoopGroup) {
+    private init(
+        port: Int, configuration: PersonalizeStandIn.Configuration, model: ImportJobModel,
+        group: MultiThreadedEventLoopGroup
+    ) {
         self.port = port
         self.configuration = configuration
         self.model = model
@@ -60,7 +63,9 @@ public final class ImportJobStandIn: Sendable {
 
     /// Binds 127.0.0.1 on a free port. Credentials, region and signing name come from `configuration`
     /// (default: `AKIDEXAMPLE`, `us-east-1`, `personalize`).
-    public static func start(_ configuration: PersonalizeStandIn.Configuration = .init()) async throws -> ImportJobStandIn {
+    public static func start(_ configuration: PersonalizeStandIn.Configuration = .init()) async throws
+        -> ImportJobStandIn
+    {
         let model = try ImportJobModel()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let box = Mutex<ImportJobStandIn?>(nil)
@@ -108,26 +113,35 @@ public final class ImportJobStandIn: Sendable {
             state.withLock { $0.rejected += 1 }
             return (status, code, Self.json(["__type": code, "message": message]))
         }
-        if case .failure(let e) = verifier.verify(method: "\(head.method)", uri: head.uri, headers: head.headers, body: body) {
+        if case .failure(let e) = verifier.verify(
+            method: "\(head.method)", uri: head.uri, headers: head.headers, body: body)
+        {
             return error(e.status, e.code, e.message)
         }
-        guard head.method == .POST, head.uri == "/" else { return error(404, "UnknownOperationException", "POST / only") }
+        guard head.method == .POST, head.uri == "/" else {
+            return error(404, "UnknownOperationException", "POST / only")
+        }
         guard head.headers.first(name: "content-type") == "application/x-amz-json-1.1" else {
             return error(400, "SerializationException", "Content-Type must be application/x-amz-json-1.1")
         }
         let target = head.headers.first(name: "x-amz-target") ?? ""
         guard target.hasPrefix("AmazonPersonalize."), model.operationNames.contains(String(target.dropFirst(18))) else {
-            return error(400, "UnknownOperationException", "X-Amz-Target \(target) is not an operation of this stand-in")
+            return error(
+                400, "UnknownOperationException", "X-Amz-Target \(target) is not an operation of this stand-in")
         }
         let operation = String(target.dropFirst(18))
         let bytes = Array(body.readableBytesView)
         let problems = model.violations(operation: operation, body: bytes)
         guard problems.isEmpty else {
-            return error(400, "ValidationException", "\(problems.count) validation error(s): \(problems.joined(separator: "; "))")
+            return error(
+                400, "ValidationException", "\(problems.count) validation error(s): \(problems.joined(separator: "; "))"
+            )
         }
         let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
         var flat: [String: String] = [:]
-        for (k, v) in object { flat[k] = (v as? String) ?? ((v as? [String: Any])?["dataLocation"] as? String) ?? "\(v)" }
+        for (k, v) in object {
+            flat[k] = (v as? String) ?? ((v as? [String: Any])?["dataLocation"] as? String) ?? "\(v)"
+        }
         state.withLock { $0.calls.append(Call(operation: operation, body: flat)) }
         switch operation {
         case "CreateDatasetImportJob":
@@ -135,14 +149,19 @@ public final class ImportJobStandIn: Sendable {
             let dataset = flat["datasetArn"] ?? ""
             let result: (Int, String?, String) = state.withLock { s in
                 if s.jobs.contains(where: { $0.name == name && $0.datasetArn == dataset }) {
-                    return (400, "ResourceAlreadyExistsException", Self.json(["__type": "ResourceAlreadyExistsException", "message": "job \(name) exists"]))
+                    return (
+                        400, "ResourceAlreadyExistsException",
+                        Self.json(["__type": "ResourceAlreadyExistsException", "message": "job \(name) exists"])
+                    )
                 }
                 let arn = "arn:aws:personalize:\(configuration.region):123456789012:dataset-import-job/\(name)"
                 let location = flat["dataSource"] ?? ""
                 let failure = s.failures.first(where: { location.contains($0.0) })?.1
-                s.jobs.append(Job(
-                    arn: arn, name: name, datasetArn: dataset, dataLocation: location, roleArn: flat["roleArn"] ?? "",
-                    importMode: flat["importMode"] ?? "FULL", failure: failure))
+                s.jobs.append(
+                    Job(
+                        arn: arn, name: name, datasetArn: dataset, dataLocation: location,
+                        roleArn: flat["roleArn"] ?? "",
+                        importMode: flat["importMode"] ?? "FULL", failure: failure))
                 return (200, nil, Self.json(["datasetImportJobArn": arn]))
             }
             return result
@@ -177,7 +196,9 @@ public final class ImportJobStandIn: Sendable {
     }
 
     static func json(_ object: [String: Any]) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        String(
+            decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(),
+            as: UTF8.self)
     }
 }
 

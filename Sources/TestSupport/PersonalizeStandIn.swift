@@ -36,7 +36,9 @@ public final class PersonalizeStandIn: Sendable {
         let sslContext = try configuration.tls.map { tls in
             try NIOSSLContext(
                 configuration: TLSConfiguration.makeServerConfiguration(
-                    certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { .certificate($0) },
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map {
+                        .certificate($0)
+                    },
                     privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem))))
         }
         let bootstrap = ServerBootstrap(group: group)

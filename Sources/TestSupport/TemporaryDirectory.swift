@@ -26,7 +26,9 @@ public struct TemporaryDirectory: Sendable {
         let full = file(name)
         let dir = (full as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: full, contents: Data(bytes)) else { throw CocoaError(.fileWriteUnknown) }
+        guard FileManager.default.createFile(atPath: full, contents: Data(bytes)) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
         return full
     }
 

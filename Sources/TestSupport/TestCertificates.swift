@@ -23,8 +23,9 @@ public struct TestCertificates: Sendable {
     public init(in directory: TemporaryDirectory, caName: String = "personalize-tail test CA") throws {
         self.directory = directory
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let found = (path.split(separator: ":").map { "\($0)/openssl" } + ["/usr/bin/openssl"])
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        guard
+            let found = (path.split(separator: ":").map { "\($0)/openssl" } + ["/usr/bin/openssl"])
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else {
             throw Failure(description: "the openssl command is required by this test (apt-get install -y openssl)")
         }

@@ -23,7 +23,10 @@ while let argument = arguments.next() {
     case "--tls-cert": tlsCertificate = arguments.next()
     case "--tls-key": tlsKey = arguments.next()
     default:
-        FileHandle.standardError.write(Data("usage: personalize-standin [--port N] [--threads N] [--record] [--latency-log FILE] [--tls-cert PEM --tls-key PEM]\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "usage: personalize-standin [--port N] [--threads N] [--record] [--latency-log FILE] [--tls-cert PEM --tls-key PEM]\n"
+                    .utf8))
         exit(64)
     }
 }
@@ -70,5 +73,8 @@ let done = AsyncStream<Void> { continuation in
 }
 for await _ in done {}
 let stats = standIn.stats
-FileHandle.standardError.write(Data("standin: requests=\(stats.requests) accepted=\(stats.accepted) records=\(stats.acceptedRecords) rejected=\(stats.rejected) signature_failures=\(stats.signatureFailures)\n".utf8))
+FileHandle.standardError.write(
+    Data(
+        "standin: requests=\(stats.requests) accepted=\(stats.accepted) records=\(stats.acceptedRecords) rejected=\(stats.rejected) signature_failures=\(stats.signatureFailures)\n"
+            .utf8))
 try await standIn.shutdown()

@@ -55,12 +55,14 @@ struct Checkpoint: AsyncParsableCommand {
         for c in report.handedOver {
             print("\(c.path)\toffset \(c.offset)\(c.compressed ? (c.finished ? "\tgzip, finished" : "\tgzip") : "")")
         }
-        FileHandle.standardError.write(Data("""
-            personalize-tail: checkpoint from-export files=\(report.handedOver.count) bytes=\(report.bytes) \
-            unchanged=\(report.unchanged.count) replaced=\(report.replaced.count) skipped=\(report.skipped.count) \
-            left_to_agent=\(report.leftToAgent.count) state=\(config.state.directory)
+        FileHandle.standardError.write(
+            Data(
+                """
+                personalize-tail: checkpoint from-export files=\(report.handedOver.count) bytes=\(report.bytes) \
+                unchanged=\(report.unchanged.count) replaced=\(report.replaced.count) skipped=\(report.skipped.count) \
+                left_to_agent=\(report.leftToAgent.count) state=\(config.state.directory)
 
-            """.utf8))
+                """.utf8))
     }
 }
 

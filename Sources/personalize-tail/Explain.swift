@@ -23,7 +23,9 @@ struct Explain: AsyncParsableCommand {
         let config = try common.loadConfig()
         let sourceName = source ?? config.sources.first?.name ?? ""
         guard config.sources.contains(where: { $0.name == sourceName }) else {
-            throw ValidationError("--source \(sourceName): no such source; the config has \(config.sources.map(\.name).joined(separator: ", "))")
+            throw ValidationError(
+                "--source \(sourceName): no such source; the config has \(config.sources.map(\.name).joined(separator: ", "))"
+            )
         }
         let mapper = Mapper(mappings: config.mappings)
         var input = lines
@@ -41,10 +43,13 @@ struct Explain: AsyncParsableCommand {
                 problems += 1
                 continue
             }
-            let context = RecordContext(sourceName: sourceName, path: "<explain>", fingerprint: "explain", offset: UInt64(n))
+            let context = RecordContext(
+                sourceName: sourceName, path: "<explain>", fingerprint: "explain", offset: UInt64(n))
             let results = mapper.apply(value, context: context)
             if results.isEmpty {
-                print("  no mapping matched: \(config.mappings.unmatched == .deadLetter ? "dead-lettered (unmatched)" : "skipped")")
+                print(
+                    "  no mapping matched: \(config.mappings.unmatched == .deadLetter ? "dead-lettered (unmatched)" : "skipped")"
+                )
             }
             for result in results {
                 switch result {
@@ -54,7 +59,9 @@ struct Explain: AsyncParsableCommand {
                     print("    " + String(decoding: body.body, as: UTF8.self))
                 case .failure(let mapping, let failure):
                     problems += 1
-                    print("  mapping \"\(mapping)\" -> dead-letter (\(failure.kind == .limit ? "limit_exceeded" : "mapping_failed")): \(failure)")
+                    print(
+                        "  mapping \"\(mapping)\" -> dead-letter (\(failure.kind == .limit ? "limit_exceeded" : "mapping_failed")): \(failure)"
+                    )
                 }
             }
         }

@@ -33,27 +33,35 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Output format; only csv (the Personalize bulk-import CSV).")
     var format: Format = .csv
 
-    @Option(name: .shortAndLong, help: "Directory for the CSV files, rejected.jsonl and manifest.json (created; must hold no earlier export).")
+    @Option(
+        name: .shortAndLong,
+        help: "Directory for the CSV files, rejected.jsonl and manifest.json (created; must hold no earlier export).")
     var output: String
 
-    @Option(help: "Interactions at or after this time only: ISO 8601 (2024-01-15, 2024-01-15T12:00:00Z) or epoch seconds.")
+    @Option(
+        help: "Interactions at or after this time only: ISO 8601 (2024-01-15, 2024-01-15T12:00:00Z) or epoch seconds.")
     var since: String?
 
     @Option(help: "Interactions before this time only: ISO 8601 or epoch seconds.")
     var until: String?
 
-    @Option(help: "Largest CSV file in bytes, header included (default 1000000000: one file fits an INCREMENTAL import).")
+    @Option(
+        help: "Largest CSV file in bytes, header included (default 1000000000: one file fits an INCREMENTAL import).")
     var maxFileBytes: Int = ExportOptions.defaultMaxFileBytes
 
     @Option(
         parsing: .singleValue,
-        help: "A metadata column of the interactions file (repeatable, at most 5): NUMBER_OF_RATINGS or numberOfRatings. Default: every event property.")
+        help:
+            "A metadata column of the interactions file (repeatable, at most 5): NUMBER_OF_RATINGS or numberOfRatings. Default: every event property."
+    )
     var interactionMetadata: [String] = []
 
     @Option(help: "Stream the CSV files to this S3 location (s3://bucket/prefix/) instead of --output.")
     var to: String?
 
-    @Option(help: "Multipart upload part size in MiB (5-5120); one part per open file is held in memory, plus one in flight.")
+    @Option(
+        help:
+            "Multipart upload part size in MiB (5-5120); one part per open file is held in memory, plus one in flight.")
     var partSize: Int = 8
 
     @Option(help: "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else the region's).")
@@ -81,9 +89,12 @@ struct Export: AsyncParsableCommand {
         }
         if to == nil, abort { throw ValidationError("--abort goes with --to s3://bucket/prefix/") }
         if let to { do { _ = try S3Location(url: to) } catch { throw ValidationError("--to \(error)") } }
-        if !(5...5120).contains(partSize) { throw ValidationError("--part-size must be 5-5120 (MiB; S3's limits for a part)") }
+        if !(5...5120).contains(partSize) {
+            throw ValidationError("--part-size must be 5-5120 (MiB; S3's limits for a part)")
+        }
         if to != nil, maxFileBytes / (partSize << 20) >= 10_000 {
-            throw ValidationError("--max-file-bytes / --part-size gives more than 10,000 parts (S3's limit); raise --part-size")
+            throw ValidationError(
+                "--max-file-bytes / --part-size gives more than 10,000 parts (S3's limit); raise --part-size")
         }
         if interactionMetadata.count > 5 {
             throw ValidationError("--interaction-metadata: an Interactions dataset takes at most 5 metadata columns")
@@ -92,9 +103,10 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.loadConfig()
-        let inputs = ExportInput.expand(config.sources.map {
-            (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
-        })
+        let inputs = ExportInput.expand(
+            config.sources.map {
+                (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
+            })
         let options = ExportOptions(
             outputDirectory: output, maxFileBytes: maxFileBytes, since: since.flatMap(ExportTime.parse),
             until: until.flatMap(ExportTime.parse),
@@ -113,7 +125,10 @@ struct Export: AsyncParsableCommand {
                     location: try S3Location(url: to), partSize: partSize << 20, outputDirectory: output)
                 if abort {
                     let done = try await ExportS3.onThread { try storage.abortAll() }
-                    FileHandle.standardError.write(Data("personalize-tail: export --abort \(to) aborted_uploads=\(done.aborted) deleted_objects=\(done.deleted)\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "personalize-tail: export --abort \(to) aborted_uploads=\(done.aborted) deleted_objects=\(done.deleted)\n"
+                                .utf8))
                     return
                 }
                 let mappings = config.mappings
@@ -139,16 +154,19 @@ struct Export: AsyncParsableCommand {
             let place = file.key.map { "s3://\(manifest.upload?.bucket ?? "")/\($0)" } ?? "\(output)/\(file.name)"
             print("\(place)\t\(file.rows) rows\t\(file.bytes) bytes")
         }
-        let rows = manifest.counts.rows.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let rows = manifest.counts.rows.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+            separator: " ")
         let rejected = manifest.counts.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             .joined(separator: ",")
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-        FileHandle.standardError.write(Data("""
-            personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
-            unmatched=\(manifest.counts.unmatched) outside_time_range=\(manifest.counts.outsideTimeRange) \
-            rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
+        FileHandle.standardError.write(
+            Data(
+                """
+                personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
+                unmatched=\(manifest.counts.unmatched) outside_time_range=\(manifest.counts.outsideTimeRange) \
+                rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
 
-            """.utf8))
+                """.utf8))
         if manifest.counts.rows["interactions", default: 0] > 0 {
             FileHandle.standardError.write(Data(readiness.map { "personalize-tail: \($0)\n" }.joined().utf8))
         }

@@ -21,7 +21,8 @@ enum ExportS3 {
         let region: String
         do {
             region = try RegionResolver.resolve(
-                configured: config.aws.region, environment: environment, sharedConfig: shared, profile: config.aws.profile)
+                configured: config.aws.region, environment: environment, sharedConfig: shared,
+                profile: config.aws.profile)
         } catch {
             throw ExportError("aws.region: \(error)")
         }

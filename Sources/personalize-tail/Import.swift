@@ -72,7 +72,9 @@ struct Import: AsyncParsableCommand {
             throw fail("--mode: \"\(mode)\" is not full or incremental")
         }
         guard let role = roleArn ?? config.importSettings.roleArn else {
-            throw fail("no role ARN: give --role-arn or set import.roleArn (the IAM role Personalize assumes to read the bucket)")
+            throw fail(
+                "no role ARN: give --role-arn or set import.roleArn (the IAM role Personalize assumes to read the bucket)"
+            )
         }
         guard ImportSettings.isRoleArn(role) else {
             throw fail("--role-arn: \"\(role)\" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
@@ -81,15 +83,20 @@ struct Import: AsyncParsableCommand {
         for pair in dataset {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, ImportSettings.isDatasetArn(parts[1]) else {
-                throw fail("--dataset: \"\(pair)\" is not KIND=ARN (interactions=arn:aws:personalize:REGION:ACCOUNT:dataset/GROUP/INTERACTIONS)")
+                throw fail(
+                    "--dataset: \"\(pair)\" is not KIND=ARN (interactions=arn:aws:personalize:REGION:ACCOUNT:dataset/GROUP/INTERACTIONS)"
+                )
             }
             datasets[parts[0].replacingOccurrences(of: "-", with: "_")] = parts[1]
             datasets[parts[0]] = parts[1]
         }
         if from.hasPrefix("s3://") {
-            throw fail("--from: give the export's local --output directory (it holds the manifest uploaded to \(from)), not the S3 prefix")
+            throw fail(
+                "--from: give the export's local --output directory (it holds the manifest uploaded to \(from)), not the S3 prefix"
+            )
         }
-        let manifestPath = from.hasSuffix(".json") ? from : (from.hasSuffix("/") ? from : from + "/") + ExportManifest.fileName
+        let manifestPath =
+            from.hasSuffix(".json") ? from : (from.hasSuffix("/") ? from : from + "/") + ExportManifest.fileName
         let manifest: ExportManifest
         let manifestBytes: Data
         do {
@@ -100,7 +107,9 @@ struct Import: AsyncParsableCommand {
             throw fail("\(manifestPath): this export was not streamed to S3 (export --to s3://BUCKET/PREFIX/ first)")
         }
         let plans: [Plan]
-        do { plans = try Self.plan(manifest: manifest, upload: upload, manifestBytes: manifestBytes, datasets: datasets) } catch {
+        do {
+            plans = try Self.plan(manifest: manifest, upload: upload, manifestBytes: manifestBytes, datasets: datasets)
+        } catch {
             throw fail("\(error)")
         }
         guard !plans.isEmpty else { throw fail("\(manifestPath): the export holds no files to import") }
@@ -119,7 +128,8 @@ struct Import: AsyncParsableCommand {
                     let arn = try await client.createDatasetImportJob(
                         jobName: plan.jobName, datasetArn: plan.datasetArn, dataLocation: plan.location, roleArn: role,
                         importMode: importMode)
-                    print("\(plan.folder): created job \(plan.jobName) reading \(plan.location) into \(plan.datasetArn)")
+                    print(
+                        "\(plan.folder): created job \(plan.jobName) reading \(plan.location) into \(plan.datasetArn)")
                     jobs.append((plan, arn))
                 }
             }
@@ -145,14 +155,17 @@ struct Import: AsyncParsableCommand {
                     print("\(plan.folder): \(job.status): \(job.failureReason ?? "no reason given")")
                     failed.append(plan.folder)
                 } else {
-                    print("\(plan.folder): \(job.status) (\(Int((ContinuousClock.now - started).components.seconds)) s)")
+                    print(
+                        "\(plan.folder): \(job.status) (\(Int((ContinuousClock.now - started).components.seconds)) s)")
                     still.append((plan, arn))
                 }
             }
             pending = still
             guard !pending.isEmpty else { break }
             if let maxWait, ContinuousClock.now - started >= .seconds(maxWait) {
-                throw fail("stopped waiting after \(Int(maxWait)) s; \(pending.count) job(s) still running (rerun to wait again)", ExitStatus.incomplete.rawValue)
+                throw fail(
+                    "stopped waiting after \(Int(maxWait)) s; \(pending.count) job(s) still running (rerun to wait again)",
+                    ExitStatus.incomplete.rawValue)
             }
             try? await Task.sleep(for: .seconds(delay))
             delay = min(60, delay * 2)
@@ -175,16 +188,21 @@ struct Import: AsyncParsableCommand {
             let directory = String(key[..<slash])
             let folder = String(directory.split(separator: "/").last ?? "")
             guard seen.insert(directory).inserted else { continue }
-            let arn = datasets[folder] ?? datasets[file.kind]
+            let arn =
+                datasets[folder] ?? datasets[file.kind]
                 ?? (ImportSettings.isDatasetArn(file.destination) ? file.destination : nil)
             guard let arn else {
-                throw ExportError("no dataset ARN for \(folder)/ (\(file.kind)): give --dataset \(folder)=ARN or set import.datasets.\(folder)")
+                throw ExportError(
+                    "no dataset ARN for \(folder)/ (\(file.kind)): give --dataset \(folder)=ARN or set import.datasets.\(folder)"
+                )
             }
             let tag = String(folder.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" }.prefix(30))
-            let hash = SHA256.hash(data: Data((digest + "\n" + directory).utf8)).map { String(format: "%02x", $0) }.joined()
-            plans.append(Plan(
-                folder: folder, location: "s3://\(upload.bucket)/\(directory)/", datasetArn: arn,
-                jobName: "pt-\(tag)-\(hash.prefix(16))"))
+            let hash = SHA256.hash(data: Data((digest + "\n" + directory).utf8)).map { String(format: "%02x", $0) }
+                .joined()
+            plans.append(
+                Plan(
+                    folder: folder, location: "s3://\(upload.bucket)/\(directory)/", datasetArn: arn,
+                    jobName: "pt-\(tag)-\(hash.prefix(16))"))
         }
         return plans
     }

@@ -28,20 +28,24 @@ struct Inspect: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.loadConfig()
-        let inputs = ExportInput.expand(config.sources.map {
-            (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
-        })
+        let inputs = ExportInput.expand(
+            config.sources.map {
+                (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
+            })
         let scratch = NSTemporaryDirectory() + "personalize-tail-inspect-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let options = ExportOptions(
             outputDirectory: scratch, since: since.flatMap(ExportTime.parse), until: until.flatMap(ExportTime.parse))
-        let exporter = CSVExporter(mappings: config.mappings, inputs: inputs, options: options, storage: DiscardStorage())
+        let exporter = CSVExporter(
+            mappings: config.mappings, inputs: inputs, options: options, storage: DiscardStorage())
         let manifest: ExportManifest
         do { manifest = try exporter.run() } catch {
             FileHandle.standardError.write(Data("personalize-tail: inspect failed: \(error)\n".utf8))
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
-        print("files=\(inputs.count) lines=\(manifest.counts.lines) rejected=\(manifest.rejectedTotal) unmatched=\(manifest.counts.unmatched)")
+        print(
+            "files=\(inputs.count) lines=\(manifest.counts.lines) rejected=\(manifest.rejectedTotal) unmatched=\(manifest.counts.unmatched)"
+        )
         for line in exporter.readiness.report() { print(line) }
         if !exporter.readiness.meetsMinimums { throw ExitCode(6) }
     }

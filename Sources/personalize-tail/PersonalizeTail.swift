@@ -11,8 +11,13 @@ enum Entry {
     static func main() async {
         limitMallocArenas()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, let hint = CommandHint.unknownCommand(first, known: PersonalizeTail.commandNames) {
-            FileHandle.standardError.write(Data("Error: \(hint)\nUsage: personalize-tail <subcommand>\n  See 'personalize-tail --help' for more information.\n".utf8))
+        if let first = arguments.first,
+            let hint = CommandHint.unknownCommand(first, known: PersonalizeTail.commandNames)
+        {
+            FileHandle.standardError.write(
+                Data(
+                    "Error: \(hint)\nUsage: personalize-tail <subcommand>\n  See 'personalize-tail --help' for more information.\n"
+                        .utf8))
             exit(64)  // EX_USAGE, as argument-parser's usage errors
         }
         await PersonalizeTail.main()
@@ -64,7 +69,8 @@ enum CommandHint {
 
     /// Levenshtein distance.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var previous = Array(0...b.count)
         for i in 1...max(1, a.count) where !a.isEmpty {
             var current = [i] + Array(repeating: 0, count: b.count)
@@ -81,7 +87,9 @@ enum CommandHint {
 struct CommonOptions: ParsableArguments {
     @Option(
         name: [.customShort("c"), .customLong("config")],
-        help: "Path of the configuration file (default: $PERSONALIZE_TAIL_CONFIG, then /etc/personalize-tail/config.json).")
+        help:
+            "Path of the configuration file (default: $PERSONALIZE_TAIL_CONFIG, then /etc/personalize-tail/config.json)."
+    )
     var configOption: String?
 
     /// `--config`, else `$PERSONALIZE_TAIL_CONFIG`, else `/etc/personalize-tail/config.json`.
@@ -130,5 +138,7 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+// swift-log's level and ArgumentParser's protocol are both other packages' types; the option needs the conformance.
+// swift-format-ignore: AvoidRetroactiveConformances
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}

@@ -22,7 +22,8 @@ struct ProgressReporter: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { break }
-            let line = Self.line(control.metrics.snapshot, elapsed: started.duration(to: .now), width: interactive ? 100 : 0)
+            let line = Self.line(
+                control.metrics.snapshot, elapsed: started.duration(to: .now), width: interactive ? 100 : 0)
             guard line != lastLine else { continue }
             lastLine = line
             if interactive { StatusLine.shared.show(line) } else { StatusLine.shared.write(line + "\n") }
@@ -43,9 +44,10 @@ struct ProgressReporter: Sendable {
             text += "progress: "
         }
         // Rounded down: 99.9 % is not shown as 100 %.
-        text += String(format: "%3d%% %d/~%d records (%@/%@ read) %.0f records/s sent=%d dead_lettered=%d",
-                       Int(p.fraction * 100), p.resolved, p.estimatedTotal, bytes(p.bytesRead), bytes(p.bytesPlanned),
-                       rate, m.stats.recordsSent, m.stats.deadLetteredTotal)
+        text += String(
+            format: "%3d%% %d/~%d records (%@/%@ read) %.0f records/s sent=%d dead_lettered=%d",
+            Int(p.fraction * 100), p.resolved, p.estimatedTotal, bytes(p.bytesRead), bytes(p.bytesPlanned),
+            rate, m.stats.recordsSent, m.stats.deadLetteredTotal)
         text += " ETA " + (p.etaSeconds.map { $0 > 0 ? clock($0) : "0:00" } ?? "--")
         if let file = m.currentFile {
             let name = (file as NSString).lastPathComponent
@@ -71,6 +73,7 @@ struct ProgressReporter: Sendable {
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds)
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

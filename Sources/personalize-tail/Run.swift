@@ -20,7 +20,10 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Catch up: read everything new, deliver it, save checkpoints and exit.")
     var once = false
 
-    @Flag(help: "Print each request (one JSON object per line) instead of sending it. Needs no AWS account; moves no checkpoint.")
+    @Flag(
+        help:
+            "Print each request (one JSON object per line) instead of sending it. Needs no AWS account; moves no checkpoint."
+    )
     var dryRun = false
 
     @Flag(help: "If another agent holds the state directory, wait for it instead of exiting with code 5.")
@@ -41,17 +44,27 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Write the catch-up summary to this file as JSON (for cron wrappers).")
     var report: String?
 
-    @Flag(inversion: .prefixedNo, help: "Show catch-up progress on stderr (a bar on a terminal, a line every 10 s otherwise).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Show catch-up progress on stderr (a bar on a terminal, a line every 10 s otherwise).")
     var progress = true
 
     func validate() throws {
-        if let since, ExportTime.parse(since) == nil { throw ValidationError("--since \(since): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
-        if let until, ExportTime.parse(until) == nil { throw ValidationError("--until \(until): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds") }
+        if let since, ExportTime.parse(since) == nil {
+            throw ValidationError("--since \(since): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds")
+        }
+        if let until, ExportTime.parse(until) == nil {
+            throw ValidationError("--until \(until): use ISO 8601 (2026-11-01T00:00:00Z) or epoch seconds")
+        }
         if let s = since.flatMap(ExportTime.parse), let u = until.flatMap(ExportTime.parse), u <= s {
             throw ValidationError("--until must be later than --since (the window [since, until) would be empty)")
         }
-        if let maxRps, maxRps <= 0 { throw ValidationError("--max-rps must be a positive number of requests per second") }
-        if let maxDuration, Self.seconds(maxDuration) == nil { throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h") }
+        if let maxRps, maxRps <= 0 {
+            throw ValidationError("--max-rps must be a positive number of requests per second")
+        }
+        if let maxDuration, Self.seconds(maxDuration) == nil {
+            throw ValidationError("--max-duration \(maxDuration): use seconds or 90s, 30m, 2h")
+        }
     }
 
     /// Writes `--report FILE`, when asked for.
@@ -65,7 +78,9 @@ struct Run: AsyncParsableCommand {
 
     static func seconds(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-        if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value > 0 { return value * factor }
+        if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value > 0 {
+            return value * factor
+        }
         if let value = Double(text), value > 0 { return value }
         return nil
     }
@@ -105,7 +120,8 @@ struct Run: AsyncParsableCommand {
             FileHandle.standardError.write(Data((object.serialized + "\n").utf8))
         } else if once || dryRun {
             let seconds = String(format: "%.1f", report.seconds)
-            var text = "personalize-tail: summary \(report.stats.summaryLine) seconds=\(seconds)\(dryRun ? " (dry run)" : "")\n"
+            var text =
+                "personalize-tail: summary \(report.stats.summaryLine) seconds=\(seconds)\(dryRun ? " (dry run)" : "")\n"
             if once && isatty(STDERR_FILENO) == 1 { text += RunReportOutput.table(report) + "\n" }
             FileHandle.standardError.write(Data(text.utf8))
         }
@@ -126,7 +142,9 @@ struct Validate: AsyncParsableCommand {
         let files = config.sources.map { source in
             "\(source.name): \(source.paths.joined(separator: ", "))"
         }
-        print("\(common.config): valid; \(config.sources.count) source(s), \(config.mappings.names.count) mapping(s) (\(config.mappings.names.joined(separator: ", ")))")
+        print(
+            "\(common.config): valid; \(config.sources.count) source(s), \(config.mappings.names.count) mapping(s) (\(config.mappings.names.joined(separator: ", ")))"
+        )
         for line in files { print("  source \(line)") }
         print("  state directory \(config.state.directory), dead letters \(config.deadLetter.path)")
         for check in SourceCheck.check(config) {

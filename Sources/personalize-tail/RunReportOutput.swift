@@ -15,7 +15,9 @@ enum RunReportOutput {
         ]
         if s.outsideTimeRange > 0 { rows.append(("outside --since/--until", "\(s.outsideTimeRange)")) }
         rows.append(("dead-lettered", "\(s.deadLetteredTotal)"))
-        for (reason, count) in s.deadLettered.sorted(by: { $0.key < $1.key }) { rows.append(("  \(reason)", "\(count)")) }
+        for (reason, count) in s.deadLettered.sorted(by: { $0.key < $1.key }) {
+            rows.append(("  \(reason)", "\(count)"))
+        }
         rows += [
             ("requests", "\(s.requests)"),
             ("retries", "\(s.retries)"),
@@ -30,7 +32,8 @@ enum RunReportOutput {
             ("outcome", "\(outcomeName(report)) (exit \(report.exitStatus.rawValue))"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(
+            separator: "\n")
     }
 
     static func outcomeName(_ report: RunReport) -> String {
@@ -61,9 +64,11 @@ enum RunReportOutput {
         object["skipped"] = .number(JSONNumber(s.skipped))
         object["outsideTimeRange"] = .number(JSONNumber(s.outsideTimeRange))
         object["deadLettered"] = .number(JSONNumber(s.deadLetteredTotal))
-        object["deadLetteredByReason"] = .object(JSONObject(s.deadLettered.sorted { $0.key < $1.key }.map {
-            JSONObject.Member(key: $0.key, value: .number(JSONNumber($0.value)))
-        }))
+        object["deadLetteredByReason"] = .object(
+            JSONObject(
+                s.deadLettered.sorted { $0.key < $1.key }.map {
+                    JSONObject.Member(key: $0.key, value: .number(JSONNumber($0.value)))
+                }))
         object["unresolved"] = .number(JSONNumber(s.unresolved))
         object["requests"] = .number(JSONNumber(s.requests))
         object["retries"] = .number(JSONNumber(s.retries))
@@ -78,11 +83,15 @@ enum RunReportOutput {
     /// never reads a stale report of an earlier run.
     static func startupJSON(status: ExitStatus, error: String, dryRun: Bool) -> JSONValue {
         var object = JSONObject()
-        object["outcome"] = .string(status == .locked ? "locked" : status == .configuration ? "stopped: configuration or permission error" : "internal error")
+        object["outcome"] = .string(
+            status == .locked
+                ? "locked" : status == .configuration ? "stopped: configuration or permission error" : "internal error")
         object["exitCode"] = .number(JSONNumber(Int(status.rawValue)))
         object["error"] = .string(error)
         object["dryRun"] = .bool(dryRun)
-        for key in ["files", "linesRead", "recordsSent", "deadLettered", "unresolved", "requests", "retries", "throttles"] {
+        for key in [
+            "files", "linesRead", "recordsSent", "deadLettered", "unresolved", "requests", "retries", "throttles",
+        ] {
             object[key] = .number(JSONNumber(0))
         }
         return .object(object)

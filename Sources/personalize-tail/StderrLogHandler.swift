@@ -34,7 +34,8 @@ struct StderrLogHandler: LogHandler {
             line = "\(time) \(event.level) \(event.message)"
             for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(Self.quote("\(value)"))" }
         case .json:
-            line = "{\"time\":\(Self.jsonString(time)),\"level\":\(Self.jsonString("\(event.level)")),"
+            line =
+                "{\"time\":\(Self.jsonString(time)),\"level\":\(Self.jsonString("\(event.level)")),"
                 + "\"message\":\(Self.jsonString("\(event.message)"))"
             for (key, value) in all.sorted(by: { $0.key < $1.key }) {
                 line += ",\(Self.jsonString(key)):\(Self.json(value))"
@@ -55,7 +56,9 @@ struct StderrLogHandler: LogHandler {
             return typed(v.description)
         case .array(let items): return "[" + items.map(json).joined(separator: ",") + "]"
         case .dictionary(let d):
-            return "{" + d.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(json($0.value))" }.joined(separator: ",") + "}"
+            return "{"
+                + d.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(json($0.value))" }.joined(separator: ",")
+                + "}"
         }
     }
 
@@ -93,7 +96,11 @@ struct StderrLogHandler: LogHandler {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""
@@ -105,7 +112,8 @@ struct StderrLogHandler: LogHandler {
         var parts = tm()
         gmtime_r(&t, &parts)
         let ms = Int((now - Double(Int(now))) * 1000)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
-                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, ms)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+            parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, ms)
     }
 }

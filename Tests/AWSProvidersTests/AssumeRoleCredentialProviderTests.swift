@@ -31,7 +31,7 @@ import Testing
             """)
         let expiry = Fixtures.expirationDate
         let answer = Fixtures.stsSuccess(expiration: Fixtures.expirationText(expiry, fraction: ".5"))
-        try await withServer({ _ in .ok(answer) }) { server in
+        try await withServer(answering: .ok(answer)) { server in
             try await withHTTPClient { client in
                 let credentials = try await provider(files, server, profile: "deploy", HTTPClientBox(client))
                     .credentials()
@@ -95,7 +95,7 @@ import Testing
             "config",
             "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
                 + "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n")
-        try await withServer({ _ in .ok(Fixtures.stsSuccess()) }) { server in
+        try await withServer(answering: .ok(Fixtures.stsSuccess())) { server in
             try await withHTTPClient { client in
                 let text = try #require(
                     await errorText {
@@ -111,7 +111,7 @@ import Testing
         let files = TempFiles()
         files.write("credentials", "[me]\naws_access_key_id = AKIDSOURCE\naws_secret_access_key = source-secret\n")
         files.write("config", "[profile me]\nrole_arn = arn:aws:iam::1:role/me\nsource_profile = me\n")
-        try await withServer({ _ in .ok(Fixtures.stsSuccess()) }) { server in
+        try await withServer(answering: .ok(Fixtures.stsSuccess())) { server in
             try await withHTTPClient { client in
                 let credentials = try await provider(files, server, profile: "me", HTTPClientBox(client)).credentials()
                 #expect(credentials.accessKeyId == "ASIAROLE")
@@ -124,7 +124,7 @@ import Testing
     @Test func credentialSourceEnvironment() async throws {
         let files = TempFiles()
         files.write("config", "[default]\nrole_arn = arn:aws:iam::1:role/env\ncredential_source = Environment\n")
-        try await withServer({ _ in .ok(Fixtures.stsSuccess()) }) { server in
+        try await withServer(answering: .ok(Fixtures.stsSuccess())) { server in
             try await withHTTPClient { client in
                 let provider = AssumeRoleCredentialProvider(
                     profile: nil,
@@ -149,7 +149,7 @@ import Testing
                 + "[profile base]\naws_access_key_id = AKIDSOURCE\naws_secret_access_key = source-secret\n"
                 + "aws_session_token = source-session-token\n")
         let answer = CannedResponse(status: 403, body: Fixtures.stsError("AccessDenied", "not authorized"))
-        try await withServer({ _ in answer }) { server in
+        try await withServer(answering: answer) { server in
             try await withHTTPClient { client in
                 let text = try #require(
                     await errorText {
@@ -168,7 +168,7 @@ import Testing
     @Test func profilesWithoutARoleAreNotFound() async throws {
         let files = TempFiles()
         files.write("credentials", "[default]\naws_access_key_id = A\naws_secret_access_key = B\n")
-        _ = try await withServer({ _ in .ok("") }) { server in
+        _ = try await withServer(answering: .ok("")) { server in
             try await withHTTPClient { client in
                 for profile in ["default", "missing"] {
                     let error = await #expect(throws: AWSSigV4Error.self) {
@@ -183,7 +183,7 @@ import Testing
     @Test func roleWithoutSourceIsAConfigurationError() async throws {
         let files = TempFiles()
         files.write("config", "[profile p]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Nowhere\n")
-        _ = try await withServer({ _ in .ok("") }) { server in
+        _ = try await withServer(answering: .ok("")) { server in
             try await withHTTPClient { client in
                 await #expect(throws: CredentialProviderError.self) {
                     try await provider(files, server, profile: "p", HTTPClientBox(client)).credentials()

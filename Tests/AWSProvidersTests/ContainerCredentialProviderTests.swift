@@ -10,7 +10,7 @@ import Testing
         let tokenFile = files.write("token", "token-one\n")
         let expiry = Fixtures.expirationDate
         let answer = Fixtures.credentialsJSON(expiration: Fixtures.expirationText(expiry))
-        try await withServer({ _ in .ok(answer) }) { server in
+        try await withServer(answering: .ok(answer)) { server in
             try await withHTTPClient { client in
                 let provider = ContainerCredentialProvider(
                     environment: files.environment([
@@ -34,7 +34,7 @@ import Testing
     @Test func usesTheTokenVariable() async throws {
         let expiry = Fixtures.expirationDate
         let answer = Fixtures.credentialsJSON(expiration: Fixtures.expirationText(expiry, fraction: ".123"))
-        try await withServer({ _ in .ok(answer) }) { server in
+        try await withServer(answering: .ok(answer)) { server in
             try await withHTTPClient { client in
                 let provider = ContainerCredentialProvider(
                     environment: [
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func errorAnswerNamesStatusAndURLButNoToken() async throws {
-        try await withServer({ _ in CannedResponse(status: 403, body: "denied") }) { server in
+        try await withServer(answering: CannedResponse(status: 403, body: "denied")) { server in
             try await withHTTPClient { client in
                 let provider = ContainerCredentialProvider(
                     environment: [
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func serverErrorsAreRetriedOnce() async throws {
-        try await withServer({ _ in CannedResponse(status: 500, body: "") }) { server in
+        try await withServer(answering: CannedResponse(status: 500, body: "")) { server in
             try await withHTTPClient { client in
                 let provider = ContainerCredentialProvider(
                     environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.endpoint + "/creds"],

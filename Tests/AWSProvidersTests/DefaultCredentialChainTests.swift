@@ -44,7 +44,7 @@ import Testing
     @Test func fallsThroughToTheContainerBeforeIMDS() async throws {
         let files = TempFiles()
         files.write("config", "[profile other]\nregion = us-east-1\n")
-        try await withServer({ _ in .ok(Fixtures.credentialsJSON()) }) { container in
+        try await withServer(answering: .ok(Fixtures.credentialsJSON())) { container in
             try await withServer(imdsHandler()) { imds in
                 try await withHTTPClient { client in
                     let environment = files.environment([
@@ -67,7 +67,7 @@ import Testing
             "credentials",
             "[default]\naws_access_key_id = AKIDSOURCE\naws_secret_access_key = source-secret\n")
         files.write("config", "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n")
-        try await withServer({ _ in .ok(Fixtures.stsSuccess()) }) { sts in
+        try await withServer(answering: .ok(Fixtures.stsSuccess())) { sts in
             try await withHTTPClient { client in
                 let provider = DefaultCredentialChain.make(
                     profile: nil, environment: files.environment(["AWS_ENDPOINT_URL_STS": sts.endpoint]),

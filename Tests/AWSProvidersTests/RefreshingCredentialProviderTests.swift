@@ -56,7 +56,8 @@ final class FixedProvider: CredentialProvider {
                 now: now.addingTimeInterval(after))
         }
         #expect(policy.decide(nil, now: now) == .refresh)
-        let longTerm = policy.schedule(for: AWSCredentials(accessKeyId: "a", secretAccessKey: "b"), fetchedAt: now, random: 0)
+        let longTerm = policy.schedule(
+            for: AWSCredentials(accessKeyId: "a", secretAccessKey: "b"), fetchedAt: now, random: 0)
         #expect(policy.decide(longTerm, now: now.addingTimeInterval(1e9)) == .useCached)
         // An hour: botocore's 15 and 10 minutes.
         #expect(decide(lifetime: 3600, after: 44 * 60) == .useCached)
@@ -117,7 +118,8 @@ final class FixedProvider: CredentialProvider {
         let clock = ManualClock()
         let expiration = clock.date.addingTimeInterval(300)
         let base = FixedProvider(
-            credentials: AWSCredentials(accessKeyId: "SAME", secretAccessKey: "s", sessionToken: "t", expiration: expiration))
+            credentials: AWSCredentials(
+                accessKeyId: "SAME", secretAccessKey: "s", sessionToken: "t", expiration: expiration))
         let provider = RefreshingCredentialProvider(wrapping: base, logger: testLogger, now: clock.now, random: { 0 })
         for _ in 0..<2990 {
             clock.advance(0.1)
@@ -177,7 +179,7 @@ final class FixedProvider: CredentialProvider {
     @Test func concurrentCallersShareOneRefresh() async throws {
         let answer = CannedResponse.ok(
             Fixtures.credentialsJSON(), delay: .milliseconds(200))
-        try await withServer({ _ in answer }) { server in
+        try await withServer(answering: answer) { server in
             try await withHTTPClient { client in
                 let provider = RefreshingCredentialProvider(
                     wrapping: ContainerCredentialProvider(

@@ -72,12 +72,19 @@ func withServer<T>(
     }
 }
 
+/// Runs `body` with a local server giving every request the same `answer`.
+func withServer<T>(answering answer: CannedResponse, _ body: (LocalHTTPServer) async throws -> T) async throws -> T {
+    try await withServer({ _ in answer }, body)
+}
+
 // MARK: - Answers
 
 enum Fixtures {
     /// An expiry six hours after now (whole seconds, so the text round-trips exactly): the providers and the
     /// chain read the real clock, and a fixed date would turn every cached set stale once it has passed.
-    static var expirationDate: Date { Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6 * 3600).rounded(.down)) }
+    static var expirationDate: Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6 * 3600).rounded(.down))
+    }
 
     /// `expirationDate` as the services write it, with an optional fraction (`".5"`, `".123"`).
     static func expirationText(_ date: Date, fraction: String = "") -> String {

@@ -10,7 +10,7 @@ import Testing
     @Test func sendsTheTokenFromTheFileEachTime() async throws {
         let files = TempFiles()
         let tokenFile = files.write("jwt", "jwt-one\n")
-        try await withServer({ _ in .ok(Fixtures.stsSuccess(Self.action, key: "ASIAWEB")) }) { server in
+        try await withServer(answering: .ok(Fixtures.stsSuccess(Self.action, key: "ASIAWEB"))) { server in
             try await withHTTPClient { client in
                 let provider = WebIdentityCredentialProvider(
                     source: .environment,
@@ -49,7 +49,7 @@ import Testing
             role_session_name = ci-session
             duration_seconds = 1800
             """)
-        try await withServer({ _ in .ok(Fixtures.stsSuccess(Self.action)) }) { server in
+        try await withServer(answering: .ok(Fixtures.stsSuccess(Self.action))) { server in
             try await withHTTPClient { client in
                 let provider = WebIdentityCredentialProvider(
                     source: .profile("ci"), environment: files.environment(["AWS_ENDPOINT_URL": server.endpoint]),
@@ -69,7 +69,7 @@ import Testing
         let tokenFile = files.write("jwt", "eyJ-secret-jwt")
         let answer = CannedResponse(
             status: 400, body: Fixtures.stsError("InvalidIdentityToken", "Token &amp; issuer invalid"))
-        try await withServer({ _ in answer }) { server in
+        try await withServer(answering: answer) { server in
             try await withHTTPClient { client in
                 let provider = WebIdentityCredentialProvider(
                     source: .environment,

@@ -14,8 +14,10 @@ import Testing
             [("host", "personalize-events.us-east-1.amazonaws.com"), ("content-type", "application/json")],
             [("Host", "127.0.0.1:8080")],
             [("host", "h"), ("X-Amz-Meta", " a   b "), ("x-amz-target", "T"), ("zeta", "z"), ("Accept", "*/*")],
-            [("host", "h"), ("x-amz-date", "ignored"), ("X-Amz-Security-Token", "ignored"), ("user-agent", "ua"),
-             ("authorization", "nope"), ("x-amzn-trace-id", "t")],
+            [
+                ("host", "h"), ("x-amz-date", "ignored"), ("X-Amz-Security-Token", "ignored"), ("user-agent", "ua"),
+                ("authorization", "nope"), ("x-amzn-trace-id", "t"),
+            ],
             [("host", "h"), ("My-Header", "one"), ("my-header", "two"), ("x-amz-user-agent", "u\t v")],
             [("host", "h"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
         ]
@@ -63,17 +65,20 @@ import Testing
     /// Signatures share a keyed HMAC per credentials and day: signing one request must not change the next one's
     /// signature (each is compared with a signer that never signed before).
     @Test func signaturesDoNotLeakIntoEachOther() {
-        let creds = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        let creds = AWSCredentials(
+            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
         let date = Date(timeIntervalSince1970: 1_700_000_000)
         let shared = SigV4Signer(service: "personalize", region: "us-east-1")
         let headers = [(name: "host", value: "h")]
         for body in ["a", "b", "a", "", String(repeating: "x", count: 5000), "b"] {
             let fresh = SigV4Signer(service: "personalize", region: "us-east-1")
             let expected = fresh.sign(
-                method: "POST", path: "/events", query: "", headers: headers, body: Array(body.utf8), credentials: creds,
+                method: "POST", path: "/events", query: "", headers: headers, body: Array(body.utf8),
+                credentials: creds,
                 date: date)
             let got = shared.sign(
-                method: "POST", path: "/events", query: "", headers: headers, body: Array(body.utf8), credentials: creds,
+                method: "POST", path: "/events", query: "", headers: headers, body: Array(body.utf8),
+                credentials: creds,
                 date: date)
             #expect(Self.render(got) == Self.render(expected))
         }

@@ -56,7 +56,9 @@ import Testing
         for text in cases {
             let redacted = Redaction.redact(text)
             #expect(redacted.contains(Redaction.marker), "\(text) -> \(redacted)")
-            for secret in [String(Self.token.prefix(60)), Self.signature, "wJalrXUtnFEMI", "abcdefghijkl", "short-but-secret"] {
+            for secret in [
+                String(Self.token.prefix(60)), Self.signature, "wJalrXUtnFEMI", "abcdefghijkl", "short-but-secret",
+            ] {
                 #expect(!redacted.contains(secret), "\(text) -> \(redacted)")
             }
         }

@@ -52,7 +52,9 @@ private func click(
     user: String? = "u1", item: String? = "i1", action: String = "View", ts: String = "2024-01-15T12:00:00.750Z",
     extra: String = ""
 ) -> String {
-    var parts = ["\"type\":\"click\"", "\"sid\":\"s1\"", "\"action\":\(JSONValue.string(action).serialized)", "\"ts\":\"\(ts)\""]
+    var parts = [
+        "\"type\":\"click\"", "\"sid\":\"s1\"", "\"action\":\(JSONValue.string(action).serialized)", "\"ts\":\"\(ts)\"",
+    ]
     if let user { parts.append("\"user\":\(JSONValue.string(user).serialized)") }
     if let item { parts.append("\"item\":\(JSONValue.string(item).serialized)") }
     if !extra.isEmpty { parts.append(extra) }
@@ -77,23 +79,27 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
     @Test func interactionsFollowTheBulkImportColumnRules() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write("a.jsonl", [
-            click(extra: #""price":19.99,"shown":"i1, i2,i3","ratings":42,"cats":["books","sci-fi"]"#),
-            click(user: "u2", item: "item,with,commas", action: #"say "hi""#, ts: "1705320001",
-                  extra: #""note":"two\nlines and a \"quote\"""#),
-            click(user: "u3", item: "i9", ts: "2024-01-15T12:00:02Z", extra: #""note":"cr\r\nlf","price":"5""#),
-        ].joined(separator: "\n") + "\n")
+        try dir.write(
+            "a.jsonl",
+            [
+                click(extra: #""price":19.99,"shown":"i1, i2,i3","ratings":42,"cats":["books","sci-fi"]"#),
+                click(
+                    user: "u2", item: "item,with,commas", action: #"say "hi""#, ts: "1705320001",
+                    extra: #""note":"two\nlines and a \"quote\"""#),
+                click(user: "u3", item: "i9", ts: "2024-01-15T12:00:02Z", extra: #""note":"cr\r\nlf","price":"5""#),
+            ].joined(separator: "\n") + "\n")
         let manifest = try export(dir, files: ["a.jsonl"])
 
         let files = try IndependentCSV.read(dir.file("out"))
         #expect(files.keys.sorted() == ["interactions-00001.csv"])
         let (rows, headersOK) = IndependentCSV.rows(files, prefix: "interactions", header: interactionsHeader)
         #expect(headersOK)
-        #expect(rows == [
-            ["u1", "i1", "1705320000", "View", "19.99", "i1|i2|i3", "42", "books|sci-fi", ""],
-            ["u2", "item,with,commas", "1705320001", #"say "hi""#, "", "", "", "", "two\nlines and a \"quote\""],
-            ["u3", "i9", "1705320002", "View", "5", "", "", "", "cr\r\nlf"],
-        ])
+        #expect(
+            rows == [
+                ["u1", "i1", "1705320000", "View", "19.99", "i1|i2|i3", "42", "books|sci-fi", ""],
+                ["u2", "item,with,commas", "1705320001", #"say "hi""#, "", "", "", "", "two\nlines and a \"quote\""],
+                ["u3", "i9", "1705320002", "View", "5", "", "", "", "cr\r\nlf"],
+            ])
         #expect(manifest.counts.rows == ["interactions": 3])
         #expect(manifest.rejectedTotal == 0)
         #expect(manifest.timeRange?.first == 1_705_320_000)
@@ -127,7 +133,9 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
     @Test func itemsAndUsersGetTheirOwnFilesWithPropertyColumns() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write("catalog.jsonl", """
+        try dir.write(
+            "catalog.jsonl",
+            """
             {"type":"product","item":"i1","price":9.5,"genres":["a","b","c"]}
             {"type":"product","item":"i2","genres":"solo"}
             {"type":"profile","user":"u1","level":"gold"}
@@ -137,7 +145,8 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
         let manifest = try export(dir, files: ["catalog.jsonl"])
         let files = try IndependentCSV.read(dir.file("out"))
         #expect(files.keys.sorted() == ["items-00001.csv", "users-00001.csv"])
-        #expect(files["items-00001.csv"] == [["ITEM_ID", "PRICE", "GENRES"], ["i1", "9.5", "a|b|c"], ["i2", "", "solo"]])
+        #expect(
+            files["items-00001.csv"] == [["ITEM_ID", "PRICE", "GENRES"], ["i1", "9.5", "a|b|c"], ["i2", "", "solo"]])
         #expect(files["users-00001.csv"] == [["USER_ID", "MEMBERSHIP_LEVEL"], ["u1", "gold"]])
         #expect(manifest.counts.unmatched == 1)
         #expect(manifest.counts.lines == 4)
@@ -180,15 +189,19 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
             #expect(file.bytes <= limit)
             #expect(file.rows == files[file.name]!.count - 1)
         }
-        #expect(manifest.files.map(\.name) == (1...manifest.files.count).map { String(format: "interactions-%05d.csv", $0) })
+        #expect(
+            manifest.files.map(\.name) == (1...manifest.files.count).map { String(format: "interactions-%05d.csv", $0) }
+        )
         #expect(manifest.files.map(\.rows).reduce(0, +) == 40)
     }
 
     @Test func sinceIsInclusiveUntilIsExclusiveAndCatalogIsAlwaysExported() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let times = ["2024-01-01T00:00:00Z", "2024-01-01T23:59:59.999Z", "2024-01-02T00:00:00Z",
-                     "2024-01-02T12:00:00Z", "2024-01-03T00:00:00Z", "2024-01-04T00:00:00Z"]
+        let times = [
+            "2024-01-01T00:00:00Z", "2024-01-01T23:59:59.999Z", "2024-01-02T00:00:00Z",
+            "2024-01-02T12:00:00Z", "2024-01-03T00:00:00Z", "2024-01-04T00:00:00Z",
+        ]
         var lines = times.enumerated().map { click(user: "u\($0.offset)", ts: $0.element) }
         lines.append(#"{"type":"product","item":"p1"}"#)
         try dir.write("a.jsonl", lines.joined(separator: "\n") + "\n")
@@ -225,9 +238,11 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
         let (rows, _) = IndependentCSV.rows(
             try IndependentCSV.read(dir.file("out")), prefix: "interactions", header: interactionsHeader)
         #expect(rows.map { $0[0] } == ["ok", "ok2"])
-        #expect(manifest.counts.rejected == [
-            "missing_user_id": 1, "missing_item_id": 1, "malformed_json": 1, "mapping_failed": 1, "line_too_long": 1,
-        ])
+        #expect(
+            manifest.counts.rejected == [
+                "missing_user_id": 1, "missing_item_id": 1, "malformed_json": 1, "mapping_failed": 1,
+                "line_too_long": 1,
+            ])
         var offsets: [UInt64] = []
         var at: UInt64 = 0
         for line in lines {
@@ -235,11 +250,14 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
             at += UInt64(line.utf8.count + 1)
         }
         let rejected = try rejectedLines(dir)
-        #expect(rejected.map { $0["kind"]?.stringValue } == [
-            "missing_user_id", "missing_item_id", "malformed_json", "mapping_failed", "line_too_long",
-        ])
+        #expect(
+            rejected.map { $0["kind"]?.stringValue } == [
+                "missing_user_id", "missing_item_id", "malformed_json", "mapping_failed", "line_too_long",
+            ])
         #expect(rejected.map { $0["offset"]?.numberValue?.int64 } == offsets[1...5].map { Optional(Int64($0)) })
-        #expect(rejected.allSatisfy { $0["path"]?.stringValue == dir.file("a.jsonl") && $0["source"]?.stringValue == "web" })
+        #expect(
+            rejected.allSatisfy { $0["path"]?.stringValue == dir.file("a.jsonl") && $0["source"]?.stringValue == "web" }
+        )
         #expect(rejected[0]["line"]?.stringValue == lines[1])
         #expect(rejected[0]["mapping"]?.stringValue == "clicks")
         #expect(rejected[3]["reason"]?.stringValue?.hasPrefix("eventType: required") == true)
@@ -273,7 +291,8 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
     @Test func chosenMetadataColumnsAndSecondTrackerGetTheirOwnFiles() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let mappings = try MappingSet.parse("""
+        let mappings = try MappingSet.parse(
+            """
             {
               "a": {"target": "event", "trackingId": "tracker-a", "when": {"field": "t", "equals": "a"},
                     "fields": {"userId": "u", "itemId": "i", "sessionId": "s", "eventType": {"const": "click"},
@@ -283,7 +302,9 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
                                "sentAt": "ts"}}
             }
             """)
-        try dir.write("x.jsonl", """
+        try dir.write(
+            "x.jsonl",
+            """
             {"t":"a","u":"u1","i":"i1","s":"s","ts":1700000000,"r":3,"c":"red"}
             {"t":"b","u":"u2","i":"i2","s":"s","ts":1700000001}
 
@@ -294,8 +315,12 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
         ).run()
         let files = try IndependentCSV.read(dir.file("out"))
         let fixed = Array(interactionsHeader.prefix(6))
-        #expect(files["interactions-00001.csv"] == [fixed + ["COLOR"], ["u1", "i1", "1700000000", "click", "", "", "red"]])
-        #expect(files["interactions-dataset2-00001.csv"] == [fixed + ["COLOR"], ["u2", "i2", "1700000001", "buy", "", "", ""]])
+        #expect(
+            files["interactions-00001.csv"] == [fixed + ["COLOR"], ["u1", "i1", "1700000000", "click", "", "", "red"]])
+        #expect(
+            files["interactions-dataset2-00001.csv"] == [
+                fixed + ["COLOR"], ["u2", "i2", "1700000001", "buy", "", "", ""],
+            ])
         #expect(Set(manifest.files.map(\.destination)) == ["tracker-a", "tracker-b"])
     }
 
@@ -320,9 +345,10 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
             (name: "web", patterns: [dir.file("logs/app*")], exclude: ["*.tmp"], maxLineBytes: 100),
             (name: "all", patterns: [dir.file("logs/*")], exclude: [], maxLineBytes: 200),
         ])
-        #expect(inputs.map { ($0.path as NSString).lastPathComponent } == [
-            "app.jsonl", "app.jsonl.2.gz", "app.jsonl.10.gz", "app.tmp", "other.jsonl",
-        ])
+        #expect(
+            inputs.map { ($0.path as NSString).lastPathComponent } == [
+                "app.jsonl", "app.jsonl.2.gz", "app.jsonl.10.gz", "app.tmp", "other.jsonl",
+            ])
         #expect(inputs.map(\.sourceName) == ["web", "web", "web", "all", "all"])
     }
 

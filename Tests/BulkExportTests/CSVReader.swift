@@ -26,7 +26,9 @@ enum IndependentCSV {
 
     /// The data rows of the files whose names start with `prefix`, in file order, checking that every file starts
     /// with `header`.
-    static func rows(_ files: [String: [[String]]], prefix: String, header: [String]) -> (rows: [[String]], headersOK: Bool) {
+    static func rows(_ files: [String: [[String]]], prefix: String, header: [String]) -> (
+        rows: [[String]], headersOK: Bool
+    ) {
         var rows: [[String]] = []
         var ok = true
         for name in files.keys.sorted() where name.hasPrefix(prefix + "-0") {

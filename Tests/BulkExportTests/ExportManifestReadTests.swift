@@ -37,7 +37,8 @@ import Testing
             #expect(read.files == written.files)
         }
         let plain = try #require(written.inputs.first { $0.path.hasSuffix("web.log") })
-        #expect(!plain.compressed && plain.endOffset == UInt64((5..<8).map { Self.click($0) + "\n" }.joined().utf8.count))
+        #expect(
+            !plain.compressed && plain.endOffset == UInt64((5..<8).map { Self.click($0) + "\n" }.joined().utf8.count))
         #expect(plain.unterminatedBytes == 20 && plain.fingerprint != nil && plain.inode != 0)
         let compressed = try #require(written.inputs.first { $0.path.hasSuffix(".gz") })
         #expect(compressed.compressed && compressed.endOffset == UInt64(archive.utf8.count))
@@ -54,7 +55,8 @@ import Testing
         let cases = [
             (dir.file("missing"), "no such file"), (dir.file("empty"), "is this an export directory"),
             (dir.file("other.json"), "not an export manifest (format missing"),
-            (dir.file("newer.json"), "manifest version 2"), (dir.file("damaged.json"), "damaged export manifest (missing"),
+            (dir.file("newer.json"), "manifest version 2"),
+            (dir.file("damaged.json"), "damaged export manifest (missing"),
             (dir.file("text.json"), "not an export manifest"),
         ]
         for (path, message) in cases {

@@ -6,8 +6,11 @@ import Testing
 @Suite struct TrainingReadinessTests {
     static let columns = ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION", "PRICE"]
 
-    static func interaction(_ r: inout TrainingReadiness, user: String, item: String, time: Int64, type: String = "View", price: String = "") {
-        r.note(kind: "interactions", columns: columns, fields: [user, item, String(time), type, "", "", price], fixed: 6)
+    static func interaction(
+        _ r: inout TrainingReadiness, user: String, item: String, time: Int64, type: String = "View", price: String = ""
+    ) {
+        r.note(
+            kind: "interactions", columns: columns, fields: [user, item, String(time), type, "", "", price], fixed: 6)
     }
 
     @Test func thresholdsAreCountedExactly() {
@@ -15,7 +18,11 @@ import Testing
         let t = Int64(now.timeIntervalSince1970) - 86_400 * 30
         var r = TrainingReadiness(now: now)
         // 24 users with 2 interactions, 952 with one: 1,000 interactions but only 24 active users.
-        for u in 0..<24 { for k in 0..<2 { Self.interaction(&r, user: "u\(u)", item: "i\(k)", time: t, type: k == 0 ? "View" : "Buy") } }
+        for u in 0..<24 {
+            for k in 0..<2 {
+                Self.interaction(&r, user: "u\(u)", item: "i\(k)", time: t, type: k == 0 ? "View" : "Buy")
+            }
+        }
         for u in 24..<976 { Self.interaction(&r, user: "u\(u)", item: "i\(u % 7)", time: t + Int64(u)) }
         #expect(r.interactions == 1_000)
         #expect(r.activeUsers == 24)

@@ -80,7 +80,10 @@ import Testing
     /// what its derived event ids were computed from.
     @Test func versionOneStateIsReadWithFingerprintsAsKeys() throws {
         let dir = try TemporaryDirectory()
-        try dir.write("checkpoints.json", #"{"version":1,"files":[{"fingerprint":"00ff","fingerprintLength":1024,"device":"1","inode":"2","path":"/x/app.log","offset":77,"size":90,"compressed":false,"finished":false,"updatedAt":5}]}"#)
+        try dir.write(
+            "checkpoints.json",
+            #"{"version":1,"files":[{"fingerprint":"00ff","fingerprintLength":1024,"device":"1","inode":"2","path":"/x/app.log","offset":77,"size":90,"compressed":false,"finished":false,"updatedAt":5}]}"#
+        )
         let store = DiskCheckpointStore(directory: dir.path)
         let loaded = try store.load()
         #expect(loaded.count == 1)

@@ -18,11 +18,14 @@ import Testing
             size: offset, compressed: false, updatedAt: 0)
     }
 
-    func match(_ table: CheckpointTable, _ head: [UInt8], inode: UInt64, size: UInt64,
-               probe: FileIdentity.Probe = .gone) -> CheckpointTable.Match
-    {
+    func match(
+        _ table: CheckpointTable, _ head: [UInt8], inode: UInt64, size: UInt64,
+        probe: FileIdentity.Probe = .gone
+    ) -> CheckpointTable.Match {
         let h = Array(head.prefix(Fingerprint.fullLength))
-        return table.match(head: h, fingerprint: Fingerprint.of(h), stat: Self.stat(inode, size: size), compressed: false) {
+        return table.match(
+            head: h, fingerprint: Fingerprint.of(h), stat: Self.stat(inode, size: size), compressed: false
+        ) {
             _ in probe
         }
     }
@@ -104,13 +107,17 @@ import Testing
         var table = CheckpointTable([])
         let first = table.uniqueKey("abc", device: 1, inode: 7)
         #expect(first == "abc")
-        table.insert(FileCheckpoint(fingerprint: "abc", fingerprintLength: 3, device: 1, inode: 7, path: "a", offset: 0,
-                                    size: 0, compressed: false, updatedAt: 0, key: first))
+        table.insert(
+            FileCheckpoint(
+                fingerprint: "abc", fingerprintLength: 3, device: 1, inode: 7, path: "a", offset: 0,
+                size: 0, compressed: false, updatedAt: 0, key: first))
         let second = table.uniqueKey("abc", device: 1, inode: 8)
         #expect(second != "abc")
         #expect(second == table.uniqueKey("abc", device: 1, inode: 8))  // deterministic
-        table.insert(FileCheckpoint(fingerprint: "abc", fingerprintLength: 3, device: 1, inode: 8, path: "b", offset: 0,
-                                    size: 0, compressed: false, updatedAt: 0, key: second))
+        table.insert(
+            FileCheckpoint(
+                fingerprint: "abc", fingerprintLength: 3, device: 1, inode: 8, path: "b", offset: 0,
+                size: 0, compressed: false, updatedAt: 0, key: second))
         #expect(table.uniqueKey("abc", device: 1, inode: 8) != second)
     }
 

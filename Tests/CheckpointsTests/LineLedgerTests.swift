@@ -175,7 +175,8 @@ import Testing
                     #expect(sequence == UInt64.max, "seed \(seed) step \(step)")
                 } else {
                     #expect(sequence != UInt64.max, "seed \(seed) step \(step)")
-                    #expect(handedOut.insert(sequence).inserted, "seed \(seed) step \(step): sequence \(sequence) reused")
+                    #expect(
+                        handedOut.insert(sequence).inserted, "seed \(seed) step \(step): sequence \(sequence) reused")
                 }
                 model.lines.append((end, records))
                 sequences.append(sequence)

@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import Gzip
+import TestSupport
 import Testing
 
 @Suite("Archives written by other gzip implementations")

@@ -34,9 +34,10 @@ import Testing
                 if let inner = o[member.key] { compare(d, found, inner) }
             }
             var missing = Array("no such key".utf8)
-            #expect(missing.withUnsafeMutableBufferPointer {
-                d.member(of: node, key: UnsafeBufferPointer($0), keyIsASCII: true, keyString: "no such key")
-            } == nil)
+            #expect(
+                missing.withUnsafeMutableBufferPointer {
+                    d.member(of: node, key: UnsafeBufferPointer($0), keyIsASCII: true, keyString: "no such key")
+                } == nil)
         case .array(let elements):
             for (i, e) in elements.enumerated() {
                 guard let found = d.element(of: node, at: i) else {
@@ -93,7 +94,9 @@ import Testing
         let tape = JSONTape()
         for depth in [127, 128, 129] {
             Self.check(Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8), tape)
-            Self.check(Array((String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth)).utf8), tape)
+            Self.check(
+                Array((String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth)).utf8),
+                tape)
         }
     }
 
@@ -114,7 +117,10 @@ import Testing
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        let alphabet: [UInt8] = Array(#"{}[]:,"\ u0123456789abcdefABCDEF.-+eEtrufalsn"#.utf8) + [0x09, 0x0A, 0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xA9, 0xED, 0xA0, 0xF0, 0x9F, 0x98, 0x80, 0xFF]
+        let alphabet: [UInt8] =
+            Array(#"{}[]:,"\ u0123456789abcdefABCDEF.-+eEtrufalsn"#.utf8) + [
+                0x09, 0x0A, 0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xA9, 0xED, 0xA0, 0xF0, 0x9F, 0x98, 0x80, 0xFF,
+            ]
         let tape = JSONTape(capacity: 2)
         let valid = Self.samples.filter { Self.parse(Array($0.utf8)) != nil }
         for _ in 0..<4000 {
@@ -153,7 +159,8 @@ extension JSONTapeTests {
 
         mutating func string() -> String {
             let pieces = [
-                "a", "key", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000", " ", "ts", "user",
+                "a", "key", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000", " ", "ts",
+                "user",
                 "\u{7F}", "日本", "\\b\\f\\r\\t",
             ]
             return "\"" + (0..<int(5)).map { _ in pick(pieces) }.joined() + "\""

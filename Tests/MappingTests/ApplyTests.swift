@@ -21,11 +21,16 @@ import Testing
 
     @Test func oneRecordFeedsSeveralMappings() throws {
         let m = try Fixture.mapper(Self.shop)
-        let results = try Fixture.apply(m, #"{"type": "click", "user": {"id": "u"}, "sid": "s", "ts": 1, "product": {"id": "p", "price": 9.5}}"#)
+        let results = try Fixture.apply(
+            m, #"{"type": "click", "user": {"id": "u"}, "sid": "s", "ts": 1, "product": {"id": "p", "price": 9.5}}"#)
         #expect(results.map(\.mapping) == ["clicks", "catalog"])
-        #expect(results[1] == .record(mapping: "catalog", .item(
-            datasetArn: "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS",
-            Item(itemId: "p", properties: #"{"price":9.5}"#))))
+        #expect(
+            results[1]
+                == .record(
+                    mapping: "catalog",
+                    .item(
+                        datasetArn: "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS",
+                        Item(itemId: "p", properties: #"{"price":9.5}"#))))
     }
 
     @Test func sourcesRestrictMappings() throws {
@@ -39,9 +44,16 @@ import Testing
 
     @Test func usersAndActions() throws {
         let m = try Fixture.mapper(Self.shop)
-        #expect(try Fixture.apply(m, #"{"type": "signup", "user": {"id": 42}}"#) == [.record(mapping: "people", .user(
-            datasetArn: "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS", User(userId: "42")))])
-        guard case .record(_, .action(_, let a)) = try Fixture.apply(m, #"{"type": "offer", "offer": "o1"}"#).first else {
+        #expect(
+            try Fixture.apply(m, #"{"type": "signup", "user": {"id": 42}}"#) == [
+                .record(
+                    mapping: "people",
+                    .user(
+                        datasetArn: "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS", User(userId: "42"))
+                )
+            ])
+        guard case .record(_, .action(_, let a)) = try Fixture.apply(m, #"{"type": "offer", "offer": "o1"}"#).first
+        else {
             throw Fixture.Stop()
         }
         #expect(a.actionId == "o1")
@@ -65,29 +77,41 @@ import Testing
             guard case .record(_, .event(_, _, _, let e)) = results.first else { throw Fixture.Stop() }
             #expect(e.impression == (1...25).map { "i\($0)" })
         } else {
-            #expect(results == [.failure(mapping: "m", MappingFailure(
-                field: "impression", reason: "has 30 ids, it must have 1 to 25", kind: .limit))])
+            #expect(
+                results == [
+                    .failure(
+                        mapping: "m",
+                        MappingFailure(
+                            field: "impression", reason: "has 30 ids, it must have 1 to 25", kind: .limit))
+                ])
             #expect(results[0].failureDescription == "impression: has 30 ids, it must have 1 to 25")
         }
     }
 
     @Test func otherLimits() throws {
-        let m = try Fixture.mapper(Fixture.event(
-            #""recommendationId": "r", "metricAttribution": "c", "properties": {"note": "n"}"#))
-        #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "r": "\#(String(repeating: "r", count: 41))"}"#).description
-            == "recommendationId: is 41 characters, the limit is 40")
-        #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "c": "caf\u00e9"}"#).description
-            == "metricAttribution.eventAttributionSource: must be printable ASCII")
+        let m = try Fixture.mapper(
+            Fixture.event(
+                #""recommendationId": "r", "metricAttribution": "c", "properties": {"note": "n"}"#))
+        #expect(
+            try Fixture.failure(m, #"{"sid": "s", "ts": 1, "r": "\#(String(repeating: "r", count: 41))"}"#).description
+                == "recommendationId: is 41 characters, the limit is 40")
+        #expect(
+            try Fixture.failure(m, #"{"sid": "s", "ts": 1, "c": "caf\u00e9"}"#).description
+                == "metricAttribution.eventAttributionSource: must be printable ASCII")
         // The API's pattern needs a visible character: spaces only are refused before sending.
-        #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "c": "   "}"#).description
-            == "metricAttribution.eventAttributionSource: must have a visible character, not only spaces")
-        #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "n": "\#(String(repeating: "n", count: 1100))"}"#).description
-            == "properties: is 1111 characters, the limit is 1024")
+        #expect(
+            try Fixture.failure(m, #"{"sid": "s", "ts": 1, "c": "   "}"#).description
+                == "metricAttribution.eventAttributionSource: must have a visible character, not only spaces")
+        #expect(
+            try Fixture.failure(m, #"{"sid": "s", "ts": 1, "n": "\#(String(repeating: "n", count: 1100))"}"#)
+                .description
+                == "properties: is 1111 characters, the limit is 1024")
         // Limits count Unicode scalars, not bytes: 256 two-byte characters are fine.
         let wide = String(repeating: "é", count: 256)
         #expect(try Fixture.apply(m, #"{"sid": "\#(wide)", "ts": 1}"#).count == 1)
-        #expect(try Fixture.failure(m, #"{"sid": "\#(wide)é", "ts": 1}"#).description
-            == "sessionId: is 257 characters, the limit is 256")
+        #expect(
+            try Fixture.failure(m, #"{"sid": "\#(wide)é", "ts": 1}"#).description
+                == "sessionId: is 257 characters, the limit is 256")
     }
 }
 

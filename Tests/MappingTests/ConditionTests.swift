@@ -51,13 +51,14 @@ import Testing
         let issues = reader.issues.map(\.description)
         #expect(issues.count == 7, "\(issues)")
         #expect(issues[0].hasPrefix("when.all[0].matches: invalid regular expression"))
-        #expect(Array(issues.dropFirst()) == [
-            #"when.all[1]: a condition takes only one of "equals", "in", "exists", "matches", "not", "all", "any", found "equals" and "in""#,
-            "when.all[2].field: is required; name the record field the condition tests",
-            "when.all[3].field: invalid path: empty member name at character 3",
-            #"when.all[4]: a condition needs one of "equals", "in", "exists", "matches", "not", "all", "any""#,
-            #"when.all[4].exist: unknown key; did you mean "exists"?"#,
-            "when.all[5].any: must list at least one condition",
-        ])
+        #expect(
+            Array(issues.dropFirst()) == [
+                #"when.all[1]: a condition takes only one of "equals", "in", "exists", "matches", "not", "all", "any", found "equals" and "in""#,
+                "when.all[2].field: is required; name the record field the condition tests",
+                "when.all[3].field: invalid path: empty member name at character 3",
+                #"when.all[4]: a condition needs one of "equals", "in", "exists", "matches", "not", "all", "any""#,
+                #"when.all[4].exist: unknown key; did you mean "exists"?"#,
+                "when.all[5].any: must list at least one condition",
+            ])
     }
 }

@@ -50,49 +50,79 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"m": {"target": "item", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x", "fields": {"itemId": {"const": "\#(String(repeating: "x", count: 300))"}}}}"#,
-         "mappings.m.fields.itemId.const: itemId is 300 characters, the limit is 256"),
-        (#"{"m": {"target": "item", "fields": {"itemId": "id"}}}"#,
-         #"mappings.m.datasetArn: is required for item mappings; give the ARN such as "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS""#),
-        (#"{"m": {"target": "user", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x", "trackingId": "t", "fields": {"userId": "u"}}}"#,
-         "mappings.m.trackingId: user mappings send to a dataset; use datasetArn"),
-        (#"{"m": {"fields": {}}}"#,
-         #"mappings.m.target: is required; use one of "event", "item", "user", "action", "actionInteraction""#),
+        (
+            #"{"m": {"target": "item", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x", "fields": {"itemId": {"const": "\#(String(repeating: "x", count: 300))"}}}}"#,
+            "mappings.m.fields.itemId.const: itemId is 300 characters, the limit is 256"
+        ),
+        (
+            #"{"m": {"target": "item", "fields": {"itemId": "id"}}}"#,
+            #"mappings.m.datasetArn: is required for item mappings; give the ARN such as "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS""#
+        ),
+        (
+            #"{"m": {"target": "user", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x", "trackingId": "t", "fields": {"userId": "u"}}}"#,
+            "mappings.m.trackingId: user mappings send to a dataset; use datasetArn"
+        ),
+        (
+            #"{"m": {"fields": {}}}"#,
+            #"mappings.m.target: is required; use one of "event", "item", "user", "action", "actionInteraction""#
+        ),
         (#"{}"#, "mappings: define at least one mapping"),
         (#"[]"#, "mappings: expected an object, found an array"),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "recommendationId": {"const": "\#(String(repeating: "r", count: 41))"}}}}"#,
-         "mappings.m.fields.recommendationId.const: recommendationId is 41 characters, the limit is 40"),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": {"const": "soon"}}}}"#,
-         #"mappings.m.fields.sentAt.const: expected an ISO 8601 time or an epoch number, found "soon""#),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "eventValue": {"const": "x"}}}}"#,
-         #"mappings.m.fields.eventValue.const: eventValue must be a finite number, found "x""#),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "itemId": {"path": "i", "format": "iso8601"}}}}"#,
-         "mappings.m.fields.itemId.format: only time fields (sentAt, timestamp) take a format or time zone"),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "itemId": {"derive": true}}}}"#,
-         "mappings.m.fields.itemId.derive: only eventId can be derived"),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"trackingId": "x", "sessionId": "s", "eventType": "e", "sentAt": "t"}}}"#,
-         "mappings.m.fields.trackingId: trackingId is also set at the top of the mapping; keep one of them"),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": {"path": "e", "optional": true}, "sentAt": "t"}}}"#,
-         "mappings.m.fields.eventType.optional: eventType is required by the API and cannot be optional"),
-        (#"{"m": {"target": "item", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x", "session": {"gapMinutes": 5}, "fields": {"itemId": "i"}}}"#,
-         "mappings.m.session: only event and actionInteraction mappings have sessions"),
-        (#"{"m": {"target": "event", "trackingId": "t", "session": {"gapMinutes": 0}, "fields": {"eventType": "e", "sentAt": "t"}}}"#,
-         "mappings.m.session.gapMinutes: must be at least 1, found 0"),
-        (#"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "impression": {"const": ["a", true]}}}}"#,
-         "mappings.m.fields.impression.const[1]: must be a string, found a boolean"),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "recommendationId": {"const": "\#(String(repeating: "r", count: 41))"}}}}"#,
+            "mappings.m.fields.recommendationId.const: recommendationId is 41 characters, the limit is 40"
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": {"const": "soon"}}}}"#,
+            #"mappings.m.fields.sentAt.const: expected an ISO 8601 time or an epoch number, found "soon""#
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "eventValue": {"const": "x"}}}}"#,
+            #"mappings.m.fields.eventValue.const: eventValue must be a finite number, found "x""#
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "itemId": {"path": "i", "format": "iso8601"}}}}"#,
+            "mappings.m.fields.itemId.format: only time fields (sentAt, timestamp) take a format or time zone"
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "itemId": {"derive": true}}}}"#,
+            "mappings.m.fields.itemId.derive: only eventId can be derived"
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"trackingId": "x", "sessionId": "s", "eventType": "e", "sentAt": "t"}}}"#,
+            "mappings.m.fields.trackingId: trackingId is also set at the top of the mapping; keep one of them"
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": {"path": "e", "optional": true}, "sentAt": "t"}}}"#,
+            "mappings.m.fields.eventType.optional: eventType is required by the API and cannot be optional"
+        ),
+        (
+            #"{"m": {"target": "item", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x", "session": {"gapMinutes": 5}, "fields": {"itemId": "i"}}}"#,
+            "mappings.m.session: only event and actionInteraction mappings have sessions"
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "session": {"gapMinutes": 0}, "fields": {"eventType": "e", "sentAt": "t"}}}"#,
+            "mappings.m.session.gapMinutes: must be at least 1, found 0"
+        ),
+        (
+            #"{"m": {"target": "event", "trackingId": "t", "fields": {"sessionId": "s", "eventType": "e", "sentAt": "t", "impression": {"const": ["a", true]}}}}"#,
+            "mappings.m.fields.impression.const[1]: must be a string, found a boolean"
+        ),
     ])
     func singleProblem(config: String, expected: String) throws {
         #expect(try Fixture.issues(config) == [expected])
     }
 
     @Test func eventWithoutTrackingIdOrRequiredFields() throws {
-        #expect(try Fixture.issues(#"{"m": {"target": "event", "fields": {"userId": "u"}}}"#) == [
-            "mappings.m.fields: event mappings must map trackingId, sessionId (or \"session\" to sessionize), eventType, sentAt"
-        ])
+        #expect(
+            try Fixture.issues(#"{"m": {"target": "event", "fields": {"userId": "u"}}}"#) == [
+                "mappings.m.fields: event mappings must map trackingId, sessionId (or \"session\" to sessionize), eventType, sentAt"
+            ])
     }
 
     @Test func validConfigsParseClean() throws {
-        let set = try MappingSet.parse(#"""
+        let set = try MappingSet.parse(
+            #"""
             {"clicks": {"target": "event", "trackingId": "t", "sources": ["web"], "when": {"field": "type", "equals": "click"},
                "fields": {"sessionId": {"paths": ["session.id", "sid"], "fallback": "session"}, "eventType": "type",
                  "sentAt": {"path": "ts", "format": "dd/MMM/yyyy:HH:mm:ss Z"}, "eventId": {"derive": true},
@@ -109,7 +139,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("null", UnmatchedPolicy.skip, 0), (#""skip""#, .skip, 0), (#""deadLetter""#, .deadLetter, 0), (#""drop""#, .skip, 1),
+        ("null", UnmatchedPolicy.skip, 0), (#""skip""#, .skip, 0), (#""deadLetter""#, .deadLetter, 0),
+        (#""drop""#, .skip, 1),
     ])
     func unmatchedPolicy(raw: String, expected: UnmatchedPolicy, issueCount: Int) throws {
         let reader = ConfigReader()
@@ -117,8 +148,10 @@ import Testing
         #expect(reader.issues.count == issueCount)
     }
 
-    @Test(arguments: [("NUMBER_OF_RATINGS", "numberOfRatings"), ("PRICE", "price"), ("number_of_ratings", "numberOfRatings"),
-                      ("numberOfRatings", "numberOfRatings"), ("price", "price"), ("CATEGORY_L2", "categoryL2")])
+    @Test(arguments: [
+        ("NUMBER_OF_RATINGS", "numberOfRatings"), ("PRICE", "price"), ("number_of_ratings", "numberOfRatings"),
+        ("numberOfRatings", "numberOfRatings"), ("price", "price"), ("CATEGORY_L2", "categoryL2"),
+    ])
     func propertyNamesBecomeCamelCase(name: String, expected: String) {
         #expect(PropertyName.camelCase(name) == expected)
     }

@@ -28,7 +28,8 @@ import Testing
     }
 
     @Test func actionInteractionsGetOneToo() throws {
-        let mapper = try Fixture.mapper(#"""
+        let mapper = try Fixture.mapper(
+            #"""
             {"a": {"target": "actionInteraction", "trackingId": "\#(Fixture.tracking)",
               "fields": {"actionId": "user", "sessionId": "sid", "eventType": {"const": "Taken"}, "timestamp": "ts"}}}
             """#)
@@ -42,11 +43,15 @@ import Testing
 
     @Test func deriveFalseWithOtherKeysIsRefused() throws {
         let issues = try Fixture.issues(Fixture.event(#""eventId": {"derive": false, "optional": true}"#))
-        #expect(issues == [#"mappings.m.fields.eventId: {"derive": false} sends no eventId and takes no other keys; remove them"#])
+        #expect(
+            issues == [
+                #"mappings.m.fields.eventId: {"derive": false} sends no eventId and takes no other keys; remove them"#
+            ])
     }
 
     @Test func itemsGetNoEventId() throws {
-        let issues = try Fixture.issues(#"""
+        let issues = try Fixture.issues(
+            #"""
             {"i": {"target": "item", "datasetArn": "\#(Fixture.itemsArn)", "fields": {"itemId": "id"}}}
             """#)
         #expect(issues.isEmpty)

@@ -14,7 +14,8 @@ import Testing
     static func compare(_ mappings: MappingSet, _ lines: [[UInt8]]) -> (direct: Int, records: Int, failures: Int) {
         let generic = Mapper(mappings: mappings)
         let direct = Mapper(mappings: mappings)
-        var records = 0, failures = 0
+        var records = 0
+        var failures = 0
         for (i, line) in lines.enumerated() {
             let context = RecordContext(sourceName: "web", path: "/p", fingerprint: "f\(i % 3)", offset: UInt64(i * 97))
             let expected: Result<[EncodedMappingResult], JSONParseError> = Result { () throws(JSONParseError) in
@@ -79,18 +80,27 @@ import Testing
     @Test func typicalLinesAreEncodedDirectly() throws {
         let mappings = try MappingSet.parse(Self.config, sourceNames: ["web"])
         var rng = SplitMix64(seed: 7)
-        let times = [#""2026-11-26T08:00:00.111Z""#, #""2026-11-26 08:00:00+01:00""#, #""2026-11-26T08:00""#,
-                     "1764144000", "1764144000123", "-5", #""2026-02-30T00:00:00Z""#]
+        let times = [
+            #""2026-11-26T08:00:00.111Z""#, #""2026-11-26 08:00:00+01:00""#, #""2026-11-26T08:00""#,
+            "1764144000", "1764144000123", "-5", #""2026-02-30T00:00:00Z""#,
+        ]
         let values = ["2.92", "55.80", "-0", "1e3", "17", #""4.50""#, "true", "1e999"]
-        let ids = [#""u-1""#, #""é-ü""#, #""😀""#, "42", "4.2e1", #""""#, #""tab\tbed""#, #""a""#, #""b""#, #""Z""#, "1",
-                   "null", "[1]", String(repeating: "x", count: 300).debugDescription, #""\u00e9""#]
-        let lists = [#"["i1","i2"]"#, #"[]"#, #"["",3,"x"]"#, #""one""#, "[" + (0..<30).map { "\"i\($0)\"" }.joined(separator: ",") + "]",
-                     #"[{"no":1}]"#, #"["ok",null]"#, #"["\"q"]"#, "7", "true"]
+        let ids = [
+            #""u-1""#, #""é-ü""#, #""😀""#, "42", "4.2e1", #""""#, #""tab\tbed""#, #""a""#, #""b""#, #""Z""#, "1",
+            "null", "[1]", String(repeating: "x", count: 300).debugDescription, #""\u00e9""#,
+        ]
+        let lists = [
+            #"["i1","i2"]"#, #"[]"#, #"["",3,"x"]"#, #""one""#,
+            "[" + (0..<30).map { "\"i\($0)\"" }.joined(separator: ",") + "]",
+            #"[{"no":1}]"#, #"["ok",null]"#, #"["\"q"]"#, "7", "true",
+        ]
         func pick(_ a: [String]) -> String { a[Int(rng.next() % UInt64(a.count))] }
         var lines: [[UInt8]] = []
         for i in 0..<3000 {
-            var members = [#""s":"s-\#(i % 40)""#, #""ts":\#(i % 5 == 0 ? pick(times) : times[0])"#,
-                           #""t":\#(i % 3 == 0 ? pick(ids) : #""a""#)"#]
+            var members = [
+                #""s":"s-\#(i % 40)""#, #""ts":\#(i % 5 == 0 ? pick(times) : times[0])"#,
+                #""t":\#(i % 3 == 0 ? pick(ids) : #""a""#)"#,
+            ]
             if i % 2 == 0 { members.append(#""u":\#(i % 7 == 0 ? pick(ids) : #""u-\#(i)""#)"#) }
             if i % 3 != 1 { members.append(#""a":\#(i % 4 == 0 ? pick(ids) : #""SKU-\#(i)""#)"#) }
             if i % 5 != 2 { members.append(#""b":\#(i % 6 == 0 ? pick(ids + values) : #""tablet""#)"#) }
@@ -140,7 +150,11 @@ import Testing
             let context = RecordContext(sourceName: "web", fingerprint: "f", offset: UInt64(i))
             let results = generic.apply(try JSONParser.parse(l), context: context)
             for case let r in results where r.mapping == "plain" || r.mapping == "kept" {
-                if case .record = r { outcomes[r.mapping, default: []].insert(true) } else { outcomes[r.mapping, default: []].insert(false) }
+                if case .record = r {
+                    outcomes[r.mapping, default: []].insert(true)
+                } else {
+                    outcomes[r.mapping, default: []].insert(false)
+                }
             }
         }
         #expect(outcomes["plain"] == [true, false])
@@ -148,16 +162,24 @@ import Testing
         let counts = Self.compare(mappings, lines)
         #expect(counts.direct > lines.count / 2)
         // Each edge decides a record: one past it fails.
-        let plain = Mapper(mappings: try MappingSet.parse(#"""
-            {"m": {"target": "event", "trackingId": "T", "fields": {"sessionId": "s", "eventType": "t", "sentAt": "ts",
-              "recommendationId": "r", "properties": {"two": "b"}}}}
-            """#, sourceNames: ["web"]))
-        for (extra, ok) in [(#""r":\#(text("r", 40))"#, true), (#""r":\#(text("r", 41))"#, false),
-                            (#""b":\#(text("ü", 1014))"#, true), (#""b":\#(text("ü", 1015))"#, false),
-                            (#""t":\#(text("é", 256))"#, true), (#""t":\#(text("é", 257))"#, false)] {
+        let plain = Mapper(
+            mappings: try MappingSet.parse(
+                #"""
+                {"m": {"target": "event", "trackingId": "T", "fields": {"sessionId": "s", "eventType": "t", "sentAt": "ts",
+                  "recommendationId": "r", "properties": {"two": "b"}}}}
+                """#, sourceNames: ["web"]))
+        for (extra, ok) in [
+            (#""r":\#(text("r", 40))"#, true), (#""r":\#(text("r", 41))"#, false),
+            (#""b":\#(text("ü", 1014))"#, true), (#""b":\#(text("ü", 1015))"#, false),
+            (#""t":\#(text("é", 256))"#, true), (#""t":\#(text("é", 257))"#, false),
+        ] {
             let l = Array(#"{"s":"s","ts":1764144000,"t":"a",\#(extra)}"#.utf8)
             let results = try l.withUnsafeBytes { try plain.apply(line: $0, context: Fixture.context) }
-            if case .record = results[0] { #expect(ok, "\(extra.prefix(12))") } else { #expect(!ok, "\(extra.prefix(12))") }
+            if case .record = results[0] {
+                #expect(ok, "\(extra.prefix(12))")
+            } else {
+                #expect(!ok, "\(extra.prefix(12))")
+            }
         }
         #expect(plain.directlyEncoded == 3)
     }
@@ -165,7 +187,8 @@ import Testing
     /// An empty string is absent for `paths` alternatives, as `null` is: the next alternative is taken, on both
     /// paths, for every field (ids, the session id, times, numbers, properties, impressions).
     @Test func emptyStringsFallThroughToTheNextAlternative() throws {
-        let mappings = try MappingSet.parse(#"""
+        let mappings = try MappingSet.parse(
+            #"""
             {"m": {"target": "event", "trackingId": "T",
               "fields": {"userId": {"paths": ["userId", "anonymousId"]}, "sessionId": {"paths": ["sessionId", "sid"]},
                 "eventType": {"paths": ["type", "kind"]}, "sentAt": {"paths": ["ts", "time"]},
@@ -173,11 +196,15 @@ import Testing
                 "recommendationId": {"paths": ["rec", "r"]}, "impression": {"paths": ["imp", "shown"]},
                 "eventId": {"paths": ["id", "eid"]}, "properties": {"device": {"paths": ["device", "ua"]}}}}}
             """#, sourceNames: ["web"])
-        let pairs = [("userId", "anonymousId"), ("sessionId", "sid"), ("type", "kind"), ("ts", "time"), ("item", "sku"),
-                     ("value", "price"), ("rec", "r"), ("imp", "shown"), ("id", "eid"), ("device", "ua")]
-        let second = ["anonymousId": #""anon-1""#, "sid": #""s-2""#, "kind": #""View""#, "time": "1764144000",
-                      "sku": #""SKU-2""#, "price": "345.0", "r": #""r-2""#, "shown": #"["a","b"]"#, "eid": #""e-2""#,
-                      "ua": #""tablet""#]
+        let pairs = [
+            ("userId", "anonymousId"), ("sessionId", "sid"), ("type", "kind"), ("ts", "time"), ("item", "sku"),
+            ("value", "price"), ("rec", "r"), ("imp", "shown"), ("id", "eid"), ("device", "ua"),
+        ]
+        let second = [
+            "anonymousId": #""anon-1""#, "sid": #""s-2""#, "kind": #""View""#, "time": "1764144000",
+            "sku": #""SKU-2""#, "price": "345.0", "r": #""r-2""#, "shown": #"["a","b"]"#, "eid": #""e-2""#,
+            "ua": #""tablet""#,
+        ]
         var rng = SplitMix64(seed: 3)
         var lines: [[UInt8]] = []
         for _ in 0..<400 {
@@ -187,7 +214,9 @@ import Testing
                 case 0: members.append(#""\#(first)":"""#)
                 case 1: members.append(#""\#(first)":null"#)
                 case 2: break
-                default: members.append(#""\#(first)":"""#); continue
+                default:
+                    members.append(#""\#(first)":"""#)
+                    continue
                 }
                 members.append(#""\#(alternative)":\#(second[alternative]!)"#)
             }
@@ -217,7 +246,8 @@ import Testing
 
     /// The benchmark's and the bundled example's kind of mapping takes the direct path for every record.
     @Test func theBenchmarkMappingIsEncodedDirectly() throws {
-        let mappings = try MappingSet.parse(#"""
+        let mappings = try MappingSet.parse(
+            #"""
             {"shop": {"target": "event", "trackingId": "11111111-2222-3333-4444-555555555555",
               "when": {"field": "event", "in": ["product_view", "purchase"]},
               "fields": {"userId": "user.id", "sessionId": "session",
@@ -227,7 +257,9 @@ import Testing
                 "properties": {"device": "device", "segment": "user.segment", "tsNs": "tsNs"}}}}
             """#, sourceNames: ["web"])
         let lines = (0..<200).map { i in
-            Array(#"{"ts":"2026-11-26T08:00:0\#(i % 10).\#(100 + i)Z","event":"\#(i % 2 == 0 ? "product_view" : "purchase")","user":{"id":"u-\#(i)","segment":"new"},"session":"s-\#(i % 7)","product":{"sku":"SKU-\#(i)","price":\#(i).5\#(i % 10)},"device":"tablet"\#(i % 3 == 0 ? #","rec":{"id":"r-1","shown":["a","b"]}"# : "")\#(i % 5 == 0 ? #","tsNs":1764144000000000123"# : "")}"#.utf8)
+            Array(
+                #"{"ts":"2026-11-26T08:00:0\#(i % 10).\#(100 + i)Z","event":"\#(i % 2 == 0 ? "product_view" : "purchase")","user":{"id":"u-\#(i)","segment":"new"},"session":"s-\#(i % 7)","product":{"sku":"SKU-\#(i)","price":\#(i).5\#(i % 10)},"device":"tablet"\#(i % 3 == 0 ? #","rec":{"id":"r-1","shown":["a","b"]}"# : "")\#(i % 5 == 0 ? #","tsNs":1764144000000000123"# : "")}"#
+                    .utf8)
         }
         let counts = Self.compare(mappings, lines)
         #expect(counts.records == 200)
@@ -252,7 +284,8 @@ import Testing
             let mappings = try MappingSet.parse(config, sourceNames: ["web"])
             #expect(mappings.mappings.allSatisfy { DirectEventEncoder($0) == nil }, "\(config)")
         }
-        let plain = try MappingSet.parse(Fixture.event(#""userId": "u", "properties": {"p": "p"}"#), sourceNames: ["web"])
+        let plain = try MappingSet.parse(
+            Fixture.event(#""userId": "u", "properties": {"p": "p"}"#), sourceNames: ["web"])
         #expect(plain.mappings.allSatisfy { DirectEventEncoder($0) != nil })
     }
 }

@@ -4,7 +4,8 @@ import Testing
 @testable import Mapping
 
 @Suite struct FieldPathTests {
-    static let record = try! JSONParser.parse(#"""
+    static let record = try! JSONParser.parse(
+        #"""
         {"user": {"id": "u1", "tags": ["a", "b"]}, "weird key": {"x.y": 5}, "list": [[1, 2], [3]], "n": null,
          "quote\"d": true, "dup": 1, "dup": 2}
         """#)

@@ -15,7 +15,9 @@ import Testing
     {
         let byValue = Mapper(mappings: mappings)
         let byLine = Mapper(mappings: mappings, directEncoding: false)
-        var records = 0, failures = 0, errors = 0
+        var records = 0
+        var failures = 0
+        var errors = 0
         for (i, line) in lines.enumerated() {
             let context = RecordContext(sourceName: source(i), path: "/p", fingerprint: "ab", offset: UInt64(i))
             let expected: Result<[EncodedMappingResult], JSONParseError> = Result { () throws(JSONParseError) in
@@ -57,7 +59,8 @@ import Testing
     }
 
     @Test func oddKeysAndPathsMapTheSameWay() throws {
-        let mappings = try MappingSet.parse(#"""
+        let mappings = try MappingSet.parse(
+            #"""
             {"m": {"target": "event", "trackingId": "T",
                "when": {"any": [{"field": "[\"k\\u00e9y\"]", "exists": true}, {"field": "t", "in": ["a", 1, null]}]},
                "fields": {"sessionId": {"paths": ["s", "x[1].s", "[\"\u212a\"]"]}, "eventType": {"template": "{t}/{[\"k\u00e9y\"]}"},
@@ -80,18 +83,24 @@ import Testing
     /// Path lookups on parsed values answer as `JSONObject`'s subscript (String equality, last duplicate wins),
     /// and lookups on a tape answer the same.
     @Test func memberLookupsMatchTheSubscript() throws {
-        let names = ["K", "\u{212A}", "kéy", "ke\u{301}y", "", " ", "a", "ab", "ba", "ts", "tsNs", "long name, longer than 7",
-                     "long name, longer than 8", "é", "e\u{301}", ";", "\u{37E}", "\"q\"", "x\ny"]
+        let names = [
+            "K", "\u{212A}", "kéy", "ke\u{301}y", "", " ", "a", "ab", "ba", "ts", "tsNs", "long name, longer than 7",
+            "long name, longer than 8", "é", "e\u{301}", ";", "\u{37E}", "\"q\"", "x\ny",
+        ]
         let tape = JSONTape()
         for i in 0..<names.count {
             for j in 0..<names.count {
-                let doc = JSONValue.object(JSONObject([
-                    .init(key: names[i], value: .number(JSONNumber(i))), .init(key: names[j], value: .number(JSONNumber(j))),
-                    .init(key: "other", value: .null),
-                ]))
+                let doc = JSONValue.object(
+                    JSONObject([
+                        .init(key: names[i], value: .number(JSONNumber(i))),
+                        .init(key: names[j], value: .number(JSONNumber(j))),
+                        .init(key: "other", value: .null),
+                    ]))
                 let text = Array(doc.serialized.utf8)
                 for name in names {
-                    let path = try FieldPath.parse(JSONValue.string(name).serialized.isEmpty ? "" : "[\(JSONValue.string(name).serialized)]").get()
+                    let path = try FieldPath.parse(
+                        JSONValue.string(name).serialized.isEmpty ? "" : "[\(JSONValue.string(name).serialized)]"
+                    ).get()
                     let expected = doc.objectValue![name]
                     #expect(path.resolve(in: doc) == expected, "\(name) in \(doc.serialized)")
                     text.withUnsafeBytes { raw in
@@ -116,7 +125,8 @@ import Testing
         let logs = root.appendingPathComponent("examples/logs")
         for source in ["web", "catalog", "users"] {
             let dir = logs.appendingPathComponent(source)
-            for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where !file.hasSuffix(".gz") {
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+            where !file.hasSuffix(".gz") {
                 let data = try Data(contentsOf: dir.appendingPathComponent(file))
                 for line in data.split(separator: 0x0A, omittingEmptySubsequences: true) {
                     lines.append(Array(line))

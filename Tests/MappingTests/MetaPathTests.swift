@@ -9,8 +9,9 @@ import Testing
 @Suite struct MetaPathTests {
     static let context = RecordContext(
         sourceName: "web", path: "/var/log/containers/web-1_shop_app-0123.log", fingerprint: "0f1e2d3c", offset: 42,
-        meta: RecordMeta(namespace: "shop", pod: "web-1", container: "app", stream: "stdout",
-                         time: "2026-12-05T22:00:00.123456789Z"))
+        meta: RecordMeta(
+            namespace: "shop", pod: "web-1", container: "app", stream: "stdout",
+            time: "2026-12-05T22:00:00.123456789Z"))
 
     static let mappings = """
         {"m": {"target": "event", "trackingId": "\(Fixture.tracking)",
@@ -33,9 +34,12 @@ import Testing
         #expect(userId == "web-1/u1")
         #expect(event.sentAt.epochMilliseconds == 1_796_508_000_123)
         let properties = try JSONParser.parse(Array((event.properties ?? "").utf8))
-        #expect(properties == (try JSONParser.parse(#"""
-            {"stream":"stdout","file":"/var/log/containers/web-1_shop_app-0123.log","source":"web","container":"app","literal":"own"}
-            """#)))
+        #expect(
+            properties
+                == (try JSONParser.parse(
+                    #"""
+                    {"stream":"stdout","file":"/var/log/containers/web-1_shop_app-0123.log","source":"web","container":"app","literal":"own"}
+                    """#)))
         // The line entry point agrees with the parsed one.
         let encoded = try Array(line.utf8).withUnsafeBytes { try mapper.apply(line: $0, context: Self.context) }
         #expect(encoded == results.map(EncodedMappingResult.init))

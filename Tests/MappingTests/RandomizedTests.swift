@@ -29,7 +29,9 @@ import Testing
         mutating func string() -> String {
             let lengths = [0, 1, 5, 20, 40, 41, 255, 256, 257, 1100, 3000]
             let n = lengths[int(lengths.count)]
-            let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", ",", "|", "\"", "\\", "\n", "\u{7}", "é", "😀", "{", "}", "-", ":"]
+            let alphabet: [Unicode.Scalar] = [
+                "a", "Z", "0", " ", ",", "|", "\"", "\\", "\n", "\u{7}", "é", "😀", "{", "}", "-", ":",
+            ]
             var s = String.UnicodeScalarView()
             for _ in 0..<n { s.append(alphabet[int(alphabet.count)]) }
             if int(4) == 0 { return "2024-01-15T12:34:56Z" }
@@ -37,8 +39,10 @@ import Testing
         }
 
         mutating func number() -> String {
-            let literals = ["0", "-1", "1.5", "1705322096", "1705322096123", "1e999", "-1e999", "12345678901234567890123",
-                            "1705322096123456789", "0.000001", "-0", "9.999e15", "3.4e38"]
+            let literals = [
+                "0", "-1", "1.5", "1705322096", "1705322096123", "1e999", "-1e999", "12345678901234567890123",
+                "1705322096123456789", "0.000001", "-0", "9.999e15", "3.4e38",
+            ]
             return literals[int(literals.count)]
         }
 
@@ -49,10 +53,12 @@ import Testing
             case 2: return number()
             case 3: return JSONValue.string(string()).serialized
             case 4:  // up to 30 at the top (impression overflow), small below so that sizes stay bounded
-                return "[" + (0..<int(depth == 0 ? 31 : 4)).map { _ in value(depth: depth + 1) }.joined(separator: ",") + "]"
+                return "[" + (0..<int(depth == 0 ? 31 : 4)).map { _ in value(depth: depth + 1) }.joined(separator: ",")
+                    + "]"
             default:
                 let keys = ["a", "b", "s", "u", "t", "x"]
-                return "{" + (0..<int(4)).map { _ in "\"\(keys[int(keys.count)])\":\(value(depth: depth + 1))" }
+                return "{"
+                    + (0..<int(4)).map { _ in "\"\(keys[int(keys.count)])\":\(value(depth: depth + 1))" }
                     .joined(separator: ",") + "}"
             }
         }
@@ -69,7 +75,8 @@ import Testing
     func randomRecordsNeverBreakLimits(seed: UInt64) throws {
         let mapper = try Fixture.mapper(Self.config)
         var gen = Gen(rng: SplitMix64(seed: seed))
-        var records = 0, failures = 0
+        var records = 0
+        var failures = 0
         for i in 0..<3000 {
             let line = gen.record()
             let value = try JSONParser.parse(line)
@@ -94,7 +101,10 @@ import Testing
         let mapper = try Fixture.mapper(Self.config)
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         let huge = String(repeating: "x", count: 1_000_000)
-        for line in [#"{"u": \#(deep), "a": \#(deep), "ts": 1}"#, #"{"u": "\#(huge)", "a": "\#(huge)", "s": "s", "t": "v", "ts": 1}"#] {
+        for line in [
+            #"{"u": \#(deep), "a": \#(deep), "ts": 1}"#,
+            #"{"u": "\#(huge)", "a": "\#(huge)", "s": "s", "t": "v", "ts": 1}"#,
+        ] {
             for case .record(_, let r) in mapper.apply(try JSONParser.parse(line), context: Fixture.context) {
                 #expect(r.violations().isEmpty)
             }

@@ -38,26 +38,33 @@ import Testing
               "eventType": "type", "sentAt": "ts"}}}
             """
         let m = try Fixture.mapper(config)
-        #expect(try Fixture.failure(m, #"{"type": "x", "ts": 1}"#).description
-            == "sessionId: required, but session.id, sid and s are absent")
+        #expect(
+            try Fixture.failure(m, #"{"type": "x", "ts": 1}"#).description
+                == "sessionId: required, but session.id, sid and s are absent")
         let f = try Fixture.failure(m, #"{"sid": "s", "ts": 1}"#)
         #expect(f == MappingFailure(field: "eventType", reason: "required, but type is absent", kind: .missingField))
-        #expect(try Fixture.failure(m, #"{"sid": "s", "ts": 1, "type": ""}"#).description
-            == "eventType: required, but type is absent")
+        #expect(
+            try Fixture.failure(m, #"{"sid": "s", "ts": 1, "type": ""}"#).description
+                == "eventType: required, but type is absent")
     }
 
     @Test func templatesInterpolateAndFallBackToDefault() throws {
-        let m = try Fixture.mapper(Fixture.event(
-            #""itemId": {"template": "{shop}:{p.id}-{{x}}", "default": "unknown"}"#))
+        let m = try Fixture.mapper(
+            Fixture.event(
+                #""itemId": {"template": "{shop}:{p.id}-{{x}}", "default": "unknown"}"#))
         #expect(try Fixture.event(m, #"{\#(Self.base), "shop": "de", "p": {"id": 7}}"#).2.itemId == "de:7-{x}")
         #expect(try Fixture.event(m, #"{\#(Self.base), "shop": "de"}"#).2.itemId == "unknown")
-        #expect(try Fixture.failure(m, #"{\#(Self.base), "shop": [1], "p": {"id": 7}}"#).description
-            == #"itemId: template "{shop}:{p.id}-{{x}}": shop in the template is an array, expected a string or number"#)
+        #expect(
+            try Fixture.failure(m, #"{\#(Self.base), "shop": [1], "p": {"id": 7}}"#).description
+                == #"itemId: template "{shop}:{p.id}-{{x}}": shop in the template is an array, expected a string or number"#
+        )
     }
 
     @Test func constantsAndDefaults() throws {
-        let m = try Fixture.mapper(Fixture.event(
-            #""userId": {"path": "u", "default": "anonymous"}, "properties": {"device": {"const": "web"}, "n": {"path": "n", "default": 0}}"#))
+        let m = try Fixture.mapper(
+            Fixture.event(
+                #""userId": {"path": "u", "default": "anonymous"}, "properties": {"device": {"const": "web"}, "n": {"path": "n", "default": 0}}"#
+            ))
         let e = try Fixture.event(m, #"{\#(Self.base)}"#)
         #expect(e.userId == "anonymous")
         #expect(e.2.properties == #"{"device":"web","n":0}"#)
@@ -96,7 +103,10 @@ import Testing
         (#"{"userId": "u"}"#, "true", "userId: u: expected a string or number, found a boolean"),
         (#"{"userId": "u"}"#, #"{"a": 1}"#, "userId: u: expected a string or number, found an object"),
         (#"{"impression": "u"}"#, "[1, [2]]", "impression: u: expected ids (strings or numbers), found an array"),
-        (#"{"properties": {"x": "u"}}"#, #"{"a": 1}"#, "properties.x: u: expected a string, number, boolean or list, found an object"),
+        (
+            #"{"properties": {"x": "u"}}"#, #"{"a": 1}"#,
+            "properties.x: u: expected a string, number, boolean or list, found an object"
+        ),
     ])
     func wrongTypesNameFieldPathAndFound(fields: String, raw: String, expected: String) throws {
         let f = String(fields.dropFirst().dropLast())
@@ -105,8 +115,9 @@ import Testing
     }
 
     @Test func impressionsFromListsAndSplitStrings() throws {
-        let m = try Fixture.mapper(Fixture.event(
-            #""impression": {"path": "shown", "transform": [{"split": ","}]}, "recommendationId": "rec.id""#))
+        let m = try Fixture.mapper(
+            Fixture.event(
+                #""impression": {"path": "shown", "transform": [{"split": ","}]}, "recommendationId": "rec.id""#))
         #expect(try Fixture.event(m, #"{\#(Self.base), "shown": "a, b,,c"}"#).2.impression == ["a", "b", "c"])
         #expect(try Fixture.event(m, #"{\#(Self.base), "shown": ["a", 2, ""]}"#).2.impression == ["a", "2"])
         #expect(try Fixture.event(m, #"{\#(Self.base), "shown": ""}"#).2.impression == nil)
@@ -114,21 +125,26 @@ import Testing
     }
 
     @Test func propertiesGatherCamelCasedNamesAndJoinLists() throws {
-        let m = try Fixture.mapper(Fixture.event(#"""
-            "properties": {"NUMBER_OF_RATINGS": "r", "categories": {"path": "cats", "transform": [{"join": "|"}]},
-              "tags": "tags", "discount": "d", "empty": "e", "flag": "f"}
-            """#))
-        let e = try Fixture.event(m, #"{\#(Self.base), "r": 12, "cats": ["a", "b"], "tags": ["x", 1], "e": "", "f": false}"#)
+        let m = try Fixture.mapper(
+            Fixture.event(
+                #"""
+                "properties": {"NUMBER_OF_RATINGS": "r", "categories": {"path": "cats", "transform": [{"join": "|"}]},
+                  "tags": "tags", "discount": "d", "empty": "e", "flag": "f"}
+                """#))
+        let e = try Fixture.event(
+            m, #"{\#(Self.base), "r": 12, "cats": ["a", "b"], "tags": ["x", 1], "e": "", "f": false}"#)
         #expect(e.2.properties == #"{"numberOfRatings":12,"categories":"a|b","tags":"x|1","flag":false}"#)
         #expect(try Fixture.event(m, #"{\#(Self.base)}"#).2.properties == nil)
     }
 
     @Test func metricAttributionAndTransformsOnFields() throws {
-        let m = try Fixture.mapper(Fixture.event(#"""
-            "metricAttribution": {"path": "campaign"},
-            "eventId": "id",
-            "userId": {"path": "action", "transform": ["lower", {"lookup": {"add_to_cart": "AddToCart"}, "otherwise": "drop"}], "default": "none"}
-            """#))
+        let m = try Fixture.mapper(
+            Fixture.event(
+                #"""
+                "metricAttribution": {"path": "campaign"},
+                "eventId": "id",
+                "userId": {"path": "action", "transform": ["lower", {"lookup": {"add_to_cart": "AddToCart"}, "otherwise": "drop"}], "default": "none"}
+                """#))
         let e = try Fixture.event(m, #"{\#(Self.base), "campaign": "email", "action": "ADD_TO_CART", "id": "e1"}"#)
         #expect(e.2.metricAttribution?.eventAttributionSource == "email")
         #expect(e.2.eventId == "e1")
@@ -154,7 +170,9 @@ import Testing
         #expect(Mapper.derivedEventId(context: moved, mapping: "m") == a)
         #expect(Mapper.derivedEventId(context: Fixture.context, mapping: "other") != a)
         // Pinned: a changed derivation would re-send every replayed line under a new id.
-        #expect(Mapper.derivedEventId(context: RecordContext(sourceName: "x", fingerprint: "", offset: 0), mapping: "")
-            == Mapper.derivedEventId(context: RecordContext(sourceName: "y", fingerprint: "", offset: 0), mapping: ""))
+        #expect(
+            Mapper.derivedEventId(context: RecordContext(sourceName: "x", fingerprint: "", offset: 0), mapping: "")
+                == Mapper.derivedEventId(
+                    context: RecordContext(sourceName: "y", fingerprint: "", offset: 0), mapping: ""))
     }
 }

@@ -38,9 +38,12 @@ import Testing
     }
 
     @Test func sameInputsGiveSameIdsInANewProcess() throws {
-        let a = try Fixture.mapper(Self.config), b = try Fixture.mapper(Self.config)
+        let a = try Fixture.mapper(Self.config)
+        let b = try Fixture.mapper(Self.config)
         for (i, user) in ["x", "y", "x", "z"].enumerated() {
-            #expect(try Self.session(a, user: user, at: 1000 + i * 7200) == Self.session(b, user: user, at: 1000 + i * 7200))
+            #expect(
+                try Self.session(a, user: user, at: 1000 + i * 7200) == Self.session(b, user: user, at: 1000 + i * 7200)
+            )
         }
     }
 
@@ -66,7 +69,8 @@ import Testing
     }
 
     @Test func fallbackAloneUsesDefaultGap() throws {
-        let m = try Fixture.mapper("""
+        let m = try Fixture.mapper(
+            """
             {"m": {"target": "actionInteraction", "trackingId": "t", "fields": {"userId": "u", "actionId": "a",
               "sessionId": {"path": "sid", "fallback": "session"}, "eventType": {"const": "Taken"}, "timestamp": "ts"}}}
             """)

@@ -86,17 +86,19 @@ import Testing
     @Test func badFormatsAndZonesAreConfigErrors() {
         let reader = ConfigReader()
         _ = TimeFormat.make(format: "isoo8601", timeZone: "Mars/Olympus", reader: reader, path: "f")
-        #expect(reader.issues.map(\.description) == [
-            #"f.timeZone: unknown time zone "Mars/Olympus"; use an IANA name such as "Europe/Paris" or "UTC""#,
-            #"f.format: unknown format "isoo8601"; use one of "auto", "iso8601", "epoch", "epochSeconds", "epochMillis", "epochMicros", "epochNanos" or a pattern such as "yyyy-MM-dd HH:mm:ss""#,
-        ])
+        #expect(
+            reader.issues.map(\.description) == [
+                #"f.timeZone: unknown time zone "Mars/Olympus"; use an IANA name such as "Europe/Paris" or "UTC""#,
+                #"f.format: unknown format "isoo8601"; use one of "auto", "iso8601", "epoch", "epochSeconds", "epochMillis", "epochMicros", "epochNanos" or a pattern such as "yyyy-MM-dd HH:mm:ss""#,
+            ])
     }
 
     @Test func civilDaysMatchFoundation() {
         var rng = SplitMix64(seed: 7)
         let calendar = Calendar(identifier: .gregorian)
         for _ in 0..<500 {
-            let y = Int.random(in: 1600...9999, using: &rng), m = Int.random(in: 1...12, using: &rng)
+            let y = Int.random(in: 1600...9999, using: &rng)
+            let m = Int.random(in: 1...12, using: &rng)
             let d = Int.random(in: 1...TimeParsing.daysInMonth(y, m), using: &rng)
             var c = DateComponents(year: y, month: m, day: d)
             c.timeZone = TimeZone(identifier: "UTC")

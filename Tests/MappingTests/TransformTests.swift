@@ -60,15 +60,17 @@ import Testing
 
     @Test func invalidTransformsAreConfigErrors() throws {
         let reader = ConfigReader()
-        let steps = #"["lowercase", {"lookup": {"a": 1}}, {"split": ""}, {"joinn": ","}, {"lookup": {}, "otherwise": 3}]"#
+        let steps =
+            #"["lowercase", {"lookup": {"a": 1}}, {"split": ""}, {"joinn": ","}, {"lookup": {}, "otherwise": 3}]"#
         _ = Transform.parseList(try JSONParser.parse(steps), reader: reader, path: "t")
-        #expect(reader.issues.map(\.description) == [
-            #"t[0]: unknown transform "lowercase"; use one of "lower", "upper", "trim", "string", "number", "{"lookup": ...}", "{"split": ...}", "{"join": ...}""#,
-            "t[1].lookup.a: lookup values must be strings, found a number",
-            "t[2].split: must not be empty",
-            #"t[3]: unknown transform; use one of "lower", "upper", "trim", "string", "number", "{"lookup": ...}", "{"split": ...}", "{"join": ...}""#,
-            #"t[3].joinn: unknown key; did you mean "join"?"#,
-            #"t[4].otherwise: expected "keep", "drop" or a replacement string, found a number"#,
-        ])
+        #expect(
+            reader.issues.map(\.description) == [
+                #"t[0]: unknown transform "lowercase"; use one of "lower", "upper", "trim", "string", "number", "{"lookup": ...}", "{"split": ...}", "{"join": ...}""#,
+                "t[1].lookup.a: lookup values must be strings, found a number",
+                "t[2].split: must not be empty",
+                #"t[3]: unknown transform; use one of "lower", "upper", "trim", "string", "number", "{"lookup": ...}", "{"split": ...}", "{"join": ...}""#,
+                #"t[3].joinn: unknown key; did you mean "join"?"#,
+                #"t[4].otherwise: expected "keep", "drop" or a replacement string, found a number"#,
+            ])
     }
 }

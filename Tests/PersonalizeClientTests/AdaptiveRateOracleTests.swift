@@ -22,10 +22,13 @@ import Testing
             for (index, answer) in answers.enumerated() {
                 let (t, throttled, fill, measured) = (answer[0], answer[1] == 1, answer[2], answer[3])
                 if throttled { rate.throttled(now: t, sentAt: t) } else { rate.succeeded(now: t, sentAt: t) }
-                let error = max(abs(rate.fillRate - fill) / max(fill, 1), abs(rate.measuredRate - measured) / max(measured, 1))
+                let error = max(
+                    abs(rate.fillRate - fill) / max(fill, 1), abs(rate.measuredRate - measured) / max(measured, 1))
                 worst = max(worst, error)
                 if error > 1e-9 {
-                    Issue.record("\(name)[\(index)] t=\(t): fill \(rate.fillRate) vs \(fill), measured \(rate.measuredRate) vs \(measured)")
+                    Issue.record(
+                        "\(name)[\(index)] t=\(t): fill \(rate.fillRate) vs \(fill), measured \(rate.measuredRate) vs \(measured)"
+                    )
                     break
                 }
             }
@@ -39,7 +42,8 @@ import Testing
         for seed in UInt64(1)...3 {
             var rng = SplitMix64(seed: seed)
             let agent = Simulation.run(
-                AdaptiveRate(maxRate: 100, minimumRate: 10, now: 0), seconds: 120) { _ in rng.chance(0.3) }
+                AdaptiveRate(maxRate: 100, minimumRate: 10, now: 0), seconds: 120
+            ) { _ in rng.chance(0.3) }
             results.append(agent.acceptedPerSecond)
             // Without throttling it would accept 100/s; with 30 % refused, at best 70/s.
             #expect(agent.acceptedPerSecond >= 0.8 * 70, "seed \(seed): \(agent)")
@@ -60,7 +64,8 @@ import Testing
         let sent = 3 * quota
         let result = Simulation.run(
             AdaptiveRate(maxRate: 2 * sent, burst: (sent * 0.1).rounded(.down), minimumRate: 1, now: 0), seconds: 120,
-            inFlight: 32) { t in !bucket.take(at: t) }
+            inFlight: 32
+        ) { t in !bucket.take(at: t) }
         #expect(result.acceptedPerSecond >= 0.85 * quota, "\(result)")
         #expect(result.throttledShare <= 0.05, "\(result)")
     }

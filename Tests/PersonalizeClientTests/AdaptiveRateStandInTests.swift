@@ -1,8 +1,8 @@
 import Foundation
 import PersonalizeClient
 import PersonalizeModel
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// The adaptive limiter inside the client, against the stand-in with throttling injected: a catch-up of 10,000
@@ -52,7 +52,10 @@ import Testing
                     return (attempts, throttles)
                 }
             }
-            return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+            return try await group.reduce(into: (0, 0)) {
+                $0.0 += $1.0
+                $0.1 += $1.1
+            }
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -19,7 +19,8 @@ final class ShortLivedProvider: CredentialProvider {
     func credentials() async throws -> AWSCredentials {
         let call = calls.add(1, ordering: .relaxed).newValue
         return AWSCredentials(
-            accessKeyId: "KEY\(call)", secretAccessKey: "secret-\(call)-abcdefgh", sessionToken: "token-\(call)-abcdefgh",
+            accessKeyId: "KEY\(call)", secretAccessKey: "secret-\(call)-abcdefgh",
+            sessionToken: "token-\(call)-abcdefgh",
             expiration: clock.withLock { $0 }.addingTimeInterval(lifetime))
     }
 }
@@ -43,7 +44,8 @@ final class ShortLivedProvider: CredentialProvider {
     @Test func askAgainAfterHalfOfWhatIsLeft() {
         let now = Date()
         func set(_ seconds: TimeInterval?) -> AWSCredentials {
-            AWSCredentials(accessKeyId: "a", secretAccessKey: "b", expiration: seconds.map { now.addingTimeInterval($0) })
+            AWSCredentials(
+                accessKeyId: "a", secretAccessKey: "b", expiration: seconds.map { now.addingTimeInterval($0) })
         }
         #expect(CredentialCache.nextAsk(set(nil), received: now) == .distantFuture)
         #expect(CredentialCache.nextAsk(set(75), received: now) == now.addingTimeInterval(37.5))
@@ -58,6 +60,9 @@ final class ShortLivedProvider: CredentialProvider {
         _ = try await cache.current()
         await cache.invalidate()
         _ = try await cache.current()
-        #expect(Set(cache.knownSecrets()) == ["secret-1-abcdefgh", "token-1-abcdefgh", "secret-2-abcdefgh", "token-2-abcdefgh"])
+        #expect(
+            Set(cache.knownSecrets()) == [
+                "secret-1-abcdefgh", "token-1-abcdefgh", "secret-2-abcdefgh", "token-2-abcdefgh",
+            ])
     }
 }

@@ -43,9 +43,11 @@ import Testing
         #expect(region.contains("'us-east1'"))
         #expect(!region.contains("secret"))
         let mismatch = PersonalizeEventsClient.signatureHint(
-            "The request signature we calculated does not match the signature you provided.", key: " (access key id AKID)")
+            "The request signature we calculated does not match the signature you provided.",
+            key: " (access key id AKID)")
         #expect(mismatch.contains("secret access key does not match"))
-        let clock = PersonalizeEventsClient.signatureHint("Signature expired: 20261201T000000Z is now earlier than ...", key: "")
+        let clock = PersonalizeEventsClient.signatureHint(
+            "Signature expired: 20261201T000000Z is now earlier than ...", key: "")
         #expect(clock.contains("clock"))
     }
 }

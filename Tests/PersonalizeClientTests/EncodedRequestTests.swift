@@ -1,9 +1,10 @@
 import AWSSigV4
 import Foundation
 import Logging
-@testable import PersonalizeClient
 import PersonalizeModel
 import Testing
+
+@testable import PersonalizeClient
 
 /// Requests the client writes out as bytes (``PersonalizeEventsClient/encodedRequest(_:credentials:date:)``, taken by
 /// transports that accept them) are byte for byte what the NIO transport writes for the header-based request
@@ -40,15 +41,19 @@ import Testing
         let user = Record.user(datasetArn: "arn:aws:personalize:us-east-1:1:dataset/d/USERS", User(userId: "u"))
         bodies.append(RequestBody(key: user.batchKey, records: [user]))
         let action = Record.action(
-            datasetArn: "arn:aws:personalize:us-east-1:1:dataset/d/ACTIONS", Action(actionId: "a", properties: "{\"x\":1}"))
+            datasetArn: "arn:aws:personalize:us-east-1:1:dataset/d/ACTIONS",
+            Action(actionId: "a", properties: "{\"x\":1}"))
         bodies.append(RequestBody(key: action.batchKey, records: [action]))
         return bodies
     }
 
-    @Test(arguments: ["http://127.0.0.1:8080", "https://personalize-events.eu-west-1.amazonaws.com", "http://h/base/path"])
+    @Test(arguments: [
+        "http://127.0.0.1:8080", "https://personalize-events.eu-west-1.amazonaws.com", "http://h/base/path",
+    ])
     func encodedRequestsAreWhatTheTransportWritesForTheSignedOnes(_ url: String) throws {
         let client = PersonalizeEventsClient(
-            configuration: .init(endpoint: Endpoint(url: url)!, region: "eu-west-1", userAgent: "personalize-tail/test ua"),
+            configuration: .init(
+                endpoint: Endpoint(url: url)!, region: "eu-west-1", userAgent: "personalize-tail/test ua"),
             credentials: StaticCredentialProvider(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"),
             transport: NoTransport(), logger: Self.logger)
         let credentials = [
@@ -71,8 +76,9 @@ import Testing
                     let expected = NIOHTTPTransport.encode(signed, hostHeader: Endpoint(url: url)!.hostHeader)
                     #expect(encoded.method == signed.method)
                     #expect(encoded.body == body.body)
-                    #expect(encoded.head + encoded.body == Array(expected.readableBytesView),
-                            "\(String(decoding: encoded.head, as: UTF8.self))")
+                    #expect(
+                        encoded.head + encoded.body == Array(expected.readableBytesView),
+                        "\(String(decoding: encoded.head, as: UTF8.self))")
                     checked += 1
                 }
             }

@@ -1,6 +1,7 @@
-@testable import PersonalizeClient
 import TestSupport
 import Testing
+
+@testable import PersonalizeClient
 
 /// The NIO transport's response reader: every way HTTP/1.1 delimits a body, interim answers, keep-alive rules, and
 /// the malformed or oversized answers that must end the connection, whatever the bytes' split across reads.
@@ -30,7 +31,9 @@ import Testing
     /// Splits to try: whole, byte by byte, and a few uneven cuts.
     static let splits: [[Int]] = [[Int.max], [1], [2, 3], [7, 1, 13], [64]]
 
-    static func response(_ status: Int, _ headers: [(String, String)], _ body: String, keepAlive: Bool = true) -> Response {
+    static func response(_ status: Int, _ headers: [(String, String)], _ body: String, keepAlive: Bool = true)
+        -> Response
+    {
         // Compared by their pairs: the lines are written as "name: value" here, whatever spacing the wire had.
         let lines = headers.map { "\($0.0): \($0.1)" }.joined(separator: "\r\n")
         return Response(status: status, headerLines: Array(lines.utf8), body: Array(body.utf8), keepAlive: keepAlive)
@@ -38,30 +41,37 @@ import Testing
 
     @Test(arguments: splits)
     func contentLengthBodiesAndBackToBackAnswers(_ pieces: [Int]) throws {
-        let wire = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        let wire =
+            "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
             + "HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\nx-amzn-ErrorType: InvalidInputException\r\n\r\n{\"m\":\"bad\"}"
         let got = try Self.parse(wire, pieces: pieces)
-        #expect(got == [
-            Self.response(200, [("Server", "nginx"), ("Content-Type", "application/json"), ("Content-Length", "2")], "{}"),
-            Self.response(400, [("content-length", "11"), ("x-amzn-ErrorType", "InvalidInputException")], "{\"m\":\"bad\"}"),
-        ])
+        #expect(
+            got == [
+                Self.response(
+                    200, [("Server", "nginx"), ("Content-Type", "application/json"), ("Content-Length", "2")], "{}"),
+                Self.response(
+                    400, [("content-length", "11"), ("x-amzn-ErrorType", "InvalidInputException")], "{\"m\":\"bad\"}"),
+            ])
     }
 
     @Test(arguments: splits)
     func chunkedBodiesWithExtensionsAndTrailers(_ pieces: [Int]) throws {
-        let wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        let wire =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
             + "5;ext=1\r\nhello\r\nA\r\n, world!!!\r\n0\r\nx-trailer: t\r\n\r\n"
             + "HTTP/1.1 204 No Content\r\n\r\n"
         let got = try Self.parse(wire, pieces: pieces)
-        #expect(got == [
-            Self.response(200, [("Transfer-Encoding", "gzip, chunked")], "hello, world!!!"),
-            Self.response(204, [], ""),
-        ])
+        #expect(
+            got == [
+                Self.response(200, [("Transfer-Encoding", "gzip, chunked")], "hello, world!!!"),
+                Self.response(204, [], ""),
+            ])
     }
 
     @Test(arguments: splits)
     func interimAnswersAreSkipped(_ pieces: [Int]) throws {
-        let wire = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        let wire =
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
             + "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
         #expect(try Self.parse(wire, pieces: pieces) == [Self.response(200, [("Content-Length", "3")], "abc")])
     }
@@ -70,16 +80,19 @@ import Testing
     func bodyUntilCloseEndsWithTheConnection(_ pieces: [Int]) throws {
         let wire = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nsomething broke\r\nreally"
         #expect(try Self.parse(wire, pieces: pieces).isEmpty)
-        #expect(try Self.parse(wire, pieces: pieces, end: true) == [
-            Self.response(500, [("Content-Type", "text/plain")], "something broke\r\nreally", keepAlive: false)
-        ])
+        #expect(
+            try Self.parse(wire, pieces: pieces, end: true) == [
+                Self.response(500, [("Content-Type", "text/plain")], "something broke\r\nreally", keepAlive: false)
+            ])
     }
 
     @Test func noBodyForHeadRequestsAnd304() throws {
-        #expect(try Self.parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", head: true)
-            == [Self.response(200, [("Content-Length", "10")], "")])
-        #expect(try Self.parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n")
-            == [Self.response(304, [("Content-Length", "10")], "")])
+        #expect(
+            try Self.parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", head: true)
+                == [Self.response(200, [("Content-Length", "10")], "")])
+        #expect(
+            try Self.parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n")
+                == [Self.response(304, [("Content-Length", "10")], "")])
     }
 
     @Test func keepAliveFollowsTheVersionAndConnectionHeader() throws {
@@ -117,7 +130,9 @@ import Testing
             #expect {
                 _ = try Self.parse(wire, pieces: pieces)
             } throws: { error in
-                guard let e = error as? HTTPResponseParser.ParseError, case .malformed(let what) = e else { return false }
+                guard let e = error as? HTTPResponseParser.ParseError, case .malformed(let what) = e else {
+                    return false
+                }
                 return what.contains(phrase)
             }
         }

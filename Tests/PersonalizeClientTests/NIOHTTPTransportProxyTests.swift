@@ -26,7 +26,8 @@ import Testing
         ])
         configuration.maxConnections = 2
         let transport = try NIOHTTPTransport(endpoint: endpoint, configuration: configuration)
-        #expect(transport.proxy == ProxyServer(host: "127.0.0.1", port: proxy.port, username: "agent", password: "s3cret"))
+        #expect(
+            transport.proxy == ProxyServer(host: "127.0.0.1", port: proxy.port, username: "agent", password: "s3cret"))
         let client = NIOHTTPTransportTests.client(standIn, transport: transport)
         #expect(await NIOHTTPTransportTests.sendAll(client, count: 20, concurrency: 2) == 20)
         #expect(standIn.acceptedRecords().count == 20)
@@ -72,7 +73,8 @@ import Testing
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: standIn.endpoint)!,
             configuration: .fromEnvironment([
-                "HTTPS_PROXY": "http://127.0.0.1:\(proxy.port)", "NO_PROXY": "example.com,127.0.0.1", "AWS_CA_BUNDLE": ca,
+                "HTTPS_PROXY": "http://127.0.0.1:\(proxy.port)", "NO_PROXY": "example.com,127.0.0.1",
+                "AWS_CA_BUNDLE": ca,
             ]))
         #expect(transport.proxy == nil)
         let client = NIOHTTPTransportTests.client(standIn, transport: transport)

@@ -3,13 +3,14 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-@testable import PersonalizeClient
 import PersonalizeModel
 import TestSupport
 import Testing
 
+@testable import PersonalizeClient
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The transport over https against local TLS servers whose certificates come from a CA made at test time
@@ -36,7 +37,9 @@ import Glibc
         for i in 0..<5 {
             let response = try await Self.post(transport, port: server.port, #"{"n":\#(i)}"#)
             #expect(response.status == 200)
-            #expect(String(decoding: response.body, as: UTF8.self) == #"{"method":"POST","uri":"/events","body":{"n":\#(i)}}"#)
+            #expect(
+                String(decoding: response.body, as: UTF8.self)
+                    == #"{"method":"POST","uri":"/events","body":{"n":\#(i)}}"#)
         }
         #expect(server.requests == 5)
         #expect(transport.connectionsOpened == 1)
@@ -110,7 +113,8 @@ import Glibc
         let endpoint = Endpoint(url: "https://127.0.0.1:\(server.port)")!
         let transport = try NIOHTTPTransport(
             endpoint: endpoint,
-            configuration: .init(connectTimeout: .seconds(5), caBundlePath: refusal == .unknownCA ? nil : pki.caCertificate))
+            configuration: .init(
+                connectTimeout: .seconds(5), caBundlePath: refusal == .unknownCA ? nil : pki.caCertificate))
         let client = PersonalizeEventsClient(
             configuration: .init(endpoint: endpoint, region: "us-east-1", retry: RetryPolicy(base: 0.001, cap: 0.01)),
             credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
@@ -156,7 +160,10 @@ import Glibc
         let client = NIOHTTPTransportTests.client(standIn, transport: spy)
         for i in 0..<3 {
             let result = await client.send(ClientTests.events(["c\(i)"]))
-            guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+            guard case .accepted = result.outcome else {
+                Issue.record("\(result.outcome)")
+                return
+            }
             #expect(result.attempts == 1)
         }
         #expect(spy.errors.isEmpty, "\(spy.errors)")
@@ -166,7 +173,10 @@ import Glibc
         let plain = try Self.transport(standIn, ca: ca)
         let dropped = NIOHTTPTransportTests.client(standIn, transport: plain)
         let result = await dropped.send(ClientTests.events(["d"]))
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(result.attempts == 3)
         #expect(standIn.acceptedRecords().map(\.id) == ["c0", "c1", "c2", "d"])
         try await client.shutdown()
@@ -197,7 +207,8 @@ import Glibc
         let (tlsStandIn, ca) = try await Self.standIn(dir)
         let plainStandIn = try await PersonalizeStandIn.start()
         for (standIn, transport) in [
-            (tlsStandIn, try Self.transport(tlsStandIn, ca: ca)), (plainStandIn, try NIOHTTPTransportTests.transport(plainStandIn)),
+            (tlsStandIn, try Self.transport(tlsStandIn, ca: ca)),
+            (plainStandIn, try NIOHTTPTransportTests.transport(plainStandIn)),
         ] {
             let client = NIOHTTPTransportTests.client(standIn, transport: transport)
             guard case .accepted = await client.send(ClientTests.events(["n"])).outcome else {
@@ -208,9 +219,11 @@ import Glibc
             #expect(channels.count == 1)
             for channel in channels {
                 let noDelay = try await channel.getOption(
-                    ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay)).get()
+                    ChannelOptions.Types.SocketOption(level: .tcp, name: .tcp_nodelay)
+                ).get()
                 let debug = try await channel.getOption(
-                    ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_DEBUG))).get()
+                    ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_DEBUG))
+                ).get()
                 #expect(noDelay != 0)
                 #expect(debug == 0)
             }

@@ -38,7 +38,10 @@ import Testing
         let client = Self.client(standIn, transport: transport)
         for i in 0..<3 {
             let result = await client.send(ClientTests.events(["a\(i)", "b\(i)"]))
-            guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+            guard case .accepted = result.outcome else {
+                Issue.record("\(result.outcome)")
+                return
+            }
             #expect(result.attempts == 1)
         }
         #expect(standIn.acceptedRecords().map(\.id) == ["a0", "b0", "a1", "b1", "a2", "b2"])
@@ -51,10 +54,14 @@ import Testing
     @Test func sessionTokensAreSentAndSigned() async throws {
         let standIn = try await PersonalizeStandIn.start(.init(requiredSessionTokens: ["AKIDEXAMPLE": "TOKEN-1"]))
         let creds = StaticCredentialProvider(
-            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "TOKEN-1")
+            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            sessionToken: "TOKEN-1")
         let client = Self.client(standIn, transport: try Self.transport(standIn), credentials: creds)
         let result = await client.send(ClientTests.events(["a"]))
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(standIn.stats.signatureFailures == 0)
         try await client.shutdown()
         try await standIn.shutdown()
@@ -65,7 +72,10 @@ import Testing
         standIn.setFaults(Faults(rejectRecordIds: ["bad"]))
         let client = Self.client(standIn, transport: try Self.transport(standIn))
         let result = await client.send(ClientTests.events(["ok", "bad"]))
-        guard case .rejected(let error) = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .rejected(let error) = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(error.code == "InvalidInputException")
         try await client.shutdown()
         try await standIn.shutdown()
@@ -139,7 +149,10 @@ import Testing
         let spy = SpyTransport(transport)
         let client = Self.client(standIn, transport: spy)
         let result = await client.send(ClientTests.events(["a"]))
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(result.attempts == 4)
         #expect(standIn.acceptedRecords().map(\.id) == ["a"])
         #expect(standIn.stats.dropped == 2)
@@ -219,7 +232,10 @@ import Testing
         #expect(!first.isAccepted, "the first answer was a throttle")
         #expect(client.health.snapshot.failingSince == nil, "classified on the retry path, not before")
         let result = await client.send(first.request, after: first)
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(result.attempts == 2)
         #expect(result.throttles == 1)
         #expect(standIn.acceptedRecords().map(\.id) == ["r"])
@@ -237,7 +253,10 @@ import Testing
         #expect(client.startFirstAttempt(ClientTests.events(["t"])) { attempts.add($0) })
         #expect(await attempts.wait(for: 1, within: 120))
         let first = try #require(attempts.list.withLock { $0.first })
-        guard case .failure(let error) = first.answer else { Issue.record("expected a timeout"); return }
+        guard case .failure(let error) = first.answer else {
+            Issue.record("expected a timeout")
+            return
+        }
         #expect((error as? NIOHTTPTransportError) == .timedOut)
         try await client.shutdown()
         try await standIn.shutdown()
@@ -257,14 +276,20 @@ import Testing
         let start = ContinuousClock.now
         let result = await client.send(ClientTests.events(["a"]))
         let elapsed = ContinuousClock.now - start
-        guard case .exhausted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .exhausted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(elapsed >= .milliseconds(190), "not before the timeout")
         #expect(spy.errors.count == 1)
         #expect((spy.errors.first as? NIOHTTPTransportError) == .timedOut)
         // The timed-out connection was closed; the next request opens a fresh one and works.
         standIn.setFaults(.none)
         let next = await client.send(ClientTests.events(["b"]))
-        guard case .accepted = next.outcome else { Issue.record("\(next.outcome)"); return }
+        guard case .accepted = next.outcome else {
+            Issue.record("\(next.outcome)")
+            return
+        }
         #expect(transport.connectionsOpened == 2)
         try await client.shutdown()
         try await standIn.shutdown()
@@ -281,7 +306,10 @@ import Testing
         #expect(await standIn.waitUntil(timeout: .seconds(60)) { $0.requests >= 1 }, "the request is in flight")
         task.cancel()
         let result = await task.value
-        guard case .cancelled = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .cancelled = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(spy.errors.first is CancellationError)
         try await client.shutdown()
         try await standIn.shutdown()
@@ -301,7 +329,10 @@ import Testing
         try await client.shutdown()
         for task in tasks {
             let result = await task.value
-            guard case .exhausted = result.outcome else { Issue.record("\(result.outcome)"); continue }
+            guard case .exhausted = result.outcome else {
+                Issue.record("\(result.outcome)")
+                continue
+            }
         }
         #expect(spy.errors.count == 5)
         #expect(spy.errors.allSatisfy { ($0 as? NIOHTTPTransportError) == .shutDown })
@@ -318,7 +349,8 @@ import Testing
         let standIn = try await PersonalizeStandIn.start()
         let endpoint = standIn.endpoint
         try await standIn.shutdown()
-        let transport = try NIOHTTPTransport(endpoint: Endpoint(url: endpoint)!, configuration: .init(maxConnections: 2))
+        let transport = try NIOHTTPTransport(
+            endpoint: Endpoint(url: endpoint)!, configuration: .init(maxConnections: 2))
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<5 {
                 group.addTask {
@@ -414,11 +446,11 @@ final class SpyTransport: HTTPTransport {
                 request.head.insert(contentsOf: extra, at: request.head.count - 2)
                 return request
             },
-            timeout: timeout, hold: hold
-        ) { [self] result in
-            if case .failure(let error) = result { self.thrown.withLock { $0.append(error) } }
-            completion(result)
-        }
+            timeout: timeout, hold: hold,
+            completion: { [self] result in
+                if case .failure(let error) = result { self.thrown.withLock { $0.append(error) } }
+                completion(result)
+            })
     }
 
     func flush() {

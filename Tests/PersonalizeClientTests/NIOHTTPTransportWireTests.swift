@@ -43,7 +43,8 @@ import Testing
             // One request: a head with content-length, then its body.
             while let end = pending.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound {
                 let head = String(decoding: pending[..<end], as: UTF8.self).lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
                 guard pending.count >= end + length else { return }
                 pending.removeFirst(end + length)
@@ -97,17 +98,20 @@ import Testing
 
     static func post(_ transport: NIOHTTPTransport, _ body: String = "{}") async throws -> HTTPResponseParts {
         try await transport.send(
-            HTTPRequestParts(method: "POST", url: "http://h/", headers: [("content-type", "application/json")],
-                             body: Array(body.utf8)),
+            HTTPRequestParts(
+                method: "POST", url: "http://h/", headers: [("content-type", "application/json")],
+                body: Array(body.utf8)),
             timeout: .seconds(5))
     }
 
     @Test(arguments: [1, 3, 1 << 20])
     func chunkedAndInterimAnswersOnOneConnection(_ piece: Int) async throws {
         let answers = [
-            RawServer.Answer(bytes: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                + "3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n"),
-            RawServer.Answer(bytes: "HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\nX-Amzn-ErrorType: X\r\n\r\n{\"m\":1}"),
+            RawServer.Answer(
+                bytes: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n"),
+            RawServer.Answer(
+                bytes: "HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\nX-Amzn-ErrorType: X\r\n\r\n{\"m\":1}"),
         ]
         try await Self.withServer(answers, piece: piece) { transport, connections in
             let first = try await Self.post(transport)
@@ -154,7 +158,8 @@ import Testing
 
     @Test func aBodyThatRunsToTheEndOfTheConnectionIsAnswered() async throws {
         let answers = [
-            RawServer.Answer(bytes: "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nslow down", close: true),
+            RawServer.Answer(
+                bytes: "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nslow down", close: true),
             RawServer.Answer(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
         ]
         try await Self.withServer(answers) { transport, connections in
@@ -184,7 +189,9 @@ import Testing
 
     @Test func anAnswerOverTheSizeLimitFailsAsTooLarge() async throws {
         let answers = [
-            RawServer.Answer(bytes: "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + String(repeating: "x", count: 64) + "\r\n0\r\n\r\n"),
+            RawServer.Answer(
+                bytes: "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n"
+                    + String(repeating: "x", count: 64) + "\r\n0\r\n\r\n"),
             RawServer.Answer(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
         ]
         try await Self.withServer(answers, maxResponseBytes: 32) { transport, connections in

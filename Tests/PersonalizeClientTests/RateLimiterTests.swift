@@ -336,7 +336,10 @@ import Testing
         var throttles = 0
         for i in 0..<40 where throttles == 0 {
             let result = await client.send(ClientTests.events(["e\(i)"]), destination: "t-1")
-            guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); break }
+            guard case .accepted = result.outcome else {
+                Issue.record("\(result.outcome)")
+                break
+            }
             throttles += result.throttles
         }
         #expect(throttles > 0)
@@ -358,7 +361,10 @@ import Testing
             credentials: ClientTests.credentials, transport: ClientTests.transport(standIn), logger: ClientTests.logger)
         let start = ContinuousClock.now
         let result = await client.send(ClientTests.events(["a"]), destination: "t-1")
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(result.attempts == 4)
         // four attempts at 20/s: at least three intervals of 50 ms
         #expect(ContinuousClock.now - start >= .milliseconds(140))

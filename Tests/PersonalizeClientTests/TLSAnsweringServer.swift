@@ -98,12 +98,14 @@ final class TLSAnsweringServer: Sendable {
                 guard let head else { return }
                 self.head = nil
                 counters.requests.add(1, ordering: .relaxed)
-                let text = #"{"method":"\#(head.method.rawValue)","uri":"\#(head.uri)","body":\#(String(decoding: body, as: UTF8.self))}"#
+                let text =
+                    #"{"method":"\#(head.method.rawValue)","uri":"\#(head.uri)","body":\#(String(decoding: body, as: UTF8.self))}"#
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "application/json")
                 headers.add(name: "content-length", value: String(text.utf8.count))
                 context.write(
-                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             }

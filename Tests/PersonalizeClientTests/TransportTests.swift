@@ -7,9 +7,9 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Proxy selection, proxy use, CA bundles.
@@ -36,7 +36,9 @@ import Darwin
     }
 
     @Test func noProxyMatchesSuffixesStarIPsCIDRsAndPorts() {
-        let s = ProxySettings(noProxy: ["amazonaws.com", ".example.org", "*.corp", "192.168.1.7", "10.0.0.0/8", "[::1]", "svc:8443"])
+        let s = ProxySettings(noProxy: [
+            "amazonaws.com", ".example.org", "*.corp", "192.168.1.7", "10.0.0.0/8", "[::1]", "svc:8443",
+        ])
         #expect(s.bypasses(host: "personalize-events.us-east-1.amazonaws.com", port: 443))
         #expect(s.bypasses(host: "amazonaws.com", port: 443))
         #expect(!s.bypasses(host: "notamazonaws.com", port: 443))
@@ -59,7 +61,8 @@ import Darwin
         #expect(p == ProxyServer(host: "proxy.local", port: 3128, username: "us@er", password: "p:ss"))
         #expect(!p.description.contains("p:ss"))
         #expect(try ProxyServer.parse("proxy", variable: "HTTP_PROXY").port == 80)
-        #expect(try ProxyServer.parse("http://[::1]:8888", variable: "HTTP_PROXY") == ProxyServer(host: "::1", port: 8888))
+        #expect(
+            try ProxyServer.parse("http://[::1]:8888", variable: "HTTP_PROXY") == ProxyServer(host: "::1", port: 8888))
     }
 
     @Test func badProxyURLsAreClearErrorsWithoutTheirPassword() {
@@ -86,10 +89,14 @@ import Darwin
         let transport = try NIOHTTPTransport(endpoint: endpoint, configuration: options)
         #expect(transport.proxy == ProxyServer(host: "127.0.0.1", port: proxy.port))
         let client = PersonalizeEventsClient(
-            configuration: .init(endpoint: endpoint, region: "us-east-1", retry: RetryPolicy(base: 0.001, cap: 0.01, maxAttempts: 3)),
+            configuration: .init(
+                endpoint: endpoint, region: "us-east-1", retry: RetryPolicy(base: 0.001, cap: 0.01, maxAttempts: 3)),
             credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
         let result = await client.send(ClientTests.events(["via-proxy"]))
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(standIn.acceptedRecords().map(\.id) == ["via-proxy"])
         let hostPort = "\(endpoint.host):\(endpoint.port ?? 80)"
         #expect(proxy.requestLines.contains("CONNECT \(hostPort) HTTP/1.1"), "\(proxy.requestLines)")
@@ -111,7 +118,10 @@ import Darwin
             configuration: .init(endpoint: endpoint, region: "us-east-1"),
             credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
         let result = await client.send(ClientTests.events(["direct"]))
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         #expect(proxy.requestLines.isEmpty)
         try await client.shutdown()
         proxy.stop()
@@ -122,13 +132,18 @@ import Darwin
         let standIn = try await PersonalizeStandIn.start()
         let proxy = try ConnectProxy.start()
         let endpoint = Endpoint(url: standIn.endpoint)!
-        let options = NIOHTTPTransport.Configuration.fromEnvironment(["HTTP_PROXY": "http://agent:s3cret@127.0.0.1:\(proxy.port)"])
+        let options = NIOHTTPTransport.Configuration.fromEnvironment([
+            "HTTP_PROXY": "http://agent:s3cret@127.0.0.1:\(proxy.port)"
+        ])
         let transport = try NIOHTTPTransport(endpoint: endpoint, configuration: options)
         let client = PersonalizeEventsClient(
             configuration: .init(endpoint: endpoint, region: "us-east-1"),
             credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
         let result = await client.send(ClientTests.events(["auth"]))
-        guard case .accepted = result.outcome else { Issue.record("\(result.outcome)"); return }
+        guard case .accepted = result.outcome else {
+            Issue.record("\(result.outcome)")
+            return
+        }
         let expected = "proxy-authorization: basic " + Data("agent:s3cret".utf8).base64EncodedString().lowercased()
         #expect(proxy.headerLines.contains { $0.lowercased() == expected }, "\(proxy.headerLines)")
         try await client.shutdown()
@@ -151,7 +166,9 @@ import Darwin
             #expect(error.message.contains("AWS_CA_BUNDLE"))
         }
         // the configured one wins over the environment
-        #expect(NIOHTTPTransport.Configuration.fromEnvironment(["AWS_CA_BUNDLE": "/a"], caBundle: "/b").caBundlePath == "/b")
+        #expect(
+            NIOHTTPTransport.Configuration.fromEnvironment(["AWS_CA_BUNDLE": "/a"], caBundle: "/b").caBundlePath == "/b"
+        )
     }
 
     @Test func caBundleThatIsNotPEMIsAClearError() throws {
@@ -169,17 +186,21 @@ import Darwin
 
     @Test func generatedCABundleLoads() async throws {
         let dir = try TempDir()
-        guard let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else {
+        guard
+            let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
             return  // no openssl on this machine: nothing to generate the certificates with
         }
         let ca = dir.url.appendingPathComponent("ca.pem").path
         let key = dir.url.appendingPathComponent("ca.key").path
-        let status = try run(openssl, [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca, "-days", "2",
-            "-subj", "/CN=personalize-tail test CA",
-        ])
+        let status = try run(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca, "-days", "2",
+                "-subj", "/CN=personalize-tail test CA",
+            ])
         #expect(status == 0)
         // A bundle of two certificates (the CA twice is enough to show that all are read).
         let bundle = dir.url.appendingPathComponent("bundle.pem").path
@@ -233,9 +254,9 @@ final class ConnectProxy: @unchecked Sendable {
 
     static func start(requiring credentials: String? = nil) throws -> ConnectProxy {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
@@ -245,7 +266,9 @@ final class ConnectProxy: @unchecked Sendable {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 64) == 0 else {
             close(fd)
@@ -272,9 +295,9 @@ final class ConnectProxy: @unchecked Sendable {
 
     static func canConnect(port: Int) -> Bool {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         defer { close(fd) }
         var address = sockaddr_in()
@@ -282,7 +305,9 @@ final class ConnectProxy: @unchecked Sendable {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 
@@ -308,7 +333,10 @@ final class ConnectProxy: @unchecked Sendable {
         var headerEnd: Int?
         while headerEnd == nil {
             let n = read(client, &buffer, buffer.count)
-            if n <= 0 { close(client); return }
+            if n <= 0 {
+                close(client)
+                return
+            }
             head.append(contentsOf: buffer[0..<n])
             if let r = find([13, 10, 13, 10], in: head) { headerEnd = r }
         }
@@ -334,25 +362,31 @@ final class ConnectProxy: @unchecked Sendable {
                 else { return nil }
                 return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
-            guard given.contains(where: { $0.lowercased().hasPrefix("basic ") && "basic " + $0.dropFirst(6) == expected })
+            guard
+                given.contains(where: { $0.lowercased().hasPrefix("basic ") && "basic " + $0.dropFirst(6) == expected })
             else {
-                write(client, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"t\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                write(
+                    client,
+                    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"t\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
                 close(client)
                 return
             }
         }
         let host = String(parts[1][..<colon])
         #if canImport(Glibc)
-        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let upstream = socket(AF_INET, SOCK_STREAM, 0)
+            let upstream = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = targetPort.bigEndian
         address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             write(client, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")

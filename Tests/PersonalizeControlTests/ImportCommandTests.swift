@@ -3,8 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import PersonalizeControl
 import S3
-import Testing
 import TestSupport
+import Testing
 
 /// `personalize-tail import` with the real binary against ``ImportJobStandIn``: jobs reach ACTIVE, a failed job's
 /// reason and exit status 7, a rerun that finds its jobs, a bad role ARN refused before any request, and the
@@ -25,24 +25,24 @@ struct ImportCommandTests {
     static func setUp(_ dir: TemporaryDirectory, roleInConfig: String? = nil) throws {
         let importSection = roleInConfig.map { ", \"import\": {\"roleArn\": \"\($0)\"}" } ?? ""
         try """
-            {"aws": {"region": "us-east-1", "maxAttempts": 2}, "state": {"directory": "state"},
-             "sources": [{"name": "web", "paths": ["logs/*.jsonl"]}],
-             "mappings": {"clicks": {"target": "event", "trackingId": "11111111-2222-3333-4444-555555555555",
-               "fields": {"userId": "user", "sessionId": "sid", "eventType": "type", "sentAt": "ts"}}}\(importSection)}
-            """.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
+        {"aws": {"region": "us-east-1", "maxAttempts": 2}, "state": {"directory": "state"},
+         "sources": [{"name": "web", "paths": ["logs/*.jsonl"]}],
+         "mappings": {"clicks": {"target": "event", "trackingId": "11111111-2222-3333-4444-555555555555",
+           "fields": {"userId": "user", "sessionId": "sid", "eventType": "type", "sentAt": "ts"}}}\(importSection)}
+        """.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: dir.file("out"), withIntermediateDirectories: true)
         try """
-            {"format": "personalize-bulk-csv", "version": 1, "createdAt": "2026-12-06T00:00:00Z", "maxFileBytes": 1000000,
-             "upload": {"bucket": "backfill", "prefix": "2026/", "partSize": 8388608},
-             "files": [
-              {"name": "interactions-00001.csv", "kind": "interactions", "destination": "11111111-2222-3333-4444-555555555555",
-               "columns": ["USER_ID"], "rows": 10, "bytes": 100, "key": "2026/interactions/interactions-00001.csv", "etag": "\\"a\\""},
-              {"name": "interactions-00002.csv", "kind": "interactions", "destination": "11111111-2222-3333-4444-555555555555",
-               "columns": ["USER_ID"], "rows": 10, "bytes": 100, "key": "2026/interactions/interactions-00002.csv", "etag": "\\"b\\""},
-              {"name": "items-00001.csv", "kind": "items", "destination": "\(itemsArn)",
-               "columns": ["ITEM_ID"], "rows": 5, "bytes": 50, "key": "2026/items/items-00001.csv", "etag": "\\"c\\""}],
-             "inputs": [], "warnings": [], "counts": {"lines": 25, "rows": {}, "rejected": {}, "unmatched": 0, "outsideTimeRange": 0}}
-            """.write(toFile: dir.file("out/manifest.json"), atomically: true, encoding: .utf8)
+        {"format": "personalize-bulk-csv", "version": 1, "createdAt": "2026-12-06T00:00:00Z", "maxFileBytes": 1000000,
+         "upload": {"bucket": "backfill", "prefix": "2026/", "partSize": 8388608},
+         "files": [
+          {"name": "interactions-00001.csv", "kind": "interactions", "destination": "11111111-2222-3333-4444-555555555555",
+           "columns": ["USER_ID"], "rows": 10, "bytes": 100, "key": "2026/interactions/interactions-00001.csv", "etag": "\\"a\\""},
+          {"name": "interactions-00002.csv", "kind": "interactions", "destination": "11111111-2222-3333-4444-555555555555",
+           "columns": ["USER_ID"], "rows": 10, "bytes": 100, "key": "2026/interactions/interactions-00002.csv", "etag": "\\"b\\""},
+          {"name": "items-00001.csv", "kind": "items", "destination": "\(itemsArn)",
+           "columns": ["ITEM_ID"], "rows": 5, "bytes": 50, "key": "2026/items/items-00001.csv", "etag": "\\"c\\""}],
+         "inputs": [], "warnings": [], "counts": {"lines": 25, "rows": {}, "rejected": {}, "unmatched": 0, "outsideTimeRange": 0}}
+        """.write(toFile: dir.file("out/manifest.json"), atomically: true, encoding: .utf8)
     }
 
     static func environment(_ standIn: ImportJobStandIn) -> [String: String] {
@@ -56,7 +56,9 @@ struct ImportCommandTests {
     }
 
     /// Runs the binary in `dir`; returns its exit status, stdout and stderr.
-    static func run(_ dir: TemporaryDirectory, _ arguments: [String], env: [String: String]) async throws -> (Int32, String, String) {
+    static func run(_ dir: TemporaryDirectory, _ arguments: [String], env: [String: String]) async throws -> (
+        Int32, String, String
+    ) {
         let out = try await ChildProcess.run([binary] + arguments, environment: env, currentDirectory: dir.path)
         return (out.status, out.stdout, out.stderr)
     }
@@ -79,7 +81,10 @@ struct ImportCommandTests {
         #expect(status == 0, "\(out)\n\(err)")
         let creates = standIn.calls().filter { $0.operation == "CreateDatasetImportJob" }
         #expect(creates.count == 2)
-        #expect(Set(creates.map { $0.body["dataSource"] ?? "" }) == ["s3://backfill/2026/interactions/", "s3://backfill/2026/items/"])
+        #expect(
+            Set(creates.map { $0.body["dataSource"] ?? "" }) == [
+                "s3://backfill/2026/interactions/", "s3://backfill/2026/items/",
+            ])
         #expect(Set(creates.map { $0.body["datasetArn"] ?? "" }) == [Self.interactionsArn, Self.itemsArn])
         #expect(creates.allSatisfy { $0.body["roleArn"] == Self.role && $0.body["importMode"] == "INCREMENTAL" })
         #expect(out.contains("interactions: CREATE PENDING"))
@@ -124,7 +129,8 @@ struct ImportCommandTests {
         #expect(err.contains("--dataset interactions=ARN"))
         #expect(standIn.calls().isEmpty)
 
-        let (status, out, err2) = try await Self.run(dir, Self.importArguments + ["--no-wait"], env: Self.environment(standIn))
+        let (status, out, err2) = try await Self.run(
+            dir, Self.importArguments + ["--no-wait"], env: Self.environment(standIn))
         #expect(status == 0, "\(out)\n\(err2)")
         #expect(standIn.calls().filter { $0.operation == "CreateDatasetImportJob" }.count == 2)
         #expect(!standIn.calls().contains { $0.operation == "DescribeDatasetImportJob" })
@@ -154,7 +160,9 @@ struct ImportCommandTests {
 
 /// The client against the stand-in directly, and the stand-in's validation against botocore's model.
 struct ImportJobStandInTests {
-    static func client(_ standIn: ImportJobStandIn, secret: String = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY") -> PersonalizeControlClient {
+    static func client(_ standIn: ImportJobStandIn, secret: String = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        -> PersonalizeControlClient
+    {
         PersonalizeControlClient(
             endpoint: URL(string: standIn.endpoint)!, region: "us-east-1", retry: RetryPolicy(maxAttempts: 1),
             credentials: StaticCredentialProvider(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret),
@@ -177,11 +185,20 @@ struct ImportJobStandInTests {
             #expect(error.message.contains("importMode"))
         }
         let model = try ImportJobModel()
-        #expect(model.violations(operation: "CreateDatasetImportJob", body: Array(#"{"jobName":"j"}"#.utf8)).contains {
-            $0.contains("datasetArn: required")
-        })
-        #expect(model.violations(operation: "ListDatasetImportJobs", body: Array(#"{"maxResults":500}"#.utf8)) == ["maxResults: more than 100"])
-        #expect(model.violations(operation: "CreateDatasetImportJob", body: Array(#"{"jobName":"j","datasetArn":"arn:aws:personalize:us-east-1:1:dataset/x","dataSource":{"dataLocation":"s3://b/"},"extra":1}"#.utf8)) == ["extra: unknown member"])
+        #expect(
+            model.violations(operation: "CreateDatasetImportJob", body: Array(#"{"jobName":"j"}"#.utf8)).contains {
+                $0.contains("datasetArn: required")
+            })
+        #expect(
+            model.violations(operation: "ListDatasetImportJobs", body: Array(#"{"maxResults":500}"#.utf8)) == [
+                "maxResults: more than 100"
+            ])
+        #expect(
+            model.violations(
+                operation: "CreateDatasetImportJob",
+                body: Array(
+                    #"{"jobName":"j","datasetArn":"arn:aws:personalize:us-east-1:1:dataset/x","dataSource":{"dataLocation":"s3://b/"},"extra":1}"#
+                        .utf8)) == ["extra: unknown member"])
         #expect(standIn.calls().isEmpty)
     }
 
@@ -204,17 +221,24 @@ struct ImportJobStandInTests {
 /// Where control-plane requests go.
 struct ControlEndpointTests {
     @Test func endpointOrderFollowsTheSDKs() throws {
-        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "eu-west-1", environment: [:]).absoluteString
-            == "https://personalize.eu-west-1.amazonaws.com")
-        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "cn-north-1", environment: [:]).absoluteString
-            == "https://personalize.cn-north-1.amazonaws.com.cn")
+        #expect(
+            try PersonalizeControlClient.endpoint(configured: nil, region: "eu-west-1", environment: [:]).absoluteString
+                == "https://personalize.eu-west-1.amazonaws.com")
+        #expect(
+            try PersonalizeControlClient.endpoint(configured: nil, region: "cn-north-1", environment: [:])
+                .absoluteString
+                == "https://personalize.cn-north-1.amazonaws.com.cn")
         let env = ["AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_PERSONALIZE": "http://127.0.0.1:2"]
         #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "us-east-1", environment: env).port == 2)
-        #expect(try PersonalizeControlClient.endpoint(configured: "http://127.0.0.1:3", region: "us-east-1", environment: env).port == 3)
+        #expect(
+            try PersonalizeControlClient.endpoint(
+                configured: "http://127.0.0.1:3", region: "us-east-1", environment: env
+            ).port == 3)
         var ignoring = env
         ignoring["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
-        #expect(try PersonalizeControlClient.endpoint(configured: nil, region: "us-east-1", environment: ignoring).host
-            == "personalize.us-east-1.amazonaws.com")
+        #expect(
+            try PersonalizeControlClient.endpoint(configured: nil, region: "us-east-1", environment: ignoring).host
+                == "personalize.us-east-1.amazonaws.com")
         #expect(throws: ControlError.self) {
             try PersonalizeControlClient.endpoint(configured: "ftp://x", region: "us-east-1", environment: [:])
         }

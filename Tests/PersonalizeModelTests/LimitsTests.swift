@@ -61,7 +61,10 @@ import Testing
         #expect(!event { $0.properties = big }.violations().isEmpty)
         #expect(Record.item(datasetArn: Self.arn, Item(itemId: "i", properties: big)).violations().isEmpty)
         let huge = #"{"a":""# + String(repeating: "x", count: 24_001) + #""}"#
-        #expect(Record.user(datasetArn: Self.arn, User(userId: "u", properties: huge)).violations().map(\.field) == ["properties"])
+        #expect(
+            Record.user(datasetArn: Self.arn, User(userId: "u", properties: huge)).violations().map(\.field) == [
+                "properties"
+            ])
     }
 
     @Test(arguments: [
@@ -77,8 +80,10 @@ import Testing
     }
 
     @Test func batchKeysSeparateUsersAndSessions() {
-        let a = Record.event(trackingId: "t", userId: "u1", sessionId: "s", Event(eventType: "x", sentAt: Timestamp(epochSeconds: 0)))
-        let b = Record.event(trackingId: "t", userId: "u2", sessionId: "s", Event(eventType: "x", sentAt: Timestamp(epochSeconds: 0)))
+        let a = Record.event(
+            trackingId: "t", userId: "u1", sessionId: "s", Event(eventType: "x", sentAt: Timestamp(epochSeconds: 0)))
+        let b = Record.event(
+            trackingId: "t", userId: "u2", sessionId: "s", Event(eventType: "x", sentAt: Timestamp(epochSeconds: 0)))
         #expect(a.batchKey != b.batchKey)
         #expect(!a.batchKey.description.contains("u1"))  // no personal data in log lines
     }

@@ -13,9 +13,13 @@ import Testing
 
     /// How to put a value into the member at each model path: a record otherwise valid.
     static let strings: [String: @Sendable (String) -> Record] = [
-        "PutEvents.trackingId": { .event(trackingId: $0, userId: "u", sessionId: "s", Event(eventType: "e", sentAt: at)) },
+        "PutEvents.trackingId": {
+            .event(trackingId: $0, userId: "u", sessionId: "s", Event(eventType: "e", sentAt: at))
+        },
         "PutEvents.userId": { .event(trackingId: "t", userId: $0, sessionId: "s", Event(eventType: "e", sentAt: at)) },
-        "PutEvents.sessionId": { .event(trackingId: "t", userId: "u", sessionId: $0, Event(eventType: "e", sentAt: at)) },
+        "PutEvents.sessionId": {
+            .event(trackingId: "t", userId: "u", sessionId: $0, Event(eventType: "e", sentAt: at))
+        },
         "PutEvents.eventList[].eventId": { event(Event(eventId: $0, eventType: "e", sentAt: at)) },
         "PutEvents.eventList[].eventType": { event(Event(eventType: $0, sentAt: at)) },
         "PutEvents.eventList[].itemId": { event(Event(eventType: "e", itemId: $0, sentAt: at)) },
@@ -35,20 +39,39 @@ import Testing
         "PutActions.actions[].actionId": { .action(datasetArn: arn, Action(actionId: $0)) },
         "PutActions.actions[].properties": { .action(datasetArn: arn, Action(actionId: "a", properties: $0)) },
         "PutActionInteractions.trackingId": { .actionInteraction(trackingId: $0, anInteraction) },
-        "PutActionInteractions.actionInteractions[].actionId": { interaction(ActionInteraction(actionId: $0, sessionId: "s", timestamp: at, eventType: "e")) },
-        "PutActionInteractions.actionInteractions[].userId": { interaction(ActionInteraction(actionId: "a", userId: $0, sessionId: "s", timestamp: at, eventType: "e")) },
-        "PutActionInteractions.actionInteractions[].sessionId": { interaction(ActionInteraction(actionId: "a", sessionId: $0, timestamp: at, eventType: "e")) },
-        "PutActionInteractions.actionInteractions[].eventType": { interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: $0)) },
-        "PutActionInteractions.actionInteractions[].eventId": { interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", eventId: $0)) },
-        "PutActionInteractions.actionInteractions[].recommendationId": { interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", recommendationId: $0)) },
-        "PutActionInteractions.actionInteractions[].impression[]": { interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", impression: [$0])) },
-        "PutActionInteractions.actionInteractions[].properties": { interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", properties: $0)) },
+        "PutActionInteractions.actionInteractions[].actionId": {
+            interaction(ActionInteraction(actionId: $0, sessionId: "s", timestamp: at, eventType: "e"))
+        },
+        "PutActionInteractions.actionInteractions[].userId": {
+            interaction(ActionInteraction(actionId: "a", userId: $0, sessionId: "s", timestamp: at, eventType: "e"))
+        },
+        "PutActionInteractions.actionInteractions[].sessionId": {
+            interaction(ActionInteraction(actionId: "a", sessionId: $0, timestamp: at, eventType: "e"))
+        },
+        "PutActionInteractions.actionInteractions[].eventType": {
+            interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: $0))
+        },
+        "PutActionInteractions.actionInteractions[].eventId": {
+            interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", eventId: $0))
+        },
+        "PutActionInteractions.actionInteractions[].recommendationId": {
+            interaction(
+                ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", recommendationId: $0))
+        },
+        "PutActionInteractions.actionInteractions[].impression[]": {
+            interaction(
+                ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", impression: [$0]))
+        },
+        "PutActionInteractions.actionInteractions[].properties": {
+            interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", properties: $0))
+        },
     ]
 
     static let lists: [String: @Sendable (Int) -> Record] = [
         "PutEvents.eventList[].impression": { n in event(Event(eventType: "e", sentAt: at, impression: ids(n))) },
         "PutActionInteractions.actionInteractions[].impression": { n in
-            interaction(ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", impression: ids(n)))
+            interaction(
+                ActionInteraction(actionId: "a", sessionId: "s", timestamp: at, eventType: "e", impression: ids(n)))
         },
     ]
 
@@ -60,7 +83,8 @@ import Testing
     static func ids(_ n: Int) -> [String] { (0..<n).map { "i\($0)" } }
 
     static func fixture() throws -> JSONValue {
-        let url = try #require(Bundle.module.url(forResource: "model_constraints", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "model_constraints", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONParser.parse(Array(try Data(contentsOf: url)))
     }
 
@@ -83,14 +107,20 @@ import Testing
                     shown = "\(count) elements"
                 } else {
                     let make = try #require(Self.strings[path], "no string member \(path) on the Swift side")
-                    let text = candidate["text"]?.stringValue
+                    let text =
+                        candidate["text"]?.stringValue
                         ?? (candidate["prefix"]?.stringValue ?? "")
-                            + String(repeating: candidate["unit"]?.stringValue ?? "x", count: count)
+                        + String(repeating: candidate["unit"]?.stringValue ?? "x", count: count)
                     record = make(text)
-                    shown = text.count > 40 ? "\(text.unicodeScalars.count) scalars of \(text.suffix(1).debugDescription)" : text.debugDescription
+                    shown =
+                        text.count > 40
+                        ? "\(text.unicodeScalars.count) scalars of \(text.suffix(1).debugDescription)"
+                        : text.debugDescription
                 }
                 let violations = record.violations()
-                #expect(violations.isEmpty == valid, "\(path) = \(shown): model says \(valid ? "valid" : "invalid"), Swift found \(violations)")
+                #expect(
+                    violations.isEmpty == valid,
+                    "\(path) = \(shown): model says \(valid ? "valid" : "invalid"), Swift found \(violations)")
                 checked += 1
             }
         }

@@ -17,15 +17,17 @@ import Testing
     }
 
     static let events = [
-        Event(eventId: "e1", eventType: "click", eventValue: 2.5, itemId: "i\"1", properties: #"{"a":"é\n"}"#,
-              sentAt: Timestamp(epochMilliseconds: 1_705_322_096_999), recommendationId: "r", impression: ["a", "b"],
-              metricAttribution: MetricAttribution(eventAttributionSource: "src")),
+        Event(
+            eventId: "e1", eventType: "click", eventValue: 2.5, itemId: "i\"1", properties: #"{"a":"é\n"}"#,
+            sentAt: Timestamp(epochMilliseconds: 1_705_322_096_999), recommendationId: "r", impression: ["a", "b"],
+            metricAttribution: MetricAttribution(eventAttributionSource: "src")),
         Event(eventType: "view", sentAt: Timestamp(epochSeconds: 1)),
     ]
 
     @Test func bodiesMatchTheCodableOracle() throws {
         for userId in ["user\u{7}-1", nil] as [String?] {
-            try Self.expectOracle(PutEventsRequest(trackingId: "T", userId: userId, sessionId: "s", eventList: Self.events))
+            try Self.expectOracle(
+                PutEventsRequest(trackingId: "T", userId: userId, sessionId: "s", eventList: Self.events))
         }
         let arn = "arn:aws:personalize:us-east-1:1:dataset/d/X"
         let items = [Item(itemId: "i1", properties: #"{"p":1}"#), Item(itemId: "i\\2")]
@@ -35,9 +37,11 @@ import Testing
         let actions = [Action(actionId: "a1"), Action(actionId: "a2", properties: "{}")]
         try Self.expectOracle(PutActionsRequest(datasetArn: arn, actions: actions))
         let interactions = [
-            ActionInteraction(actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5), eventType: "Taken",
-                              eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"),
-            ActionInteraction(actionId: "b", sessionId: "s", timestamp: Timestamp(epochSeconds: 6), eventType: "Viewed"),
+            ActionInteraction(
+                actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5), eventType: "Taken",
+                eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"),
+            ActionInteraction(
+                actionId: "b", sessionId: "s", timestamp: Timestamp(epochSeconds: 6), eventType: "Viewed"),
         ]
         try Self.expectOracle(PutActionInteractionsRequest(trackingId: "T", actionInteractions: interactions))
     }
@@ -48,12 +52,23 @@ import Testing
         let batches: [[Record]] = [
             Self.events.map { .event(trackingId: "T", userId: "u\"1", sessionId: "s", $0) },
             Self.events.map { .event(trackingId: "T", userId: nil, sessionId: "s", $0) },
-            [.item(datasetArn: arn, Item(itemId: "i1", properties: #"{"p":1}"#)), .item(datasetArn: arn, Item(itemId: "i2"))],
+            [
+                .item(datasetArn: arn, Item(itemId: "i1", properties: #"{"p":1}"#)),
+                .item(datasetArn: arn, Item(itemId: "i2")),
+            ],
             [.user(datasetArn: arn, User(userId: "u1", properties: #"{"p":"x"}"#))],
-            [.action(datasetArn: arn, Action(actionId: "a1")), .action(datasetArn: arn, Action(actionId: "a2", properties: "{}"))],
-            [.actionInteraction(trackingId: "T", ActionInteraction(
-                actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5), eventType: "Taken",
-                eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"))],
+            [
+                .action(datasetArn: arn, Action(actionId: "a1")),
+                .action(datasetArn: arn, Action(actionId: "a2", properties: "{}")),
+            ],
+            [
+                .actionInteraction(
+                    trackingId: "T",
+                    ActionInteraction(
+                        actionId: "a", userId: "u", sessionId: "s", timestamp: Timestamp(epochSeconds: 5),
+                        eventType: "Taken",
+                        eventId: "e", recommendationId: "r", impression: ["x"], properties: "{}"))
+            ],
         ]
         for records in batches {
             let encoded = records.map(EncodedRecord.init)
@@ -73,7 +88,8 @@ import Testing
     @Test func batchKeysCompareByEveryPart() {
         let base = BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s")
         #expect(base == BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s"))
-        #expect(base.hashValue == BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s").hashValue)
+        #expect(
+            base.hashValue == BatchKey(operation: .putEvents, destination: "T", userId: "u", sessionId: "s").hashValue)
         let others = [
             BatchKey(operation: .putActionInteractions, destination: "T", userId: "u", sessionId: "s"),
             BatchKey(operation: .putEvents, destination: "T2", userId: "u", sessionId: "s"),
@@ -87,8 +103,10 @@ import Testing
     }
 
     @Test func escapingMatchesAByteAtATimeReference() {
-        let samples = ["", "plain ascii longer than eight bytes", "quote\" backslash\\ nl\n cr\r tab\t bell\u{07} nul\u{0} é 😀",
-                       String(repeating: "\u{1F}a\"", count: 9), "12345678\"12345678\\", "é", "\u{7F}\u{80}"]
+        let samples = [
+            "", "plain ascii longer than eight bytes", "quote\" backslash\\ nl\n cr\r tab\t bell\u{07} nul\u{0} é 😀",
+            String(repeating: "\u{1F}a\"", count: 9), "12345678\"12345678\\", "é", "\u{7F}\u{80}",
+        ]
         for s in samples {
             var reference: [UInt8] = [0x22]
             for b in s.utf8 {

@@ -29,12 +29,19 @@ import Testing
         var value: Any
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let v = try? c.decode([String: AnyDecodable].self) { value = v.mapValues(\.value) }
-            else if let v = try? c.decode([AnyDecodable].self) { value = v.map(\.value) }
-            else if let v = try? c.decode(Bool.self) { value = v }
-            else if let v = try? c.decode(Int64.self) { value = v }
-            else if let v = try? c.decode(Double.self) { value = v }
-            else { value = try c.decode(String.self) }
+            if let v = try? c.decode([String: AnyDecodable].self) {
+                value = v.mapValues(\.value)
+            } else if let v = try? c.decode([AnyDecodable].self) {
+                value = v.map(\.value)
+            } else if let v = try? c.decode(Bool.self) {
+                value = v
+            } else if let v = try? c.decode(Int64.self) {
+                value = v
+            } else if let v = try? c.decode(Double.self) {
+                value = v
+            } else {
+                value = try c.decode(String.self)
+            }
         }
     }
 
@@ -80,9 +87,13 @@ import Testing
         // The body of the reference's SigV4 worked example, produced by botocore with compact separators.
         let request = PutEventsRequest(
             trackingId: "11111111-2222-3333-4444-555555555555", userId: "user-1", sessionId: "sess-1",
-            eventList: [Event(eventId: "e1", eventType: "click", itemId: "item-42",
-                              properties: "{\"numberOfRatings\":\"12\"}", sentAt: Timestamp(epochSeconds: 1705322096))])
-        let expected = #"{"trackingId":"11111111-2222-3333-4444-555555555555","userId":"user-1","sessionId":"sess-1","eventList":[{"eventId":"e1","eventType":"click","itemId":"item-42","sentAt":1705322096,"properties":"{\"numberOfRatings\":\"12\"}"}]}"#
+            eventList: [
+                Event(
+                    eventId: "e1", eventType: "click", itemId: "item-42",
+                    properties: "{\"numberOfRatings\":\"12\"}", sentAt: Timestamp(epochSeconds: 1_705_322_096))
+            ])
+        let expected =
+            #"{"trackingId":"11111111-2222-3333-4444-555555555555","userId":"user-1","sessionId":"sess-1","eventList":[{"eventId":"e1","eventType":"click","itemId":"item-42","sentAt":1705322096,"properties":"{\"numberOfRatings\":\"12\"}"}]}"#
         #expect(String(decoding: request.body, as: UTF8.self) == expected)
     }
 

@@ -11,7 +11,8 @@ import Testing
     }
 
     static func pending(_ n: Int) -> PendingRecord {
-        PendingRecord(element: Array("{}".utf8), mapping: "m", stream: 0, sequence: UInt64(n), offset: UInt64(n), line: [])
+        PendingRecord(
+            element: Array("{}".utf8), mapping: "m", stream: 0, sequence: UInt64(n), offset: UInt64(n), line: [])
     }
 
     static func drain(_ batcher: inout Batcher) -> [Batch] {

@@ -15,13 +15,15 @@ import Testing
     }
 
     @Test func everyByteReadButRecordsUnacknowledgedIsNotDone() {
-        let p = CatchUpProgress(Self.snapshot(read: 1 << 20, of: 1 << 20, mapped: 10_000, pending: 3_000), elapsedSeconds: 7)
+        let p = CatchUpProgress(
+            Self.snapshot(read: 1 << 20, of: 1 << 20, mapped: 10_000, pending: 3_000), elapsedSeconds: 7)
         #expect(p.resolved == 7_000)
         #expect(p.estimatedTotal == 10_000)
         #expect(abs(p.fraction - 0.7) < 1e-9)
         #expect(p.etaSeconds.map { abs($0 - 3) < 1e-9 } == true)
         // One record left: shown as 99 %, never 100 %.
-        let last = CatchUpProgress(Self.snapshot(read: 1 << 20, of: 1 << 20, mapped: 10_000, pending: 1), elapsedSeconds: 7)
+        let last = CatchUpProgress(
+            Self.snapshot(read: 1 << 20, of: 1 << 20, mapped: 10_000, pending: 1), elapsedSeconds: 7)
         #expect(last.fraction < 1 && Int(last.fraction * 100) == 99)
     }
 

@@ -16,12 +16,15 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let standIn = try await PersonalizeStandIn.start()
-        try dir.write("logs/app.log", Self.event("old", 1_000) + Self.event("in", 2_000) + Self.event("new", 3_000)
-            + #"{"kind":"item","sku":"item-1","cat":["a"]}"# + "\n")
+        try dir.write(
+            "logs/app.log",
+            Self.event("old", 1_000) + Self.event("in", 2_000) + Self.event("new", 3_000)
+                + #"{"kind":"item","sku":"item-1","cat":["a"]}"# + "\n")
         let config = try Harness.config(dir: dir, endpoint: standIn.endpoint)
         let report = try await Agent.run(
             config: config,
-            options: RunOptions(once: true, since: Timestamp(epochSeconds: 2_000), until: Timestamp(epochSeconds: 3_000)),
+            options: RunOptions(
+                once: true, since: Timestamp(epochSeconds: 2_000), until: Timestamp(epochSeconds: 3_000)),
             environment: Harness.environment, logger: Harness.quiet)
         #expect(report.exitStatus == .delivered)
         #expect(Set(standIn.acceptedRecords().map(\.id)) == ["in", "item-1"])  // items have no time: always sent
@@ -55,7 +58,9 @@ import Testing
         let standIn = try await PersonalizeStandIn.start()
         standIn.setFaults(Faults(responseDelayMillis: 20))
         var lines = ""
-        for n in 0..<3_000 { lines += Self.event("e-\(n)", 1_000 + n).replacingOccurrences(of: #""user":"u""#, with: #""user":"u\#(n)""#) }
+        for n in 0..<3_000 {
+            lines += Self.event("e-\(n)", 1_000 + n).replacingOccurrences(of: #""user":"u""#, with: #""user":"u\#(n)""#)
+        }
         try dir.write("logs/app.log", lines)
         // A small pending bound keeps reading behind sending, so the cap falls in the middle of the file.
         let config = try Harness.config(
@@ -89,7 +94,8 @@ import Testing
         ])
         #expect(run.status == 3, "\(run.stderr)")
         let report = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("report.json")))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("report.json"))))
+                as? [String: Any])
         #expect(report["exitCode"] as? Int == 3)
         #expect(report["recordsSent"] as? Int == 1)
         #expect(report["skipped"] as? Int == 1)

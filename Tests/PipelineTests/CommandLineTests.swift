@@ -11,7 +11,9 @@ import Testing
 /// SIGHUP, the default config path, --version and "did you mean".
 @Suite struct CommandLineTests {
     /// Runs the binary to its end in `dir`.
-    static func run(_ arguments: [String], environment: [String: String] = Harness.environment, in dir: TemporaryDirectory)
+    static func run(
+        _ arguments: [String], environment: [String: String] = Harness.environment, in dir: TemporaryDirectory
+    )
         async throws -> ChildProcess.Output
     {
         try await AgentProcess.run(arguments, environment: environment, currentDirectory: dir.path)
@@ -80,7 +82,9 @@ import Testing
             arguments: ["run", "--config", dir.file("config.json")], logPath: dir.file("agent.log"))
         defer { agent.killIfRunning() }
         #expect(await standIn.waitForRecords(5), "\(agent.log())")
-        #expect(try await eventually { !agent.logLines(containing: "dead-lettered a record", "malformed_json").isEmpty }, "\(agent.log())")
+        #expect(
+            try await eventually { !agent.logLines(containing: "dead-lettered a record", "malformed_json").isEmpty },
+            "\(agent.log())")
         agent.signal(SIGHUP)
         let status = try await agent.waitForExit(timeout: .seconds(30))
         // A clean drain in follow mode: 0, though a line was dead-lettered.

@@ -1,10 +1,12 @@
 import AgentConfig
 import JSON
 import Pipeline
+import TestSupport
 import Testing
 
 @Suite struct ConfigTests {
-    static let mappings = #"{"m": {"target": "user", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x/USERS", "fields": {"userId": "id"}}}"#
+    static let mappings =
+        #"{"m": {"target": "user", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x/USERS", "fields": {"userId": "id"}}}"#
 
     func issues(_ text: String) -> [String] {
         do {
@@ -19,7 +21,9 @@ import Testing
 
     @Test func minimalConfigIsValidAndPathsResolveAgainstTheConfigDirectory() throws {
         let config = try AgentConfig.parse(
-            try JSONParser.parse(#"{"sources": [{"paths": ["logs/*.jsonl", "/abs/*.gz"]}], "state": {"directory": "st"}, "mappings": \#(Self.mappings)}"#),
+            try JSONParser.parse(
+                #"{"sources": [{"paths": ["logs/*.jsonl", "/abs/*.gz"]}], "state": {"directory": "st"}, "mappings": \#(Self.mappings)}"#
+            ),
             baseDirectory: "/base")
         #expect(config.sources[0].paths == ["/base/logs/*.jsonl", "/abs/*.gz"])
         #expect(config.sources[0].name == "source1")
@@ -30,13 +34,16 @@ import Testing
     }
 
     @Test func unknownKeysAreNamedWithASuggestion() {
-        let found = issues(#"{"sources": [{"paths": ["a"], "maxLineByte": 10}], "mappings": \#(Self.mappings), "batchng": {}}"#)
+        let found = issues(
+            #"{"sources": [{"paths": ["a"], "maxLineByte": 10}], "mappings": \#(Self.mappings), "batchng": {}}"#)
         #expect(found.contains("sources[0].maxLineByte: unknown key; did you mean \"maxLineBytes\"?"))
         #expect(found.contains("batchng: unknown key; did you mean \"batching\"?"))
     }
 
     @Test func wrongTypesAndRangesAreNamed() {
-        let found = issues(#"{"aws": {"region": 5, "maxConcurrentRequests": 0}, "sources": [{"paths": "a", "format": "zip"}], "batching": {"maxWaitMillis": "fast"}, "mappings": \#(Self.mappings)}"#)
+        let found = issues(
+            #"{"aws": {"region": 5, "maxConcurrentRequests": 0}, "sources": [{"paths": "a", "format": "zip"}], "batching": {"maxWaitMillis": "fast"}, "mappings": \#(Self.mappings)}"#
+        )
         #expect(found.contains("aws.region: expected a string, found a number"))
         #expect(found.contains { $0.hasPrefix("aws.maxConcurrentRequests: must be at least 1") })
         #expect(found.contains { $0.hasPrefix("sources[0].format: must be one of \"auto\", \"jsonl\", \"gzip\"") })
@@ -52,7 +59,9 @@ import Testing
     }
 
     @Test func mappingErrorsCarryTheirPath() {
-        let found = issues(#"{"sources": [{"name": "web", "paths": ["a"]}], "mappings": {"clicks": {"target": "event", "trackingId": "t", "sources": ["wbe"], "fields": {"eventType": "type", "sessionId": "s", "sentAt": {"path": "ts", "format": "isoo8601"}}}}}"#)
+        let found = issues(
+            #"{"sources": [{"name": "web", "paths": ["a"]}], "mappings": {"clicks": {"target": "event", "trackingId": "t", "sources": ["wbe"], "fields": {"eventType": "type", "sessionId": "s", "sentAt": {"path": "ts", "format": "isoo8601"}}}}}"#
+        )
         #expect(found.contains { $0.hasPrefix("mappings.clicks.fields.sentAt") })
         #expect(found.contains { $0.hasPrefix("mappings.clicks.sources") })
     }
@@ -69,5 +78,4 @@ import Testing
     }
 }
 
-import TestSupport
 typealias TestSupportDirectory = TemporaryDirectory

@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Kubernetes container logs end to end: real CRI and Docker json-file files under a kubelet-like layout, read into
@@ -65,13 +65,17 @@ import Glibc
 
     static func docker(_ content: String, stream: String = "stdout") -> String {
         // Docker's member order; the log string escaped by Foundation (which also escapes "/").
-        let log = String(decoding: try! JSONSerialization.data(withJSONObject: content, options: .fragmentsAllowed), as: UTF8.self)
+        let log = String(
+            decoding: try! JSONSerialization.data(withJSONObject: content, options: .fragmentsAllowed), as: UTF8.self)
         return #"{"log":\#(log),"stream":"\#(stream)","time":"\#(time)"}"# + "\n"
     }
 
     /// `/var/log/containers/<pod>_<namespace>_<container>-<id>.log` -> the pod directory's `0.log`.
-    static func linkContainer(_ dir: TemporaryDirectory, pod: String, namespace: String, container: String, target: String) throws {
-        try FileManager.default.createDirectory(atPath: dir.file("var/log/containers"), withIntermediateDirectories: true)
+    static func linkContainer(
+        _ dir: TemporaryDirectory, pod: String, namespace: String, container: String, target: String
+    ) throws {
+        try FileManager.default.createDirectory(
+            atPath: dir.file("var/log/containers"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
             atPath: dir.file("var/log/containers/\(pod)_\(namespace)_\(container)-\(containerId).log"),
             withDestinationPath: dir.file(target))
@@ -100,7 +104,10 @@ import Glibc
         let standIn = try await PersonalizeStandIn.start()
         let long = Self.event("long", ts: false)
         let cut = long.utf8.count / 3
-        let pieces = [String(long.utf8.prefix(cut))!, String(long.utf8.dropFirst(cut).prefix(cut))!, String(long.utf8.dropFirst(2 * cut))!]
+        let pieces = [
+            String(long.utf8.prefix(cut))!, String(long.utf8.dropFirst(cut).prefix(cut))!,
+            String(long.utf8.dropFirst(2 * cut))!,
+        ]
         var text = Self.cri(Self.event("a"))
         text += Self.cri(pieces[0], tag: "P")
         text += Self.cri("{\"kind\":\"noise\"}", stream: "stderr")  // stderr between the pieces: filtered
@@ -111,8 +118,10 @@ import Glibc
         text += Self.cri(Self.event("b"))
         try dir.write(Self.podDir + "/0.log", text)
         try dir.write(Self.otherPodDir + "/0.log", Self.cri(Self.event("other")))
-        try Self.linkContainer(dir, pod: "web-5d8f", namespace: "shop", container: "app", target: Self.podDir + "/0.log")
-        try Self.linkContainer(dir, pod: "proxy-x1", namespace: "kube-system", container: "proxy", target: Self.otherPodDir + "/0.log")
+        try Self.linkContainer(
+            dir, pod: "web-5d8f", namespace: "shop", container: "app", target: Self.podDir + "/0.log")
+        try Self.linkContainer(
+            dir, pod: "proxy-x1", namespace: "kube-system", container: "proxy", target: Self.otherPodDir + "/0.log")
         let config = try Self.config(
             dir, endpoint: standIn.endpoint, format: "cri", paths: ["var/log/containers/*.log"],
             streams: #", "streams": ["stdout"]"#)
@@ -120,7 +129,8 @@ import Glibc
         let report = try await Self.once(config)
         #expect(report.outcome == .completed)
         #expect(Self.eventIds(standIn) == ["a", "b", "long"])
-        let records = Dictionary(uniqueKeysWithValues: standIn.acceptedRecords().compactMap { r in r.eventId.map { ($0, r) } })
+        let records = Dictionary(
+            uniqueKeysWithValues: standIn.acceptedRecords().compactMap { r in r.eventId.map { ($0, r) } })
         let tagged = try #require(records["long"])
         #expect(tagged.json.contains(#"\"pod\":\"web-5d8f\""#) && tagged.json.contains(#"\"container\":\"app\""#))
         #expect(tagged.json.contains(#"\"stream\":\"stdout\""#))
@@ -133,7 +143,8 @@ import Glibc
         let envelope = try #require(letters.first { $0["kind"] as? String == "invalid_envelope" })
         #expect((envelope["reason"] as! String).contains("RFC 3339 time"))
         #expect(envelope["line"] as? String == "garbage that is no CRI line")
-        let garbageOffset = text.utf8.count - Self.cri(Self.event("b")).utf8.count - Self.cri("not json at all").utf8.count
+        let garbageOffset =
+            text.utf8.count - Self.cri(Self.event("b")).utf8.count - Self.cri("not json at all").utf8.count
             - "garbage that is no CRI line\n".utf8.count
         #expect(envelope["offset"] as? Int == garbageOffset)
         let malformed = try #require(letters.first { $0["kind"] as? String == "malformed_json" })
@@ -161,10 +172,12 @@ import Glibc
         text += Self.docker(Self.event("err") + "\n", stream: "stderr")
         text += "{\"log\":\"x\"}\n"
         try dir.write("var/lib/docker/containers/\(Self.containerId)/\(Self.containerId)-json.log", text)
-        try Self.linkContainer(dir, pod: "web-5d8f", namespace: "shop", container: "app",
-                               target: "var/lib/docker/containers/\(Self.containerId)/\(Self.containerId)-json.log")
+        try Self.linkContainer(
+            dir, pod: "web-5d8f", namespace: "shop", container: "app",
+            target: "var/lib/docker/containers/\(Self.containerId)/\(Self.containerId)-json.log")
         // `auto` recognises the Docker envelope by the first line.
-        let config = try Self.config(dir, endpoint: standIn.endpoint, format: "auto", paths: ["var/log/containers/*.log"])
+        let config = try Self.config(
+            dir, endpoint: standIn.endpoint, format: "auto", paths: ["var/log/containers/*.log"])
         let report = try await Self.once(config)
         #expect(report.outcome == .completed)
         #expect(Self.eventIds(standIn) == ["a", "err", "long"])
@@ -191,7 +204,8 @@ import Glibc
         let saved = try DiskCheckpointStore(directory: dir.file("state")).load()
         #expect(saved.map(\.offset) == [UInt64(before.utf8.count)])
 
-        try Self.append(dir, Self.podDir + "/0.log", Self.cri(String(long.utf8.dropFirst(half))!) + Self.cri(Self.event("b")))
+        try Self.append(
+            dir, Self.podDir + "/0.log", Self.cri(String(long.utf8.dropFirst(half))!) + Self.cri(Self.event("b")))
         let second = try await Self.once(config)
         #expect(second.outcome == .completed)
         #expect(Self.eventIds(standIn) == ["a", "b", "long"])
@@ -218,11 +232,16 @@ import Glibc
         // More lines, the first half of a line, then the rotation; the rest of that line goes to the new file.
         let cutLine = Self.event("cut")
         let half = cutLine.utf8.count / 2
-        try Self.append(dir, live, (50..<80).map { Self.cri(Self.event("r0-\($0)")) }.joined()
-            + Self.cri(String(cutLine.utf8.prefix(half))!, tag: "P"))
+        try Self.append(
+            dir, live,
+            (50..<80).map { Self.cri(Self.event("r0-\($0)")) }.joined()
+                + Self.cri(String(cutLine.utf8.prefix(half))!, tag: "P"))
         let rotated = Self.podDir + "/0.log.20261205-220000"
         try FileManager.default.moveItem(atPath: dir.file(live), toPath: dir.file(rotated))
-        try dir.write(live, Self.cri(String(cutLine.utf8.dropFirst(half))!) + (0..<40).map { Self.cri(Self.event("r1-\($0)")) }.joined())
+        try dir.write(
+            live,
+            Self.cri(String(cutLine.utf8.dropFirst(half))!) + (0..<40).map { Self.cri(Self.event("r1-\($0)")) }.joined()
+        )
         #expect(await standIn.waitForRecords(120))
         // The kubelet compresses the rotated file afterwards.
         let plain = try Data(contentsOf: URL(fileURLWithPath: dir.file(rotated)))
@@ -260,18 +279,23 @@ import Glibc
         let third = long.utf8.count / 3
         let before = (0..<20).map { Self.cri(Self.event("k\($0)")) }.joined()
         try dir.write(Self.podDir + "/0.log", before + Self.cri(String(long.utf8.prefix(third))!, tag: "P"))
-        let config = try Self.config(dir, endpoint: standIn.endpoint, format: "cri", paths: [Self.podDir + "/*.log"], flush: 50)
-        let agent = try AgentProcess(arguments: ["run", "--config", config, "--log-level", "info"], logPath: dir.file("agent.log"))
+        let config = try Self.config(
+            dir, endpoint: standIn.endpoint, format: "cri", paths: [Self.podDir + "/*.log"], flush: 50)
+        let agent = try AgentProcess(
+            arguments: ["run", "--config", config, "--log-level", "info"], logPath: dir.file("agent.log"))
         defer { agent.killIfRunning() }
         #expect(await standIn.waitForRecords(20))
-        try Self.append(dir, Self.podDir + "/0.log", Self.cri(String(long.utf8.dropFirst(third).prefix(third))!, tag: "P"))
+        try Self.append(
+            dir, Self.podDir + "/0.log", Self.cri(String(long.utf8.dropFirst(third).prefix(third))!, tag: "P"))
         // The checkpoint reaches the start of the run and stays there.
         let store = DiskCheckpointStore(directory: dir.file("state"))
         #expect(try await eventually { (try? store.load())?.map(\.offset) == [UInt64(before.utf8.count)] })
         agent.signal(SIGKILL)
         _ = try await agent.waitForExit(timeout: .seconds(20))
 
-        try Self.append(dir, Self.podDir + "/0.log", Self.cri(String(long.utf8.dropFirst(2 * third))!) + Self.cri(Self.event("after")))
+        try Self.append(
+            dir, Self.podDir + "/0.log",
+            Self.cri(String(long.utf8.dropFirst(2 * third))!) + Self.cri(Self.event("after")))
         let second = try AgentProcess(
             arguments: ["run", "--once", "--config", config, "--log-level", "error"], logPath: dir.file("agent2.log"))
         defer { second.killIfRunning() }
@@ -286,20 +310,27 @@ import Glibc
     @Test func daemonSetExampleConfigSelectsOneApplication() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let yaml = try String(contentsOf: root.appendingPathComponent("examples/deploy/daemonset.yaml"), encoding: .utf8)
+        let yaml = try String(
+            contentsOf: root.appendingPathComponent("examples/deploy/daemonset.yaml"), encoding: .utf8)
         var lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)[...]
         while let first = lines.first, !first.hasSuffix("config.json: |") { lines.removeFirst() }
         lines = lines.dropFirst()
-        let json = lines.prefix { $0.isEmpty || $0.hasPrefix("    ") }.map { $0.dropFirst(min(4, $0.count)) }.joined(separator: "\n")
+        let json = lines.prefix { $0.isEmpty || $0.hasPrefix("    ") }.map { $0.dropFirst(min(4, $0.count)) }.joined(
+            separator: "\n")
         let config = try AgentConfig.parse(try JSONParser.parse(Array(json.utf8)), baseDirectory: "/")
-        #expect(config.sources.map(\.paths) == [["/var/log/containers/*_shop_web-*.log", "/var/log/pods/shop_*/web/*.log.*"]])
+        #expect(
+            config.sources.map(\.paths) == [
+                ["/var/log/containers/*_shop_web-*.log", "/var/log/pods/shop_*/web/*.log.*"]
+            ])
         #expect(config.state.directory == "/var/lib/personalize-tail")
         let mapper = Mapper(mappings: config.mappings)
         let line = #"{"event":"View","user":{"id":"u1"},"session":"s1","product":{"sku":"p1"}}"#
         func mapped(_ namespace: String, _ container: String) throws -> Int {
             let context = RecordContext(
-                sourceName: "shop-web", path: "/var/log/containers/web-1_\(namespace)_\(container)-0a.log", fingerprint: "f",
-                meta: RecordMeta(namespace: namespace, pod: "web-1", container: container, stream: "stdout", time: Self.time))
+                sourceName: "shop-web", path: "/var/log/containers/web-1_\(namespace)_\(container)-0a.log",
+                fingerprint: "f",
+                meta: RecordMeta(
+                    namespace: namespace, pod: "web-1", container: container, stream: "stdout", time: Self.time))
             return try Array(line.utf8).withUnsafeBytes { try mapper.apply(line: $0, context: context) }.filter {
                 if case .record = $0 { true } else { false }
             }.count
@@ -312,7 +343,8 @@ import Glibc
     /// `format` and `streams` are checked at start-up, with the key's JSON path and the fix.
     @Test func containerSettingsAreCheckedAtStartUp() throws {
         func issues(_ source: String) -> [String] {
-            let text = #"{"sources": [\#(source)], "mappings": {"m": {"target": "user", "#
+            let text =
+                #"{"sources": [\#(source)], "mappings": {"m": {"target": "user", "#
                 + #""datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x/USERS", "fields": {"userId": "id"}}}}"#
             do {
                 _ = try AgentConfig.parse(try JSONParser.parse(text), baseDirectory: "/")
@@ -332,4 +364,3 @@ import Glibc
         #expect(issues(#"{"paths": ["a"], "format": "crio"}"#).first?.hasPrefix("sources[0].format") == true)
     }
 }
-

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `kill -9` of the real binary at random moments, with rotations in between, checked against a model of what was
@@ -40,12 +40,15 @@ import Glibc
         var extra = EventLines(prefix: "live")
         let config = try Harness.config(
             dir: dir, endpoint: standIn.endpoint,
-            extra: #""batching": {"maxPendingRecords": 400}, "state": {"directory": "state", "flushIntervalMillis": 50}"#
+            extra:
+                #""batching": {"maxPendingRecords": 400}, "state": {"directory": "state", "flushIntervalMillis": 50}"#
                 .replacingOccurrences(of: #", "state": {"directory": "state", "flushIntervalMillis": 50}"#, with: ""))
         _ = config
         // The harness config has its own "state"; rewrite the file with a faster flush for more kill points.
         var text = try dir.read("config.json")
-        text = text.replacingOccurrences(of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 50}"#)
+        text = text.replacingOccurrences(
+            of: #""state": {"directory": "state"}"#,
+            with: #""state": {"directory": "state", "flushIntervalMillis": 50}"#)
         try dir.write("config.json", text)
 
         var rng = SplitMix(seed: 5)
@@ -78,7 +81,9 @@ import Glibc
         #expect(duplicates <= kills * 3 * 400, "\(duplicates) duplicates after \(kills) kills")
         // Every bad line is in the dead-letter file (some twice, if a kill came before their checkpoint).
         var byKind: [String: Int] = [:]
-        for letter in try Harness.deadLetters(dir, skippingTorn: true) { byKind[letter["kind"] as! String, default: 0] += 1 }
+        for letter in try Harness.deadLetters(dir, skippingTorn: true) {
+            byKind[letter["kind"] as! String, default: 0] += 1
+        }
         for (kind, count) in log.bad { #expect(byKind[kind, default: 0] >= count, "\(kind)") }
         try await standIn.shutdown()
     }

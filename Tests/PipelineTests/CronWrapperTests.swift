@@ -1,10 +1,10 @@
 import Foundation
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import Testing
 
 /// `examples/deploy/cron-wrapper.sh` run with a stub agent that exits with a chosen status: the exit statuses are
 /// logged or alerted, an unwritable log still gets its alerts out, and runs that keep finding the lock held alert.
@@ -20,7 +20,8 @@ import Testing
         let out = try ChildProcess.runBlocking(
             ["/bin/sh", wrapper],
             environment: [
-                "PATH": "/usr/bin:/bin", "PERSONALIZE_TAIL": dir.file("stub"), "PERSONALIZE_CONFIG": dir.file("config.json"),
+                "PATH": "/usr/bin:/bin", "PERSONALIZE_TAIL": dir.file("stub"),
+                "PERSONALIZE_CONFIG": dir.file("config.json"),
                 "PERSONALIZE_LOG": log, "PERSONALIZE_ALERT": dir.file("alert"), "STUB_STATUS": String(status),
                 "PERSONALIZE_WRAPPER_STATE": dir.file("locked-runs"), "PERSONALIZE_LOCKED_ALERT_AFTER": "3",
             ])

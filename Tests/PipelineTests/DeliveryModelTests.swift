@@ -10,7 +10,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Model-based test of delivery: random writes, rotations (rename and create, copytruncate), truncations,
@@ -304,7 +304,9 @@ final class DeliveryModel {
         for _ in 0..<steps {
             let step = self.steps[Int(rng.next() % UInt64(self.steps.count))]
             switch step {
-            case .write: try write(Int(1 + rng.next() % 6)); continue
+            case .write:
+                try write(Int(1 + rng.next() % 6))
+                continue
             case .rename: try rename()
             case .copytruncate: try copytruncate()
             case .truncate: try truncateLive()
@@ -334,7 +336,7 @@ final class DeliveryModel {
             try bury(livePath)
             liveTruncated = false
         }
-        let before = Stat.of( livePath)?.size ?? 0
+        let before = Stat.of(livePath)?.size ?? 0
         var text = ""
         var ends: [(String, UInt64)] = []
         var end = before
@@ -348,12 +350,12 @@ final class DeliveryModel {
             end += UInt64(line.utf8.count)
             ends.append((id, end))
         }
-        if before == 0 && Stat.of( livePath) == nil {
+        if before == 0 && Stat.of(livePath) == nil {
             _ = try dir.write("logs/app.log", text)
         } else {
             try dir.append("logs/app.log", text)
         }
-        let st = try #require(Stat.of( livePath))
+        let st = try #require(Stat.of(livePath))
         for (id, end) in ends {
             locations[id] = [LineLocation(device: st.device, inode: st.inode, end: end)]
             live.append(id)
@@ -362,18 +364,18 @@ final class DeliveryModel {
     }
 
     func rename() throws {
-        guard Stat.of( livePath) != nil, !liveTruncated else { return }
+        guard Stat.of(livePath) != nil, !liveTruncated else { return }
         rotations += 1
         try FileManager.default.moveItem(atPath: livePath, toPath: livePath + ".\(rotations)")
         live = []
     }
 
     func copytruncate() throws {
-        guard Stat.of( livePath) != nil, !liveTruncated else { return }
+        guard Stat.of(livePath) != nil, !liveTruncated else { return }
         rotations += 1
         let copy = livePath + ".\(rotations)"
         try FileManager.default.copyItem(atPath: livePath, toPath: copy)
-        let st = try #require(Stat.of( copy))
+        let st = try #require(Stat.of(copy))
         for id in live {
             guard let first = locations[id]?.first else { continue }
             locations[id]?.append(LineLocation(device: st.device, inode: st.inode, end: first.end))
@@ -384,14 +386,14 @@ final class DeliveryModel {
     }
 
     func truncateLive() throws {
-        guard Stat.of( livePath) != nil, !liveTruncated else { return }
+        guard Stat.of(livePath) != nil, !liveTruncated else { return }
         loseUnresolved()
         truncate(livePath, 0)
         liveTruncated = true
     }
 
     func deleteLive() throws {
-        guard Stat.of( livePath) != nil else { return }
+        guard Stat.of(livePath) != nil else { return }
         loseUnresolved()
         try bury(livePath)
         liveTruncated = false
@@ -416,10 +418,11 @@ final class DeliveryModel {
 
     func deadLettersOnDisk() -> Set<String> {
         let text = (try? dir.read("state/dead-letter.jsonl")) ?? ""
-        return Set(text.split(separator: "\n").compactMap { entry in
-            let letter = try? JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any]
-            return (letter?["line"] as? String).flatMap { DeliveryLog.id(of: Array($0.utf8)) }
-        })
+        return Set(
+            text.split(separator: "\n").compactMap { entry in
+                let letter = try? JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any]
+                return (letter?["line"] as? String).flatMap { DeliveryLog.id(of: Array($0.utf8)) }
+            })
     }
 
     func startEngine() async throws {
@@ -448,7 +451,9 @@ final class DeliveryModel {
         }
         // The control exists as soon as the task made the engine.
         let deadline = ContinuousClock.now + .seconds(60)
-        while made.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while made.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         engine = (try #require(made.withLock { $0 }, "\(context)"), task)
     }
 

@@ -70,7 +70,8 @@ import Testing
         let standIn = try await PersonalizeStandIn.start()
         try dir.write("logs/app.log", "{\"kind\":\"event\"\n\n{oops}\n")
         let config = try Harness.config(dir: dir, endpoint: standIn.endpoint)
-        _ = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
+        _ = try await Agent.run(
+            config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         let letters = try Harness.deadLetters(dir)
         #expect(letters.map { $0["offset"] as! Int } == [0, 17])
         #expect(letters.map { $0["line"] as! String } == ["{\"kind\":\"event\"", "{oops}"])
@@ -130,7 +131,10 @@ final class FlakySender: BatchSender, Sendable {
     }
 
     func send(_ batch: Batch) async -> BatchResult {
-        let n = count.withLock { $0 += 1; return $0 }
+        let n = count.withLock {
+            $0 += 1
+            return $0
+        }
         if n <= answerFirst { return await inner.send(batch) }
         control.withLock { $0 }?.requestStop()
         return BatchResult(fates: Array(repeating: .unresolved, count: batch.records.count))

@@ -29,7 +29,8 @@ import Testing
         let config = try AgentConfig.load(path: Self.root + "/config.json")
         let capture = Capture()
         let engine = try Engine(
-            config: config, options: Engine.Options(once: true, readOnly: true, maxConcurrentRequests: 1), sender: capture,
+            config: config, options: Engine.Options(once: true, readOnly: true, maxConcurrentRequests: 1),
+            sender: capture,
             store: nil, deadLetters: nil, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let outcome = await engine.run()
         #expect(outcome == .completed)

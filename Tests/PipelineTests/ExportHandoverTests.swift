@@ -8,9 +8,9 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `checkpoint --from-export`: the live agent starts where a bulk export ended.
@@ -30,17 +30,21 @@ import Darwin
 
     /// Two logs as an export leaves them: a rotated gzip read to its end and a live plain file read up to an
     /// unterminated last line.
-    static func history(_ dir: TemporaryDirectory) throws -> (inputs: [ExportHandover.Input], old: MixedLog, partial: String) {
+    static func history(_ dir: TemporaryDirectory) throws -> (
+        inputs: [ExportHandover.Input], old: MixedLog, partial: String
+    ) {
         let old = MixedLog(count: 400)
         let archive = old.bytes(0..<200)
         try dir.write("logs/app.log.1.gz", Gzip.compress(archive))
         let plain = old.bytes(200..<400)
         let partial = event("tail-1")
         try dir.write("logs/app.log", plain + Array(partial.prefix(30).utf8))
-        return ([
-            try exported(dir.file("logs/app.log.1.gz"), endOffset: UInt64(archive.count)),
-            try exported(dir.file("logs/app.log"), endOffset: UInt64(plain.count)),
-        ], old, partial)
+        return (
+            [
+                try exported(dir.file("logs/app.log.1.gz"), endOffset: UInt64(archive.count)),
+                try exported(dir.file("logs/app.log"), endOffset: UInt64(plain.count)),
+            ], old, partial
+        )
     }
 
     @Test func catchUpAfterTheHandOverSendsOnlyWhatCameAfterTheExport() async throws {
@@ -65,7 +69,8 @@ import Darwin
 
         // After the export: the half line ends, and new lines come.
         let new = MixedLog(count: 120, seed: 7, prefix: "new-")
-        try dir.append("logs/app.log", String(partial.dropFirst(30)) + "\n" + String(decoding: new.bytes(0..<120), as: UTF8.self))
+        try dir.append(
+            "logs/app.log", String(partial.dropFirst(30)) + "\n" + String(decoding: new.bytes(0..<120), as: UTF8.self))
         let run = try await Agent.run(
             config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         #expect(run.outcome == .completed)
@@ -86,7 +91,8 @@ import Darwin
         let (inputs, _, _) = try Self.history(dir)
         let state = dir.file("state")
         #expect {
-            _ = try ExportHandover.run(inputs: inputs, until: "2026-01-01T00:00:00Z", stateDirectory: state, force: false)
+            _ = try ExportHandover.run(
+                inputs: inputs, until: "2026-01-01T00:00:00Z", stateDirectory: state, force: false)
         } throws: { error in
             guard let failure = error as? ExportHandover.Failure else { return false }
             return failure.status == .configuration && failure.message.contains("--until 2026-01-01T00:00:00Z")
@@ -94,7 +100,8 @@ import Darwin
         }
         #expect(try DiskCheckpointStore(directory: state).load().isEmpty)
 
-        let forced = try ExportHandover.run(inputs: inputs, until: "2026-01-01T00:00:00Z", stateDirectory: state, force: true)
+        let forced = try ExportHandover.run(
+            inputs: inputs, until: "2026-01-01T00:00:00Z", stateDirectory: state, force: true)
         #expect(forced.handedOver.count == 2)
         #expect(forced.warnings.contains { $0.contains("--until") })
         #expect(try DiskCheckpointStore(directory: state).load().count == 2)
@@ -107,10 +114,12 @@ import Darwin
         let state = dir.file("state")
         let store = DiskCheckpointStore(directory: state)
         let other = FileCheckpoint(
-            fingerprint: "00", fingerprintLength: 1, device: 1, inode: 1, path: "/elsewhere/other.log", offset: 7, size: 7,
+            fingerprint: "00", fingerprintLength: 1, device: 1, inode: 1, path: "/elsewhere/other.log", offset: 7,
+            size: 7,
             compressed: false, updatedAt: 1)
-        var earlier = try #require(try ExportHandover.run(inputs: inputs, until: nil, stateDirectory: state, force: false)
-            .handedOver.first { !$0.compressed })
+        var earlier = try #require(
+            try ExportHandover.run(inputs: inputs, until: nil, stateDirectory: state, force: false)
+                .handedOver.first { !$0.compressed })
         earlier.offset = 10
         earlier.updatedAt = 1
         let gz = try store.load().first { $0.compressed }!
@@ -170,9 +179,11 @@ import Darwin
         _ = pwrite(fd, "X", 1, 0)
         close(fd)
         inputs.append(rewritten)
-        inputs.append(ExportHandover.Input(
-            path: dir.file("gone.log"), compressed: false, fingerprint: "ab", fingerprintLength: 3, device: 1, inode: 2,
-            endOffset: 3))
+        inputs.append(
+            ExportHandover.Input(
+                path: dir.file("gone.log"), compressed: false, fingerprint: "ab", fingerprintLength: 3, device: 1,
+                inode: 2,
+                endOffset: 3))
         #expect {
             _ = try ExportHandover.run(inputs: inputs, until: nil, stateDirectory: state, force: false)
         } throws: { error in
@@ -207,7 +218,8 @@ import Darwin
         let empty = ExportHandover.Input(
             path: dir.file("logs/empty.log"), compressed: false, fingerprint: nil, fingerprintLength: nil, device: 0,
             inode: 0, endOffset: 0)
-        let report = try ExportHandover.run(inputs: [empty], until: nil, stateDirectory: dir.file("state"), force: false)
+        let report = try ExportHandover.run(
+            inputs: [empty], until: nil, stateDirectory: dir.file("state"), force: false)
         #expect(report.leftToAgent == [dir.file("logs/empty.log")])
         #expect(report.handedOver.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: dir.file("state/checkpoints.json")))
@@ -241,7 +253,9 @@ import Darwin
             try Self.exported(dir.file("logs/app.log.1.gz"), endOffset: end),
         ]
         let state = dir.file("state")
-        #expect(try ExportHandover.run(inputs: inputs, until: nil, stateDirectory: state, force: false).handedOver.count == 2)
+        #expect(
+            try ExportHandover.run(inputs: inputs, until: nil, stateDirectory: state, force: false).handedOver.count
+                == 2)
         let again = try ExportHandover.run(inputs: inputs, until: nil, stateDirectory: state, force: false)
         #expect(again.unchanged.count == 2 && again.handedOver.isEmpty)
 

@@ -31,7 +31,8 @@ final class FollowRun: Sendable {
             try AtomicFile.makeDirectory(config.state.directory)
             let engine = try Engine(
                 config: config, options: Engine.Options(once: false, maxConcurrentRequests: 8),
-                sender: ClientBatchSender(client: client), store: DiskCheckpointStore(directory: config.state.directory),
+                sender: ClientBatchSender(client: client),
+                store: DiskCheckpointStore(directory: config.state.directory),
                 deadLetters: DeadLetterWriter(path: config.deadLetter.path), metrics: metrics, logger: Harness.quiet)
             box.withLock { $0 = engine.control }
             let outcome = await engine.run()
@@ -90,7 +91,9 @@ struct EventLines {
     mutating func make(_ count: Int) -> String {
         var text = ""
         for _ in 0..<count {
-            text += #"{"ts":1763900000,"kind":"event","id":"\#(prefix)-\#(next)","user":"u-\#(next % 7)","session":"s","action":"view","item":"i-\#(next)"}"# + "\n"
+            text +=
+                #"{"ts":1763900000,"kind":"event","id":"\#(prefix)-\#(next)","user":"u-\#(next % 7)","session":"s","action":"view","item":"i-\#(next)"}"#
+                + "\n"
             next += 1
         }
         return text

@@ -6,14 +6,17 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Follow mode with real files and the rotations logrotate and crashes perform.
 @Suite struct FollowTests {
-    static let follow = #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
+    static let follow =
+        #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
 
-    func setUp(_ dir: TemporaryDirectory, _ standIn: PersonalizeStandIn, paths: [String] = ["logs/app.log*"]) throws -> AgentConfig {
+    func setUp(_ dir: TemporaryDirectory, _ standIn: PersonalizeStandIn, paths: [String] = ["logs/app.log*"]) throws
+        -> AgentConfig
+    {
         try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
         return try Harness.config(
             dir: dir, endpoint: standIn.endpoint, paths: paths + [FollowRun.rescanPath], extra: Self.follow)
@@ -52,7 +55,10 @@ import Glibc
         defer { dir.remove() }
         let standIn = try await PersonalizeStandIn.start()
         let config = try setUp(dir, standIn)
-        try dir.write("logs/app.log", #"{"ts":1763900000,"kind":"event","id":"p-1","user":"u","session":"s","action":"view","item":"i"}"# + "\n" + #"{"ts":1763900000,"kind":"event","id":"p-2","#)
+        try dir.write(
+            "logs/app.log",
+            #"{"ts":1763900000,"kind":"event","id":"p-1","user":"u","session":"s","action":"view","item":"i"}"# + "\n"
+                + #"{"ts":1763900000,"kind":"event","id":"p-2","#)
         let run = FollowRun(config: config)
         #expect(await standIn.waitForRecords(1))
         #expect(try await run.waitForRescan(in: dir))

@@ -18,7 +18,8 @@ enum Harness {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     static func config(
-        dir: TemporaryDirectory, endpoint: String, paths: [String] = ["logs/app.log*"], mappings: String = MixedLog.mappings,
+        dir: TemporaryDirectory, endpoint: String, paths: [String] = ["logs/app.log*"],
+        mappings: String = MixedLog.mappings,
         extra: String = ""
     ) throws -> AgentConfig {
         let text = """

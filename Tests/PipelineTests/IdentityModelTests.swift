@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Model-based: random sequences of writes (short and long), logrotate's rotations (rename, copytruncate, copy),
@@ -81,7 +81,9 @@ import Glibc
         _ = try IdentityTests.config(dir, standIn)
         try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
         var text = try dir.read("config.json")
-        text = text.replacingOccurrences(of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 50}"#)
+        text = text.replacingOccurrences(
+            of: #""state": {"directory": "state"}"#,
+            with: #""state": {"directory": "state", "flushIntervalMillis": 50}"#)
         try dir.write("config.json", text)
         var world = World(dir: dir)
         var rng = SplitMix(seed: seed)
@@ -91,7 +93,9 @@ import Glibc
             let action = Action.allCases[Int(rng.next() % UInt64(Action.allCases.count))]
             if action == .run {
                 let delay: Duration? = kills && rng.next() % 2 == 0 ? .milliseconds(Int64(30 + rng.next() % 300)) : nil
-                if try await CrashTests.runChild(config: dir.file("config.json"), killAfter: delay) == nil { killed += 1 }
+                if try await CrashTests.runChild(config: dir.file("config.json"), killAfter: delay) == nil {
+                    killed += 1
+                }
                 world.log.append(delay == nil ? "run" : "run(kill)")
             } else {
                 try world.perform(action, &rng)
@@ -108,13 +112,20 @@ import Glibc
             deliveries[line, default: 0] += 1
         }
         let missing = world.lines.ids.subtracting(idsByLine.keys)
-        #expect(missing.isEmpty, "seed \(seed): \(missing.count) lines missing, e.g. \(missing.sorted().prefix(3)); \(history)")
+        #expect(
+            missing.isEmpty,
+            "seed \(seed): \(missing.count) lines missing, e.g. \(missing.sorted().prefix(3)); \(history)")
         #expect(Set(idsByLine.keys).subtracting(world.lines.ids).isEmpty)
         let twoIds = idsByLine.filter { $0.value.count > 1 }
-        #expect(twoIds.isEmpty, "seed \(seed): \(twoIds.count) lines under two ids, e.g. \(twoIds.keys.sorted().prefix(3)); \(history)")
+        #expect(
+            twoIds.isEmpty,
+            "seed \(seed): \(twoIds.count) lines under two ids, e.g. \(twoIds.keys.sorted().prefix(3)); \(history)")
         if killed == 0 {
             let repeated = deliveries.filter { $0.value > 1 }
-            #expect(repeated.isEmpty, "seed \(seed): \(repeated.count) lines sent twice, e.g. \(repeated.keys.sorted().prefix(3)); \(history)")
+            #expect(
+                repeated.isEmpty,
+                "seed \(seed): \(repeated.count) lines sent twice, e.g. \(repeated.keys.sorted().prefix(3)); \(history)"
+            )
         }
         // Nothing more to send: a further run delivers nothing.
         let before = standIn.acceptedRecords().count
@@ -123,12 +134,16 @@ import Glibc
         try await standIn.shutdown()
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)), arguments: [1, 2, 3, 4] as [UInt64])
+    @Test(
+        .enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)),
+        arguments: [1, 2, 3, 4] as [UInt64])
     func rotationsWithoutCrashesDeliverEachLineOnce(seed: UInt64) async throws {
         try await torture(seed: seed, steps: 30, kills: false)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)), arguments: [11, 12, 13] as [UInt64])
+    @Test(
+        .enabled(if: FileManager.default.isExecutableFile(atPath: AgentProcess.path)),
+        arguments: [11, 12, 13] as [UInt64])
     func crashesAndRotationsNeverGiveALineTwoIds(seed: UInt64) async throws {
         try await torture(seed: seed, steps: 30, kills: true)
     }

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 15: what a file is while it is short, copied, shares a head with another, or is a finished archive; and
@@ -20,10 +20,13 @@ import Glibc
                      "sentAt": {"path": "ts", "format": "auto"}}}}
         """#
 
-    static func config(_ dir: TemporaryDirectory, _ standIn: PersonalizeStandIn, follow: Bool = false,
-                       extraFollow: String = "") throws -> AgentConfig {
+    static func config(
+        _ dir: TemporaryDirectory, _ standIn: PersonalizeStandIn, follow: Bool = false,
+        extraFollow: String = ""
+    ) throws -> AgentConfig {
         try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
-        let extra = follow
+        let extra =
+            follow
             ? #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 10\#(extraFollow)}, "batching": {"maxWaitMillis": 20}"#
             : ""
         return try Harness.config(
@@ -32,8 +35,9 @@ import Glibc
     }
 
     static func once(_ config: AgentConfig) async throws -> RunReport {
-        try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment,
-                            logger: Harness.quiet)
+        try await Agent.run(
+            config: config, options: RunOptions(once: true), environment: Harness.environment,
+            logger: Harness.quiet)
     }
 
     /// Every line's deliveries carry one event id (by content: the line's unique `id`, sent as `itemId`).
@@ -111,7 +115,9 @@ import Glibc
         saved[0].offset = 0
         try store.save(saved)
         _ = try await Self.once(config)
-        for (line, set) in Self.idsByLine(standIn) { #expect(set.count == 1, "\(line) was sent under \(set.count) ids") }
+        for (line, set) in Self.idsByLine(standIn) {
+            #expect(set.count == 1, "\(line) was sent under \(set.count) ids")
+        }
         try await standIn.shutdown()
     }
 
@@ -122,10 +128,14 @@ import Glibc
         defer { dir.remove() }
         let standIn = try await PersonalizeStandIn.start()
         let config = try Self.config(dir, standIn)
-        let banner = (0..<12).map { #"{"kind":"banner","text":"service started; version 1.2.3; build \#($0) of the shared header"}"# }
+        let banner =
+            (0..<12).map {
+                #"{"kind":"banner","text":"service started; version 1.2.3; build \#($0) of the shared header"}"#
+            }
             .joined(separator: "\n") + "\n"
         #expect(banner.utf8.count > 1024)
-        var a = EventLines(prefix: "a"), b = EventLines(prefix: "b")
+        var a = EventLines(prefix: "a")
+        var b = EventLines(prefix: "b")
         _ = try dir.write("logs/app.log", banner + a.make(30))
         _ = try dir.write("logs/app.log.other", banner + b.make(40))
         let report = try await Self.once(config)
@@ -229,9 +239,10 @@ import Glibc
         let whole = Gzip.compress(Array(lines.make(100).utf8))
         _ = try dir.write("logs/app.log.1.gz", Array(whole.prefix(whole.count * 2 / 3)))
         let run = FollowRun(config: config)
-        #expect(try await eventually(timeout: .seconds(20)) {
-            try Harness.deadLetters(dir).contains { $0["kind"] as? String == "corrupt_gzip" }
-        })
+        #expect(
+            try await eventually(timeout: .seconds(20)) {
+                try Harness.deadLetters(dir).contains { $0["kind"] as? String == "corrupt_gzip" }
+            })
         _ = try await run.stop()
         #expect(standIn.acceptedRecords().count > 0)
         // Reported once (the cut last line, if any, is dead-lettered as what it is).

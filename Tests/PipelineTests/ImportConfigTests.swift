@@ -6,7 +6,8 @@ import Testing
 /// The `import` section of config.json: role and dataset ARNs checked against the service's patterns, unknown keys
 /// named.
 @Suite struct ImportConfigTests {
-    static let mappings = #"{"m": {"target": "user", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x/USERS", "fields": {"userId": "id"}}}"#
+    static let mappings =
+        #"{"m": {"target": "user", "datasetArn": "arn:aws:personalize:us-east-1:1:dataset/x/USERS", "fields": {"userId": "id"}}}"#
 
     func parse(_ section: String) -> Result<AgentConfig, ConfigError> {
         do {
@@ -21,13 +22,20 @@ import Testing
     }
 
     @Test func validRoleAndDatasetsAreKept() throws {
-        let config = try parse(#"{"roleArn": "arn:aws:iam::123456789012:role/PersonalizeS3Access", "datasets": {"interactions": "arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS"}}"#).get()
+        let config = try parse(
+            #"{"roleArn": "arn:aws:iam::123456789012:role/PersonalizeS3Access", "datasets": {"interactions": "arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS"}}"#
+        ).get()
         #expect(config.importSettings.roleArn == "arn:aws:iam::123456789012:role/PersonalizeS3Access")
-        #expect(config.importSettings.datasets["interactions"] == "arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS")
+        #expect(
+            config.importSettings.datasets["interactions"]
+                == "arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS")
     }
 
     @Test func badValuesAndUnknownKeysNameTheirPath() {
-        guard case .failure(let error) = parse(#"{"roleArn": "arn:aws:iam::12:role/x", "datasets": {"items": "arn:aws:s3:::b"}, "rolArn": 1}"#) else {
+        guard
+            case .failure(let error) = parse(
+                #"{"roleArn": "arn:aws:iam::12:role/x", "datasets": {"items": "arn:aws:s3:::b"}, "rolArn": 1}"#)
+        else {
             Issue.record("accepted")
             return
         }

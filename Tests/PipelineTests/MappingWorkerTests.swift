@@ -15,15 +15,16 @@ import Testing
         case .blank: return "blank"
         case .invalid(let error): return "invalid \(error)"
         case .mapped(let results, let line):
-            return "mapped \(line.count) " + results.map { r in
-                switch r {
-                case .record(let mapping, let encoded, let time):
-                    "\(mapping) \(encoded.key) \(encoded.key.userId ?? "-") \(time.map { "\($0.epochMilliseconds)" } ?? "-") "
-                        + String(decoding: encoded.element, as: UTF8.self)
-                case .failure(let mapping, let failure):
-                    "\(mapping) failed \(failure)"
-                }
-            }.joined(separator: " | ")
+            return "mapped \(line.count) "
+                + results.map { r in
+                    switch r {
+                    case .record(let mapping, let encoded, let time):
+                        "\(mapping) \(encoded.key) \(encoded.key.userId ?? "-") \(time.map { "\($0.epochMilliseconds)" } ?? "-") "
+                            + String(decoding: encoded.element, as: UTF8.self)
+                    case .failure(let mapping, let failure):
+                        "\(mapping) failed \(failure)"
+                    }
+                }.joined(separator: " | ")
         }
     }
 

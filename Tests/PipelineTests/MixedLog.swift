@@ -25,8 +25,12 @@ struct MixedLog {
             switch roll {
             case 0..<68:
                 let id = "\(prefix)e-\(n)"
-                let time = n % 3 == 0 ? "\"2025-11-23T12:13:\(String(format: "%02d", n % 60)).250+01:00\"" : "\(Int64(ts) * 1000)"
-                add(#"{"ts":\#(time),"kind":"event","id":"\#(id)","user":"\#(user)","session":"\#(session)","action":"\#(["view", "click", "buy"][n % 3])","item":"i-\#(n % 500)","price":\#(Double(n % 100) / 4)}"#)
+                let time =
+                    n % 3 == 0
+                    ? "\"2025-11-23T12:13:\(String(format: "%02d", n % 60)).250+01:00\"" : "\(Int64(ts) * 1000)"
+                add(
+                    #"{"ts":\#(time),"kind":"event","id":"\#(id)","user":"\#(user)","session":"\#(session)","action":"\#(["view", "click", "buy"][n % 3])","item":"i-\#(n % 500)","price":\#(Double(n % 100) / 4)}"#
+                )
                 eventIds.insert(id)
             case 68..<78:
                 let id = "\(prefix)item-\(n)"
@@ -49,10 +53,14 @@ struct MixedLog {
                 add(#"{"kind":"event","id":"long-\#(n)","pad":"\#(String(repeating: "x", count: Self.maxLineBytes))"}"#)
                 bad["line_too_long", default: 0] += 1
             case 94..<97:
-                add(#"{"ts":\#(ts),"kind":"event","id":"nosession-\#(n)","user":"\#(user)","action":"view","item":"i-1"}"#)
+                add(
+                    #"{"ts":\#(ts),"kind":"event","id":"nosession-\#(n)","user":"\#(user)","action":"view","item":"i-1"}"#
+                )
                 bad["mapping_failed", default: 0] += 1
             case 97..<99:
-                add(#"{"ts":\#(ts),"kind":"event","id":"toolong-\#(n)","user":"\#(user)","session":"\#(session)","action":"view","item":"\#(String(repeating: "i", count: 300))"}"#)
+                add(
+                    #"{"ts":\#(ts),"kind":"event","id":"toolong-\#(n)","user":"\#(user)","session":"\#(session)","action":"view","item":"\#(String(repeating: "i", count: 300))"}"#
+                )
                 bad["limit_exceeded", default: 0] += 1
             default:
                 lines.append([])  // empty line: skipped silently

@@ -16,7 +16,9 @@ import Testing
 /// The operator's side of the configuration and the metrics: interpolation, defaults, source and region checks,
 /// rate-limited logs, build and process metrics, bounded series.
 @Suite struct OperationsTests {
-    static func write(_ dir: TemporaryDirectory, aws: String = #""region": "us-east-1""#, extra: String = "") throws -> String {
+    static func write(_ dir: TemporaryDirectory, aws: String = #""region": "us-east-1""#, extra: String = "") throws
+        -> String
+    {
         try dir.write(
             "config.json",
             """
@@ -35,7 +37,10 @@ import Testing
 
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write("config.json", #"{"aws": {"region": "${REGION}"}, "state": {"directory": "${NODE:-n1}/state"}, "sources": [{"name": "web", "paths": ["logs/*.log"]}], "mappings": {}}"#)
+        try dir.write(
+            "config.json",
+            #"{"aws": {"region": "${REGION}"}, "state": {"directory": "${NODE:-n1}/state"}, "sources": [{"name": "web", "paths": ["logs/*.log"]}], "mappings": {}}"#
+        )
         do {
             _ = try AgentConfig.load(path: dir.file("config.json"), environment: [:])
             Issue.record("an unset variable without a default was accepted")
@@ -48,7 +53,9 @@ import Testing
     }
 
     @Test func stateDirectoryFromSystemd() {
-        #expect(AgentConfig.defaultStateDirectory(environment: ["STATE_DIRECTORY": "/var/lib/pt:/var/lib/other"]) == "/var/lib/pt")
+        #expect(
+            AgentConfig.defaultStateDirectory(environment: ["STATE_DIRECTORY": "/var/lib/pt:/var/lib/other"])
+                == "/var/lib/pt")
     }
 
     @Test func regionMustLookLikeOne() throws {
@@ -77,7 +84,9 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("logs/a.log", "{}\n")
-        let source = SourceConfig(name: "web", paths: [dir.file("logs/*.log"), dir.file("missing/*.log"), dir.file("logs/*.txt")], exclude: [], format: .auto, maxLineBytes: 1000)
+        let source = SourceConfig(
+            name: "web", paths: [dir.file("logs/*.log"), dir.file("missing/*.log"), dir.file("logs/*.txt")],
+            exclude: [], format: .auto, maxLineBytes: 1000)
         let check = SourceCheck.check(source, index: 0)
         #expect(check.files == [dir.file("logs/a.log")])
         #expect(check.problems.count == 2, "\(check.problems)")
@@ -88,7 +97,9 @@ import Testing
         try dir.write("locked/b.log", "{}\n")
         chmod(dir.file("locked"), 0o000)
         defer { chmod(dir.file("locked"), 0o755) }
-        let locked = SourceCheck.check(SourceConfig(name: "l", paths: [dir.file("locked/*.log")], exclude: [], format: .auto, maxLineBytes: 1000), index: 1)
+        let locked = SourceCheck.check(
+            SourceConfig(name: "l", paths: [dir.file("locked/*.log")], exclude: [], format: .auto, maxLineBytes: 1000),
+            index: 1)
         if getuid() != 0 {
             #expect(locked.files.isEmpty)
             #expect(locked.problems.first?.contains("cannot be read by uid") == true, "\(locked.problems)")
@@ -111,11 +122,15 @@ import Testing
         var m = MetricsSnapshot()
         m.latency = ([1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 40.5)
         for i in 0..<(PrometheusText.maxFileSeries + 50) {
-            m.files.append(.init(path: "/var/log/app.log.\(i)", source: "web", offset: 0, bytesRead: 0, size: UInt64(i), compressed: false))
+            m.files.append(
+                .init(
+                    path: "/var/log/app.log.\(i)", source: "web", offset: 0, bytesRead: 0, size: UInt64(i),
+                    compressed: false))
         }
         let text = PrometheusText.render(m)
         let parsed = try PromText.parse(text)
-        #expect(parsed["personalize_tail_build_info{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"}"] == 1)
+        #expect(
+            parsed["personalize_tail_build_info{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"}"] == 1)
         #expect((parsed["process_resident_memory_bytes"] ?? 0) > 0)
         #expect(parsed["process_cpu_seconds_total"] != nil)
         #expect((parsed["process_open_fds"] ?? 0) > 0)
@@ -146,10 +161,12 @@ import Testing
         let report = StatusReport(
             checkpointsPath: "c.json",
             files: [
-                .init(path: "/l/app.log", offset: 1024, size: 3 << 20, compressed: false, behind: (3 << 20) - 1024,
-                      behindText: "x", updatedAt: 0),
-                .init(path: "/l/app.log.1.gz", offset: 9 << 20, size: 1 << 20, compressed: true, behind: nil,
-                      behindText: "partial", updatedAt: 0),
+                .init(
+                    path: "/l/app.log", offset: 1024, size: 3 << 20, compressed: false, behind: (3 << 20) - 1024,
+                    behindText: "x", updatedAt: 0),
+                .init(
+                    path: "/l/app.log.1.gz", offset: 9 << 20, size: 1 << 20, compressed: true, behind: nil,
+                    behindText: "partial", updatedAt: 0),
             ],
             deadLetter: .init(path: "d.jsonl", exists: false, size: 0, lines: 0), now: 0, agentPid: 42)
         let table = report.table

@@ -36,7 +36,9 @@ import Testing
 
         // A warning with the cause, the attempt and the next retry time, while the retries go on.
         let warning = try #require(
-            await MetricsTests.waitFor(timeout: .seconds(20)) { log.entries.first { $0.message == "delivery failing; retrying" } },
+            await MetricsTests.waitFor(timeout: .seconds(20)) {
+                log.entries.first { $0.message == "delivery failing; retrying" }
+            },
             "\(log.entries)")
         #expect(warning.level == .warning)
         #expect(warning.metadata["http.status"] == "503")
@@ -46,18 +48,20 @@ import Testing
         #expect(warning.metadata["retry.at"]?.contains("T") == true)
 
         // /health turns 503 with the cause after metrics.unhealthyAfterSeconds.
-        let unhealthy = try #require(await MetricsTests.waitFor(timeout: .seconds(20)) {
-            HTTP.get(port: port, "/health").flatMap { $0.status == 503 ? $0 : nil }
-        })
+        let unhealthy = try #require(
+            await MetricsTests.waitFor(timeout: .seconds(20)) {
+                HTTP.get(port: port, "/health").flatMap { $0.status == 503 ? $0 : nil }
+            })
         #expect(unhealthy.body.contains("failing since"), "\(unhealthy.body)")
 
         // The counters move per attempt, though no batch has finished.
-        let scraped = try #require(await MetricsTests.waitFor(timeout: .seconds(20)) { () -> [String: Double]? in
-            guard let text = HTTP.get(port: port, "/metrics")?.body, let parsed = try? PromText.parse(text),
-                (parsed["personalize_tail_retries_total"] ?? 0) >= 2
-            else { return nil }
-            return parsed
-        })
+        let scraped = try #require(
+            await MetricsTests.waitFor(timeout: .seconds(20)) { () -> [String: Double]? in
+                guard let text = HTTP.get(port: port, "/metrics")?.body, let parsed = try? PromText.parse(text),
+                    (parsed["personalize_tail_retries_total"] ?? 0) >= 2
+                else { return nil }
+                return parsed
+            })
         #expect((scraped["personalize_tail_requests_total{operation=\"PutEvents\",outcome=\"failed\"}"] ?? 0) >= 3)
         #expect((scraped["personalize_tail_request_attempts_total"] ?? 0) >= 3)
         #expect((scraped["personalize_tail_request_duration_seconds_count"] ?? 0) >= 3)
@@ -103,7 +107,10 @@ import Testing
         #expect(report.stats.unresolved == 3)
         #expect(report.stats.lastError?.contains("connection error") == true, "\(report.stats)")
         #expect(log.entries.contains { $0.message.hasPrefix("catch-up stalled") && $0.level == .error })
-        #expect(log.entries.contains { $0.message == "delivery failing; retrying" && $0.metadata["error.code"] == "connection_error" })
+        #expect(
+            log.entries.contains {
+                $0.message == "delivery failing; retrying" && $0.metadata["error.code"] == "connection_error"
+            })
         // The bad line was dead-lettered and said so, with kind, file and offset.
         let dead = try #require(log.entries.first { $0.message == "dead-lettered a record" })
         #expect(dead.level == .warning)

@@ -15,8 +15,10 @@ import Testing
         let lines = Mutex<[String]>([])
         func send(_ batch: Batch) async -> BatchResult {
             let body = RequestBody(key: batch.key, pending: batch.records)
-            let where_ = batch.records.map { "\($0.offset)" }.joined(separator: ",")
-            lines.withLock { $0.append("\(body.operation.rawValue) [\(where_)] " + String(decoding: body.body, as: UTF8.self)) }
+            let offsets = batch.records.map { "\($0.offset)" }.joined(separator: ",")
+            lines.withLock {
+                $0.append("\(body.operation.rawValue) [\(offsets)] " + String(decoding: body.body, as: UTF8.self))
+            }
             var result = BatchResult(fates: Array(repeating: .acknowledged, count: batch.records.count), requests: 1)
             result.accepted = 1
             return result

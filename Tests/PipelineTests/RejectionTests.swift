@@ -18,7 +18,8 @@ import Testing
         standIn.setFaults(Faults(rejectRecordIds: ["e-6-bad"]))
         try dir.write("logs/app.log", Self.tenEvents(bad: [6]))
         let config = try Harness.config(dir: dir, endpoint: standIn.endpoint)
-        let report = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
+        let report = try await Agent.run(
+            config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         #expect(report.exitStatus == .deadLettered)
         #expect(Set(standIn.acceptedRecords().map(\.id)) == Set((0..<10).filter { $0 != 6 }.map { "e-\($0)" }))
         let letters = try Harness.deadLetters(dir)
@@ -35,17 +36,23 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let standIn = try await PersonalizeStandIn.start()
-        standIn.setFaults(Faults(script: [.error(status: 404, code: "ResourceNotFoundException", message: "tracker not found")]))
+        standIn.setFaults(
+            Faults(script: [.error(status: 404, code: "ResourceNotFoundException", message: "tracker not found")]))
         try dir.write("logs/app.log", Self.tenEvents(bad: []))
         let config = try Harness.config(dir: dir, endpoint: standIn.endpoint)
-        let report = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
+        let report = try await Agent.run(
+            config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         #expect(report.exitStatus == .configuration)
-        guard case .fatal(let message) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .fatal(let message) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(message.contains("ResourceNotFoundException"))
         #expect(message.contains("trackingId"))
         #expect(message.contains("tracker-1"))
         // Nothing was acknowledged, so the next run sends all ten.
-        let again = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
+        let again = try await Agent.run(
+            config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         #expect(again.exitStatus == .delivered)
         #expect(standIn.acceptedRecords().count == 10)
         try await standIn.shutdown()
@@ -62,7 +69,8 @@ import Testing
         // Random throttles are noise, not a quota: adapting to them would only stretch the test to the rate floor
         // (the adaptive limiter has its own tests).
         config.aws.adaptive = false
-        let report = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
+        let report = try await Agent.run(
+            config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
         #expect(report.outcome == .completed)
         let ids = standIn.acceptedRecords().map(\.id)
         #expect(Set(ids) == log.eventIds.union(log.itemIds).union(log.userIds))
@@ -80,7 +88,9 @@ import Testing
         let holder = try LockHolder(directory: config.state.directory)
         defer { holder.kill() }
         await #expect {
-            _ = try await Agent.run(config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet)
+            _ = try await Agent.run(
+                config: config, options: RunOptions(once: true), environment: Harness.environment, logger: Harness.quiet
+            )
         } throws: { error in
             guard let e = error as? StartupError else { return false }
             return e.status == .locked && e.message.contains("pid \(holder.pid)")

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Follow mode, real binary: the first SIGTERM drains (waiting for in-flight requests up to
@@ -20,18 +20,23 @@ import Glibc
         try dir.write("logs/app.log", firstPart)
         _ = try Harness.config(
             dir: dir, endpoint: standIn.endpoint,
-            extra: #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 60}, "batching": {"maxWaitMillis": 20}"#)
+            extra:
+                #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "shutdownTimeoutSeconds": 60}, "batching": {"maxWaitMillis": 20}"#
+        )
         // No client-side timeout during the test: the requests must stay in flight until the second signal.
         var text = try dir.read("config.json")
         text = text.replacingOccurrences(
-            of: #""aws": {"region": "us-east-1", "#, with: #""aws": {"region": "us-east-1", "requestTimeoutSeconds": 600, "#)
+            of: #""aws": {"region": "us-east-1", "#,
+            with: #""aws": {"region": "us-east-1", "requestTimeoutSeconds": 600, "#)
         text = text.replacingOccurrences(
-            of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 100}"#)
+            of: #""state": {"directory": "state"}"#,
+            with: #""state": {"directory": "state", "flushIntervalMillis": 100}"#)
         try dir.write("config.json", text)
         #expect(text.contains(#""requestTimeoutSeconds": 600"#) && text.contains(#""flushIntervalMillis": 100"#))
 
         let agent = try AgentProcess(
-            arguments: ["run", "--config", dir.file("config.json"), "--log-level", "info"], logPath: dir.file("agent.log"))
+            arguments: ["run", "--config", dir.file("config.json"), "--log-level", "info"],
+            logPath: dir.file("agent.log"))
         defer { agent.killIfRunning() }
         #expect(await standIn.waitForRecords(20), "\(agent.log())")
 

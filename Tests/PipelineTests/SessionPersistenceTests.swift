@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sessions continue across `run --once` runs, restarts and `kill -9`, exactly as in one run: the sessionizer's
@@ -26,12 +26,16 @@ import Glibc
     static func config(_ dir: TemporaryDirectory, _ standIn: PersonalizeStandIn) throws {
         _ = try Harness.config(
             dir: dir, endpoint: standIn.endpoint, mappings: mappings,
-            extra: #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200}, "batching": {"maxWaitMillis": 20}"#)
+            extra:
+                #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200}, "batching": {"maxWaitMillis": 20}"#
+        )
         var text = try dir.read("config.json")
         text = text.replacingOccurrences(
-            of: #""aws": {"region": "us-east-1", "#, with: #""aws": {"region": "us-east-1", "requestTimeoutSeconds": 600, "#)
+            of: #""aws": {"region": "us-east-1", "#,
+            with: #""aws": {"region": "us-east-1", "requestTimeoutSeconds": 600, "#)
         text = text.replacingOccurrences(
-            of: #""state": {"directory": "state"}"#, with: #""state": {"directory": "state", "flushIntervalMillis": 100}"#)
+            of: #""state": {"directory": "state"}"#,
+            with: #""state": {"directory": "state", "flushIntervalMillis": 100}"#)
         try dir.write("config.json", text)
     }
 
@@ -60,7 +64,8 @@ import Glibc
         try dir.write("logs/app.log", Self.line("a1", user: "a", at: t) + Self.line("b1", user: "b", at: t))
         _ = try await Self.once(dir, "run-1.log")
         // One minute later for a (same session), 31 minutes later for b (a new one); a cron run fell between.
-        try dir.append("logs/app.log", Self.line("a2", user: "a", at: t + 60) + Self.line("b2", user: "b", at: t + 31 * 60))
+        try dir.append(
+            "logs/app.log", Self.line("a2", user: "a", at: t + 60) + Self.line("b2", user: "b", at: t + 31 * 60))
         _ = try await Self.once(dir, "run-2.log")
         let s = Self.sessions(standIn)
         #expect(s.count == 4, "\(s)")
@@ -85,18 +90,21 @@ import Glibc
         let first = Self.line("a1", user: "a", at: t)
         try dir.write("logs/app.log", first)
         let agent = try AgentProcess(
-            arguments: ["run", "--config", dir.file("config.json"), "--log-level", "info"], logPath: dir.file("follow.log"))
+            arguments: ["run", "--config", dir.file("config.json"), "--log-level", "info"],
+            logPath: dir.file("follow.log"))
         defer { agent.killIfRunning() }
         #expect(await standIn.waitForRecords(1), "\(agent.log())")
         // Wait until a1 is behind the checkpoint.
         let store = DiskCheckpointStore(directory: dir.file("state"))
-        #expect(try await eventually {
-            ((try? store.load()) ?? []).contains { $0.offset == UInt64(first.utf8.count) }
-        }, "\(agent.log())")
+        #expect(
+            try await eventually {
+                ((try? store.load()) ?? []).contains { $0.offset == UInt64(first.utf8.count) }
+            }, "\(agent.log())")
 
         // From now on the stand-in records requests but answers none: a2 and a3 are sent, never acknowledged.
         standIn.setFaults(Faults(responseDelayMillis: 600_000))
-        try dir.append("logs/app.log", Self.line("a2", user: "a", at: t + 60) + Self.line("a3", user: "a", at: t + 40 * 60))
+        try dir.append(
+            "logs/app.log", Self.line("a2", user: "a", at: t + 60) + Self.line("a3", user: "a", at: t + 40 * 60))
         #expect(await standIn.waitForRecords(3), "\(agent.log())")
         let before = Self.sessions(standIn)
         #expect(before["a1"] == before["a2"] && before["a3"] != before["a2"], "\(before)")

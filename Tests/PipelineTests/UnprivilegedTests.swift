@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The production path: the real binary as an unprivileged user (uid and gid 65534, no supplementary groups, no
@@ -29,14 +29,16 @@ import Glibc
         let copy = dir.file("bin/personalize-tail")
         try FileManager.default.createDirectory(atPath: dir.file("bin"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: built, toPath: copy)
-        try #require(try succeedsAsNobody([copy, "--version"]), "nobody cannot run \(built) even when copied to \(copy)")
+        try #require(
+            try succeedsAsNobody([copy, "--version"]), "nobody cannot run \(built) even when copied to \(copy)")
         return copy
     }
 
     /// Hands the test's directory (logs, config, CA bundle, the state directory to be) to `nobody`.
     static func giveToNobody(_ path: String) throws {
         #expect(chown(path, nobody, nobody) == 0, "chown \(path)")
-        let isDirectory = (try FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
+        let isDirectory =
+            (try FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
         guard isDirectory else { return }
         for name in try FileManager.default.contentsOfDirectory(atPath: path) {
             try giveToNobody(path + "/" + name)
@@ -68,12 +70,14 @@ import Glibc
             // The CA is trusted through the configuration, as a deployment behind a private CA would.
             var text = try dir.read("config.json")
             text = text.replacingOccurrences(
-                of: #""aws": {"region": "us-east-1","#, with: #""aws": {"region": "us-east-1", "caBundle": "\#(caBundle)","#)
+                of: #""aws": {"region": "us-east-1","#,
+                with: #""aws": {"region": "us-east-1", "caBundle": "\#(caBundle)","#)
             try #require(text.contains("caBundle"))
             try dir.write("config.json", text)
         }
         try Self.giveToNobody(dir.path)
-        try #require(!(try Self.succeedsAsNobody(["/bin/cat", "/etc/shadow"])), "setpriv did not drop root's privileges")
+        try #require(
+            !(try Self.succeedsAsNobody(["/bin/cat", "/etc/shadow"])), "setpriv did not drop root's privileges")
         let binary = try Self.binaryNobodyCanRun(copyingInto: dir)
 
         let agent = try AgentProcess(

@@ -3,13 +3,14 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Follow mode, real binary: a matched file the agent may not read is reported once, does not hold up the others,
 /// and is read at a rescan once it becomes readable; the agent keeps running throughout.
 @Suite struct UnreadableFileTests {
-    static let follow = #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 100, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
+    static let follow =
+        #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 100, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
 
     /// Root ignores file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH). As root, the agent runs through `setpriv`
     /// with those two capabilities dropped from its bounding set: it stays uid 0 and owns the test's files, but
@@ -39,7 +40,8 @@ import Glibc
         _ = try Harness.config(dir: dir, endpoint: standIn.endpoint, paths: ["logs/*.log"], extra: Self.follow)
 
         let prefix = try Self.withoutFileModeOverride()
-        try #require(!(try Self.canRead(lockedPath, prefix: prefix)), "the test could not make \(lockedPath) unreadable")
+        try #require(
+            !(try Self.canRead(lockedPath, prefix: prefix)), "the test could not make \(lockedPath) unreadable")
         try #require(try Self.canRead(dir.file("logs/a.log"), prefix: prefix))
 
         let agent = try AgentProcess(
@@ -49,7 +51,8 @@ import Glibc
 
         // The readable file is delivered whole, the unreadable one is reported.
         #expect(await standIn.waitForRecords(40, timeout: .seconds(30)), "\(agent.log())")
-        #expect(try await eventually { !agent.logLines(containing: "cannot read file", "b.log").isEmpty }, "\(agent.log())")
+        #expect(
+            try await eventually { !agent.logLines(containing: "cannot read file", "b.log").isEmpty }, "\(agent.log())")
         // Rescans pass (each proved by a new file it found and delivered): it is still reported only once, and
         // nothing of it was sent.
         for n in 1...3 {
@@ -88,7 +91,8 @@ import Glibc
         #expect(chmod(lockedPath, 0) == 0)
         _ = try Harness.config(dir: dir, endpoint: standIn.endpoint, paths: ["logs/*.log"], extra: Self.follow)
         let prefix = try Self.withoutFileModeOverride()
-        try #require(!(try Self.canRead(lockedPath, prefix: prefix)), "the test could not make \(lockedPath) unreadable")
+        try #require(
+            !(try Self.canRead(lockedPath, prefix: prefix)), "the test could not make \(lockedPath) unreadable")
 
         // The first run delivers what it can read, says which file it could not, and exits 4 (run again).
         let first = try AgentProcess(

@@ -2,11 +2,11 @@ import AWSSigV4
 import AsyncHTTPClient
 import Foundation
 import S3
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `export --to s3://...` with the real binary against moto: the objects equal a local export's files byte for
@@ -49,7 +49,8 @@ struct ExportToS3Tests {
         text.reserveCapacity(count * 260)
         let pad = String(repeating: "x", count: 150)
         for i in 0..<count {
-            text += #"{"type":"click","sid":"s\#(i % 97)","action":"View","user":"u\#(i % 1_000)","item":"i\#(i % 500)","ts":\#(1_700_000_000 + i),"pad":"\#(pad)\#(i)"}"#
+            text +=
+                #"{"type":"click","sid":"s\#(i % 97)","action":"View","user":"u\#(i % 1_000)","item":"i\#(i % 500)","ts":\#(1_700_000_000 + i),"pad":"\#(pad)\#(i)"}"#
             text += "\n"
             if i % 100 == 0 { text += #"{"type":"product","item":"i\#(i % 500)","price":\#(i % 50)}"# + "\n" }
         }
@@ -67,7 +68,9 @@ struct ExportToS3Tests {
     }
 
     /// Runs the binary in `dir`; returns its exit status and stderr.
-    static func run(_ dir: TemporaryDirectory, _ arguments: [String], env: [String: String]) async throws -> (Int32, String) {
+    static func run(_ dir: TemporaryDirectory, _ arguments: [String], env: [String: String]) async throws -> (
+        Int32, String
+    ) {
         let out = try await ChildProcess.run([binary] + arguments, environment: env, currentDirectory: dir.path)
         return (out.status, out.stderr)
     }
@@ -94,7 +97,11 @@ struct ExportToS3Tests {
         let local = try await Self.run(dir, ["export", "--output", "local", "--config", "config.json"], env: env)
         #expect(local.0 == 0, "\(local.1)")
         let remote = try await Self.run(
-            dir, ["export", "--output", "work", "--to", "s3://backfill/2024/", "--part-size", "5", "--config", "config.json"], env: env)
+            dir,
+            [
+                "export", "--output", "work", "--to", "s3://backfill/2024/", "--part-size", "5", "--config",
+                "config.json",
+            ], env: env)
         #expect(remote.0 == 0, "\(remote.1)")
         for name in ["interactions-00001.csv", "items-00001.csv"] {
             let folder = name.hasPrefix("items") ? "items" : "interactions"
@@ -111,14 +118,21 @@ struct ExportToS3Tests {
         #expect(try await s3.listMultipartUploads(bucket: "backfill", prefix: "2024/").isEmpty)
         // A second run to the same place is refused.
         let again = try await Self.run(
-            dir, ["export", "--output", "work2", "--to", "s3://backfill/2024/", "--part-size", "5", "--config", "config.json"], env: env)
+            dir,
+            [
+                "export", "--output", "work2", "--to", "s3://backfill/2024/", "--part-size", "5", "--config",
+                "config.json",
+            ], env: env)
         #expect(again.0 == 2 && again.1.contains("holds objects already"), "\(again.1)")
     }
 
     /// Starts an export, kills it with SIGKILL once S3 acknowledged a part, and returns the state it left.
     static func killMidUpload(_ dir: TemporaryDirectory, _ moto: MotoServer) async throws {
         let export = try ChildProcess(
-            [binary, "export", "--output", "work", "--to", "s3://backfill/resume/", "--part-size", "5", "--config", "config.json"],
+            [
+                binary, "export", "--output", "work", "--to", "s3://backfill/resume/", "--part-size", "5", "--config",
+                "config.json",
+            ],
             environment: environment(moto), currentDirectory: dir.path)
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline, export.isRunning {
@@ -150,13 +164,18 @@ struct ExportToS3Tests {
         #expect(!(try await s3.listMultipartUploads(bucket: "backfill", prefix: "resume/")).isEmpty)
 
         let rerun = try await Self.run(
-            dir, ["export", "--output", "work", "--to", "s3://backfill/resume/", "--part-size", "5", "--config", "config.json"], env: env)
+            dir,
+            [
+                "export", "--output", "work", "--to", "s3://backfill/resume/", "--part-size", "5", "--config",
+                "config.json",
+            ], env: env)
         #expect(rerun.0 == 0, "\(rerun.1)")
         // The parts S3 acknowledged before the kill are not sent again.
         #expect(!rerun.1.contains("parts_reused=0") && rerun.1.contains("parts_reused="), "\(rerun.1)")
         let local = try await Self.run(dir, ["export", "--output", "local", "--config", "config.json"], env: env)
         #expect(local.0 == 0)
-        let body = try #require(try await s3.getObject(bucket: "backfill", key: "resume/interactions/interactions-00001.csv"))
+        let body = try #require(
+            try await s3.getObject(bucket: "backfill", key: "resume/interactions/interactions-00001.csv"))
         let expected = try #require(FileManager.default.contents(atPath: dir.file("local/interactions-00001.csv")))
         #expect(body == Array(expected))
         #expect(try await s3.listMultipartUploads(bucket: "backfill", prefix: "resume/").isEmpty)

@@ -8,7 +8,9 @@ import Testing
         let dir = try TemporaryDirectory()
         for name in ["app.log.10.gz", "app.log.2.gz", "app.log", "app.log.1"] { try dir.write("logs/" + name, "x\n") }
         let found = FileDiscovery([.init(patterns: [dir.url("logs/app.log*")], exclude: [])]).files()
-        #expect(found.map(\.path) == ["app.log", "app.log.1", "app.log.2.gz", "app.log.10.gz"].map { dir.url("logs/" + $0) })
+        #expect(
+            found.map(\.path)
+                == ["app.log", "app.log.1", "app.log.2.gz", "app.log.10.gz"].map { dir.url("logs/" + $0) })
         #expect(found.allSatisfy { $0.source == 0 && $0.stat.isRegularFile && $0.stat.size == 2 })
         #expect(found[0].stat == FileStat.of(path: dir.url("logs/app.log")))
     }
@@ -57,7 +59,7 @@ import Testing
         try dir.write("logs/a.log", "a\n")
         try dir.write("logs/a.log.gz", "a\n")
         let discovery = FileDiscovery([
-            .init(patterns: [dir.url("logs/*.gz"), dir.url("logs/*")], exclude: ["*.gz"]),
+            .init(patterns: [dir.url("logs/*.gz"), dir.url("logs/*")], exclude: ["*.gz"])
         ])
         #expect(discovery.paths(source: 0, pattern: 0).isEmpty)
         #expect(discovery.paths(source: 0, pattern: 1) == [dir.url("logs/a.log")])

@@ -61,7 +61,9 @@ import Testing
         let gz = try Fingerprint.readFileHead(path: try dir.write("app.log.1", Gzip.compress(content)))  // no suffix
         #expect(gz == FileHead(bytes: Array(content.prefix(Fingerprint.fullLength)), isCompressed: true))
         #expect(gz.fingerprint == plain.fingerprint)
-        #expect(try Fingerprint.readFileHead(path: try dir.write("empty.log", [])) == FileHead(bytes: [], isCompressed: false))
+        #expect(
+            try Fingerprint.readFileHead(path: try dir.write("empty.log", []))
+                == FileHead(bytes: [], isCompressed: false))
         #expect(throws: TailingError.self) { try Fingerprint.readFileHead(path: dir.url("missing.log")) }
     }
 

@@ -61,7 +61,10 @@ import Testing
         try handle.close()
         let (events, status) = try reader.drain()
         #expect(status == .caughtUp)
-        #expect(events == [.line("part", offset: 2, end: 7), .line(String(repeating: "z", count: 10_000), offset: 7, end: 10_008)])
+        #expect(
+            events == [
+                .line("part", offset: 2, end: 7), .line(String(repeating: "z", count: 10_000), offset: 7, end: 10_008),
+            ])
     }
 }
 

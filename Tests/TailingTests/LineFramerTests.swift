@@ -74,14 +74,16 @@ extension LineFramer {
         var log: [String] = []
         var held: [UnsafeRawBufferPointer] = []
         framer.append(Array("ab\ncd\n0123456789\nef\ng".utf8))
-        framer.frame({ event in
-            log.append(Framed(event).description)
-            if case .line(let line) = event { held.append(line.bytes) }
-        }, chunkEnd: {
-            log.append("end")
-            log.append(held.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))
-            held.removeAll()
-        })
+        framer.frame(
+            { event in
+                log.append(Framed(event).description)
+                if case .line(let line) = event { held.append(line.bytes) }
+            },
+            chunkEnd: {
+                log.append("end")
+                log.append(held.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))
+                held.removeAll()
+            })
         #expect(log.count == 6)
         #expect(log.suffix(2) == ["end", "ab,cd,ef"])
         // Nothing complete: chunkEnd still comes, with nothing before it.

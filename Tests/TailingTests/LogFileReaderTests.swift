@@ -240,13 +240,15 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
     @Test func readingAheadInsideChunkEndChangesNothing() throws {
         let dir = try TemporaryDirectory()
         let lines = (0..<3_000).map { i in "{\"n\":\(i),\"pad\":\"\(String(repeating: "x", count: i % 97))\"}" }
-        let noisy = (0..<2_000).map { i in noise(count: 40, seed: UInt64(i + 1)).map { String($0, radix: 16) }.joined() }
+        let noisy = (0..<2_000).map { i in noise(count: 40, seed: UInt64(i + 1)).map { String($0, radix: 16) }.joined()
+        }
         var damaged = Gzip.compress(text(noisy))
         let damage = damaged.count / 2
         for i in damage..<(damage + 64) { damaged[i] ^= 0x5A }
         let files = [
             try dir.write("plain.log", text(lines)),
-            try dir.write("two.gz", Gzip.compress(text(Array(lines[..<1_000]))) + Gzip.compress(text(Array(lines[1_000...])))),
+            try dir.write(
+                "two.gz", Gzip.compress(text(Array(lines[..<1_000]))) + Gzip.compress(text(Array(lines[1_000...])))),
             try dir.write("bad.gz", damaged),
         ]
         func events(_ path: String, ahead: Bool, dropEvery: Int = 0) throws -> [Framed] {
@@ -254,14 +256,17 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
             var reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 4_000, readSize: 4_096)
             var reads = 0
             while true {
-                let status = try reader.read(budget: 4_096) { out.append(Framed($0)) } chunkEnd: {
+                let status = try reader.read(budget: 4_096) {
+                    out.append(Framed($0))
+                } chunkEnd: {
                     if ahead { reader.blocks.readAhead() }
                 }
                 reads += 1
                 if status != .more { break }
                 if dropEvery > 0, reads % dropEvery == 0 {
                     // Dropped with a block read ahead: reopened at its offset, nothing is skipped or repeated.
-                    reader = try LogFileReader(path: path, startOffset: reader.offset, maxLineBytes: 4_000, readSize: 4_096)
+                    reader = try LogFileReader(
+                        path: path, startOffset: reader.offset, maxLineBytes: 4_000, readSize: 4_096)
                 }
             }
             return out
@@ -283,14 +288,17 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         let lines = (0..<3_000).map { i in "{\"n\":\(i),\"pad\":\"\(String(repeating: "y", count: i % 89))\"}" }
         let files = [
             try dir.write("plain.log", text(lines)),
-            try dir.write("two.gz", Gzip.compress(text(Array(lines[..<1_500]))) + Gzip.compress(text(Array(lines[1_500...])))),
+            try dir.write(
+                "two.gz", Gzip.compress(text(Array(lines[..<1_500]))) + Gzip.compress(text(Array(lines[1_500...])))),
         ]
         func events(_ path: String, ahead: Bool) throws -> [Framed] {
             var out: [Framed] = []
             var lineBytes = 0
             let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 4_000, readSize: 4_096)
             while true {
-                let status = try reader.read(budget: 4_096) { out.append(Framed($0)) } chunkEnd: {
+                let status = try reader.read(budget: 4_096) {
+                    out.append(Framed($0))
+                } chunkEnd: {
                     guard ahead else { return }
                     let blocks = reader.blocks
                     let done = DispatchSemaphore(value: 0)

@@ -13,6 +13,8 @@ let package = Package(
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: settings),
         .target(name: "PinnedMemory", swiftSettings: settings),
         .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: settings),
-        .executableTarget(name: "parse-map", dependencies: ["JSON", "PersonalizeModel", "Mapping"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(
+            name: "parse-map", dependencies: ["JSON", "PersonalizeModel", "Mapping"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

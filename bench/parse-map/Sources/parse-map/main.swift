@@ -18,7 +18,10 @@ let repeats = args.count > 3 ? Int(args[3])! : 3
 let bytes = [UInt8](data)
 var lines: [Range<Int>] = []
 var start = 0
-for (i, b) in bytes.enumerated() where b == 0x0A { lines.append(start..<i); start = i + 1 }
+for (i, b) in bytes.enumerated() where b == 0x0A {
+    lines.append(start..<i)
+    start = i + 1
+}
 print("lines: \(lines.count)")
 
 // PARSE_MAP_ONLY=substring runs only the timings whose name contains it (for profiling one of them).
@@ -34,8 +37,10 @@ func time(_ name: String, _ body: () -> Int) {
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         best = min(best, dt)
     }
-    print(String(format: "%-28@ %9.0f records/s  (%.2f µs/record, %d records, best of %d)",
-                 name as NSString, Double(lines.count) / best, best / Double(lines.count) * 1e6, n, repeats))
+    print(
+        String(
+            format: "%-28@ %9.0f records/s  (%.2f µs/record, %d records, best of %d)",
+            name as NSString, Double(lines.count) / best, best / Double(lines.count) * 1e6, n, repeats))
 }
 
 bytes.withUnsafeBytes { raw in
@@ -48,7 +53,8 @@ bytes.withUnsafeBytes { raw in
         var n = 0
         for r in lines {
             guard let v = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[r])) else { continue }
-            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
+            let ctx = RecordContext(
+                sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
             for result in mapper.apply(v, context: ctx) { if case .record = result { n += 1 } }
         }
         return n
@@ -57,8 +63,11 @@ bytes.withUnsafeBytes { raw in
         // What the agent runs per line: each record written in its request form (directly where it can).
         var n = 0
         for r in lines {
-            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
-            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else { continue }
+            let ctx = RecordContext(
+                sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
+            guard let results = try? mapper.apply(line: UnsafeRawBufferPointer(rebasing: raw[r]), context: ctx) else {
+                continue
+            }
             for result in results { if case .record = result { n += 1 } }
         }
         return n
@@ -70,7 +79,8 @@ bytes.withUnsafeBytes { raw in
         var encoded = 0
         for r in lines {
             guard let v = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[r])) else { continue }
-            let ctx = RecordContext(sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
+            let ctx = RecordContext(
+                sourceName: "web", path: "/bench/web.jsonl", fingerprint: "f", offset: UInt64(r.lowerBound))
             for result in mapper.apply(v, context: ctx) {
                 guard case .record(_, let record) = result else { continue }
                 n += 1
