@@ -77,6 +77,9 @@ public struct FileTracker {
     public enum Step: Sendable, Equatable {
         /// A followed file now has another name: it keeps its stream.
         case renamed(id: Int, from: String, to: String)
+        /// A detached file still being read was found again at `to` (renamed, and the rename was not seen before
+        /// its old path led elsewhere): the path leads to it again, so it keeps its stream and is no longer detached.
+        case reattached(id: Int, from: String, to: String)
         /// Not followed: look at its head and find the checkpoint it continues (``inspect(_:)``, then the table).
         case identify(Found)
     }
@@ -152,11 +155,23 @@ public struct FileTracker {
     /// device and inode (`known`: the checkpoints' files) come first, so that a renamed file takes its own checkpoint
     /// back before a copy of it (matched by content) could take it. A file a stream follows (not detached) keeps it,
     /// renamed if need be; a settled file whose stat has not changed is skipped.
+    ///
+    /// A detached file is still its stream's until that stream is retired (its checkpoint entry stays attached to
+    /// it), so it is never identified as a new file under another name: that would read it again from its start.
+    /// The glob listing and ``rotated(_:)`` look at the directory at different moments, so a file renamed between
+    /// them (with a new file created at its old path) is detached although a glob still finds it: found again while
+    /// it is being read, it is reattached under its new name; found again once it was read to its end (drained,
+    /// or its reopened path led elsewhere), it is skipped until its stream is retired, and then resumes from its
+    /// checkpoint. At its own path such a file is identified as before: it was truncated (its new content is new),
+    /// or deleted and created again with the same inode.
     public func plan(_ found: [Found], known: Set<FileIdentity.FileID>, following: some Sequence<File>) -> [Step] {
         let isKnown = { (f: Found) in known.contains(FileIdentity.FileID(f.stat)) }
         let ordered = found.filter(isKnown) + found.filter { !isKnown($0) }
         var live: [FileIdentity.FileID: File] = [:]
-        for file in following where !file.detached { live[file.identity] = file }
+        var detached: [FileIdentity.FileID: File] = [:]
+        for file in following {
+            if file.detached { detached[file.identity] = file } else { live[file.identity] = file }
+        }
         var steps: [Step] = []
         for f in ordered {
             let identity = FileIdentity.FileID(f.stat)
@@ -165,6 +180,15 @@ public struct FileTracker {
                     steps.append(.renamed(id: file.id, from: file.path, to: f.path))
                     live[identity]?.path = f.path  // a second name (hard link) renames it again
                 }
+                continue
+            }
+            if var file = detached[identity], file.path != f.path {
+                if file.exhausted { continue }
+                steps.append(.reattached(id: file.id, from: file.path, to: f.path))
+                file.path = f.path
+                file.detached = false
+                detached[identity] = nil
+                live[identity] = file
                 continue
             }
             if let known = settled[f.path], known == f.stat { continue }
