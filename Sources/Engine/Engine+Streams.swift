@@ -18,7 +18,9 @@ extension Engine {
                 logger.info("file renamed; still reading it", metadata: ["file.from": "\(from)", "file.path": "\(to)"])
                 streams[id]?.path = to
             case .reattached(let id, let from, let to):
-                logger.info("rotated file found under another name; still reading it", metadata: ["file.from": "\(from)", "file.path": "\(to)"])
+                logger.info(
+                    "rotated file found under another name; still reading it",
+                    metadata: ["file.from": "\(from)", "file.path": "\(to)"])
                 streams[id]?.path = to
                 streams[id]?.detached = false
             case .identify(let f):
