@@ -33,7 +33,7 @@ import Testing
                 rateLimits: limits),
             credentials: ClientTests.credentials,
             transport: try NIOHTTPTransport(
-                endpoint: Endpoint(url: standIn.endpoint)!, configuration: .init(connectTimeout: .seconds(5))),
+                endpoint: Endpoint(url: standIn.endpoint)!, configuration: .init(connectTimeout: .seconds(30))),
             logger: ClientTests.logger)
         let next = Counter()
         let start = ContinuousClock.now

@@ -26,7 +26,7 @@ import Testing
     /// The transport for requests to `standIn`.
     static func transport(_ standIn: PersonalizeStandIn) -> NIOHTTPTransport {
         try! NIOHTTPTransport(
-            endpoint: Endpoint(url: standIn.endpoint)!, configuration: .init(connectTimeout: .seconds(5)))
+            endpoint: Endpoint(url: standIn.endpoint)!, configuration: .init(connectTimeout: .seconds(30)))
     }
 
     static func events(_ ids: [String]) -> RequestBody {

@@ -33,7 +33,7 @@ import Testing
         let server = try await TLSAnsweringServer.start(certificate: cert.certificate, key: cert.key)
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "https://127.0.0.1:\(server.port)")!,
-            configuration: .init(maxConnections: 4, connectTimeout: .seconds(5), caBundlePath: pki.caCertificate))
+            configuration: .init(maxConnections: 4, connectTimeout: .seconds(30), caBundlePath: pki.caCertificate))
         for i in 0..<5 {
             let response = try await Self.post(transport, port: server.port, #"{"n":\#(i)}"#)
             #expect(response.status == 200)
@@ -59,7 +59,7 @@ import Testing
             certificate: cert.certificate, key: cert.key, minimum: version, maximum: version)
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "https://127.0.0.1:\(server.port)")!,
-            configuration: .init(connectTimeout: .seconds(5), caBundlePath: pki.caCertificate))
+            configuration: .init(connectTimeout: .seconds(30), caBundlePath: pki.caCertificate))
         #expect(try await Self.post(transport, port: server.port, "{}").status == 200)
         #expect(server.requests == 1)
         try await transport.shutdown()
@@ -76,7 +76,7 @@ import Testing
         for (host, expected) in [("localhost", "localhost"), ("127.0.0.1", "")] {
             let transport = try NIOHTTPTransport(
                 endpoint: Endpoint(url: "https://\(host):\(server.port)")!,
-                configuration: .init(connectTimeout: .seconds(5), caBundlePath: pki.caCertificate))
+                configuration: .init(connectTimeout: .seconds(30), caBundlePath: pki.caCertificate))
             #expect(try await Self.post(transport, port: server.port, "{}").status == 200)
             #expect(server.serverNames.last == expected)
             try await transport.shutdown()
@@ -114,7 +114,7 @@ import Testing
         let transport = try NIOHTTPTransport(
             endpoint: endpoint,
             configuration: .init(
-                connectTimeout: .seconds(5), caBundlePath: refusal == .unknownCA ? nil : pki.caCertificate))
+                connectTimeout: .seconds(30), caBundlePath: refusal == .unknownCA ? nil : pki.caCertificate))
         let client = PersonalizeEventsClient(
             configuration: .init(endpoint: endpoint, region: "us-east-1", retry: RetryPolicy(base: 0.001, cap: 0.01)),
             credentials: ClientTests.credentials, transport: transport, logger: ClientTests.logger)
@@ -145,7 +145,7 @@ import Testing
     static func transport(_ standIn: PersonalizeStandIn, ca: String) throws -> NIOHTTPTransport {
         try NIOHTTPTransport(
             endpoint: Endpoint(url: standIn.endpoint)!,
-            configuration: .init(maxConnections: 4, connectTimeout: .seconds(5), caBundlePath: ca))
+            configuration: .init(maxConnections: 4, connectTimeout: .seconds(30), caBundlePath: ca))
     }
 
     /// The server answering `Connection: close` and closing (without a TLS close_notify of its own making any

@@ -15,7 +15,7 @@ import Testing
     ) throws -> NIOHTTPTransport {
         try NIOHTTPTransport(
             endpoint: Endpoint(url: standIn.endpoint)!,
-            configuration: .init(threads: threads, maxConnections: maxConnections, connectTimeout: .seconds(2)))
+            configuration: .init(threads: threads, maxConnections: maxConnections, connectTimeout: .seconds(30)))
     }
 
     static func client(

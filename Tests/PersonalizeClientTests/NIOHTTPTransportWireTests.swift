@@ -82,7 +82,7 @@ import Testing
         let port = channel.localAddress!.port!
         let transport = try NIOHTTPTransport(
             endpoint: Endpoint(url: "http://127.0.0.1:\(port)")!,
-            configuration: .init(maxConnections: 1, connectTimeout: .seconds(2), maxResponseBytes: maxResponseBytes))
+            configuration: .init(maxConnections: 1, connectTimeout: .seconds(30), maxResponseBytes: maxResponseBytes))
         do {
             try await body(transport) { counts.connections.withLock { $0 } }
         } catch {
@@ -101,7 +101,7 @@ import Testing
             HTTPRequestParts(
                 method: "POST", url: "http://h/", headers: [("content-type", "application/json")],
                 body: Array(body.utf8)),
-            timeout: .seconds(5))
+            timeout: .seconds(60))
     }
 
     @Test(arguments: [1, 3, 1 << 20])
@@ -146,7 +146,7 @@ import Testing
                         calls.withLock { $0.append(MultiThreadedEventLoopGroup.currentEventLoop != nil) }
                         return encoded
                     },
-                    timeout: .seconds(5), hold: true
+                    timeout: .seconds(60), hold: true
                 ) { continuation.resume(with: $0) }
                 #expect(calls.withLock { $0.isEmpty }, "encoded before the request was let go")
                 transport.flush()
