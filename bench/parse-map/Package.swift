@@ -3,6 +3,10 @@
 import PackageDescription
 
 let settings: [SwiftSetting] = []
+// As the agent's `perLineSettings`: Mapping's per-line path skips the run-time exclusivity checks in release.
+let perLineSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
 
 let package = Package(
     name: "bench-micro",
@@ -12,7 +16,8 @@ let package = Package(
         .target(name: "JSON", swiftSettings: settings),
         .target(name: "PersonalizeModel", dependencies: ["JSON"], swiftSettings: settings),
         .target(name: "PinnedMemory", swiftSettings: settings),
-        .target(name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: settings),
+        .target(
+            name: "Mapping", dependencies: ["JSON", "PersonalizeModel", "PinnedMemory"], swiftSettings: perLineSettings),
         .executableTarget(
             name: "parse-map", dependencies: ["JSON", "PersonalizeModel", "Mapping"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
