@@ -117,7 +117,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Gzip",
-                "Checkpoints", "CMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
+                "Checkpoints", "CMemory", "PinnedMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: perLineSettings
         ),
@@ -249,7 +249,9 @@ let package = Package(
         .testTarget(
             name: "MappingTests", dependencies: ["Mapping", "JSON", "PersonalizeModel"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TailingTests", dependencies: ["Tailing", "Gzip", "TestSupport"], swiftSettings: swiftSettings),
+            name: "TailingTests", dependencies: ["Tailing", "Gzip", "PinnedMemory", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CheckpointsTests", dependencies: ["Checkpoints", "Tailing", "TestSupport"],

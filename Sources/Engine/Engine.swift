@@ -6,6 +6,7 @@ import Logging
 import Mapping
 import PersonalizeClient
 import PersonalizeModel
+import PinnedMemory
 import Tailing
 
 /// The heart of the agent: reads files, maps lines, batches records, dispatches batches and moves checkpoints.
@@ -136,7 +137,8 @@ public final class Engine {
     /// sessionizes).
     let mappingWorker: MappingWorker?
     /// Container log lines rebuilt while unwrapping (``ContainerLogDecoder``), valid until their chunk is handled.
-    let payloadArena = PayloadArena()
+    /// Bounded: when a line does not fit (``PinnedArena/hasRoom(_:)``), the chunk so far is handled and it is reset.
+    let payloadArena = PinnedArena()
 
     public init(
         config: AgentConfig, options: Options, sender: any BatchSender, store: (any CheckpointStore)?,

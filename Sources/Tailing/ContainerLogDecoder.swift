@@ -1,3 +1,5 @@
+import PinnedMemory
+
 /// The log format a container runtime writes, around each line the application printed.
 public enum ContainerFormat: String, Sendable, CaseIterable {
     /// containerd, CRI-O: `<RFC 3339 time> <stdout|stderr> <P|F> <content>`.
@@ -104,7 +106,7 @@ public final class ContainerLogDecoder {
     private func accepts(_ stream: ContainerStream) -> Bool { stream == .stdout ? accepts.stdout : accepts.stderr }
 
     /// Decodes one complete envelope line starting at `offset`; the arena needs ``room(for:)`` free bytes.
-    public func decode(_ line: UnsafeRawBufferPointer, offset: UInt64, arena: PayloadArena) -> DecodedLine {
+    public func decode(_ line: UnsafeRawBufferPointer, offset: UInt64, arena: PinnedArena) -> DecodedLine {
         switch format {
         case .cri:
             switch CRIHeader.parse(line) {
@@ -187,7 +189,7 @@ public final class ContainerLogDecoder {
 
     private func piece(
         _ content: UnsafeRawBufferPointer, stream: ContainerStream, partial: Bool, time: UnsafeRawBufferPointer,
-        offset: UInt64, arena: PayloadArena, copy: Bool = false
+        offset: UInt64, arena: PinnedArena, copy: Bool = false
     ) -> DecodedLine {
         guard accepts(stream) else { return .filtered }
         let index = Int(stream.rawValue) - 1

@@ -1,4 +1,5 @@
 import Foundation
+import PinnedMemory
 import Tailing
 import Testing
 
@@ -19,7 +20,7 @@ import Testing
 
     /// Decodes `lines` in order, with offsets as if they were one file.
     static func decode(_ decoder: ContainerLogDecoder, _ lines: [[UInt8]]) -> [Out] {
-        let arena = PayloadArena(capacity: 1 << 20)
+        let arena = PinnedArena(capacity: 1 << 20)
         var offset: UInt64 = 0
         var out: [Out] = []
         for line in lines {
