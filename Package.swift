@@ -6,10 +6,8 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 // Release builds keep Swift's run-time exclusivity checks, except in the two modules whose per-line paths pay for
-// them: the engine (its stored properties are updated for every line and record) and the mapper. There, measured
-// over `run --once --dry-run` of 20,000 lines with callgrind, the checks cost 1,100 instructions per line (+4.5 %),
-// and in alternating catch-ups 4-8 % more CPU per event (bench/README.md, "Run-time exclusivity checks"). Debug
-// builds, which the tests use, check everywhere.
+// them: the engine (its stored properties are updated for every line and record) and the mapper. Measurements in
+// bench/README.md, "Run-time exclusivity checks". Debug builds, which the tests use, check everywhere.
 let perLineSettings =
     swiftSettings + [
         .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
