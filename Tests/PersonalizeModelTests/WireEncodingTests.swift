@@ -61,9 +61,9 @@ import Testing
             request = try JSONDecoder().decode(PutActionInteractionsRequest.self, from: c.params.data)
         default: throw CocoaError(.featureUnsupported)
         }
-        let body = request.body
-        #expect(RequestBody(key: request.key, records: request.records).operation.rawValue == c.operation)
-        return (request.key.operation.path, body, try JSONEncoder().encode(request))
+        let body = RequestBody(key: request.key, records: request.records)
+        #expect(body.operation.rawValue == c.operation)
+        return (request.key.operation.path, body.body, try JSONEncoder().encode(request))
     }
 
     static func object(_ data: Data) throws -> NSDictionary {
