@@ -107,7 +107,8 @@ final class MappingWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Whether ``map(_:context:engineMapper:)`` may split work for `mappings` (no mapping sessionizes).
+    /// Whether ``map(_:context:engineMapper:readAhead:handle:)`` may split work for `mappings` (no mapping
+    /// sessionizes).
     static func canSplit(_ mappings: MappingSet) -> Bool {
         !mappings.sessionizes
     }
