@@ -293,12 +293,16 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         ]
         func events(_ path: String, ahead: Bool) throws -> [Framed] {
             var out: [Framed] = []
+            // The chunk's lines as the reader hands them out: their bytes are the framer's.
+            var chunk: [FramedLine] = []
             var lineBytes = 0
             let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 4_000, readSize: 4_096)
             while true {
                 let status = try reader.read(budget: 4_096) {
                     out.append(Framed($0))
+                    if case .line(let line) = $0 { chunk.append(line) }
                 } chunkEnd: {
+                    defer { chunk.removeAll() }
                     guard ahead else { return }
                     let blocks = reader.blocks
                     let done = DispatchSemaphore(value: 0)
@@ -307,8 +311,12 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
                         done.signal()
                     }
                     worker.start()
-                    // Meanwhile the engine works on the chunk's lines (their bytes are the framer's).
-                    lineBytes += out.suffix(64).reduce(0) { $0 + Int($1.end - $1.offset) }
+                    // Meanwhile the engine reads the chunk's lines where the framer keeps them: reading ahead must
+                    // not touch them.
+                    for (line, copy) in zip(chunk, out.suffix(chunk.count)) {
+                        #expect(Framed(.line(line)) == copy)
+                        lineBytes += line.bytes.count
+                    }
                     done.wait()
                 }
                 if status != .more { break }
