@@ -26,7 +26,7 @@ public final class LogFileReader {
     }
 
     public let path: String
-    public let isCompressed: Bool
+    public var isCompressed: Bool { blocks.isCompressed }
     public var descriptor: Int32 { blocks.descriptor }
     /// The identity of the open file (it keeps it even after the path is renamed or deleted).
     public let openedStat: FileStat
@@ -60,15 +60,16 @@ public final class LogFileReader {
             throw error
         }
         openedStat = st
+        let gzip: Bool
         if let compressed {
-            isCompressed = compressed
+            gzip = compressed
         } else {
             var magic: [UInt8] = [0, 0]
             let n = magic.withUnsafeMutableBytes { POSIXIO.read(fd, into: $0, at: 0) }
-            isCompressed = n == 2 && GzipFormat.hasGzipMagic(magic)
+            gzip = n == 2 && GzipFormat.hasGzipMagic(magic)
         }
         framer = LineFramer(startOffset: startOffset, maxLineBytes: maxLineBytes)
-        if isCompressed {
+        if gzip {
             // Small compressed reads bound what one inflate call can produce (deflate expands up to ~1000x).
             blocks = BlockSource(descriptor: fd, compressed: true, readSize: min(readSize, 32 * 1024), position: 0)
             skipRemaining = startOffset
