@@ -38,7 +38,7 @@ extension Engine {
             let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
             watcher.update(directories: Array(directories) + watchDirectories())
         }
-        for id in tracker.rotated(streams.values.lazy.map(\.file)) {
+        for id in tracker.rotated(streams.values.lazy.map(\.file), listed: found) {
             guard let stream = streams[id] else { continue }
             markDetached(stream)
             stream.lastGrowth = now

@@ -21,9 +21,14 @@ final class FakeFileSystem: FileSystem {
 
     var paths: [String: Node] = [:]
     var unreadable = Set<String>()
+    /// Calls of ``stat(_:)``, to count the look-ups a decision costs.
+    private(set) var statCalls = 0
     private var nextInode: UInt64 = 100
 
-    func stat(_ path: String) -> FileStat? { paths[path]?.stat }
+    func stat(_ path: String) -> FileStat? {
+        statCalls += 1
+        return paths[path]?.stat
+    }
 
     func head(_ path: String) throws(TailingError) -> FileHead {
         guard let node = paths[path], !unreadable.contains(path) else {
@@ -165,11 +170,12 @@ final class FakeFileSystem: FileSystem {
         #expect(t.rotated(files).isEmpty)
     }
 
-    /// logrotate `create` between a scan's glob listing and its look at the followed paths (``FileTracker/rotated(_:)``):
-    /// the listing still showed `app.log` as the followed file, then the path led to the new file, so the old one was
-    /// detached although it is now `app.log.1`. The next scan finds it there: it keeps its stream (reattached), and
-    /// is not identified as a new file (its checkpoint entry is still attached to the stream, so the table would call
-    /// it new and it would be read again from its start: the 70 duplicates once seen under ThreadSanitizer).
+    /// logrotate `create` between a scan's glob listing and its look at the followed paths
+    /// (``FileTracker/rotated(_:listed:)``): the listing still showed `app.log` as the followed file, then the path
+    /// led to the new file, so the old one was detached although it is now `app.log.1`. The next scan finds it there:
+    /// it keeps its stream (reattached), and is not identified as a new file (its checkpoint entry is still attached
+    /// to the stream, so the table would call it new and it would be read again from its start: the 70 duplicates
+    /// once seen under ThreadSanitizer).
     @Test func aFileDetachedBeforeItsRenameWasSeenIsReattached() {
         let t = tracker()
         fs.create("/l/app.log", Self.lines)
@@ -190,6 +196,21 @@ final class FakeFileSystem: FileSystem {
         #expect(files[0].path == "/l/app.log.1" && !files[0].detached)
         #expect(t.rotated(files).isEmpty)
         #expect(t.plan(fs.scan(), known: [files[0].identity], following: files) == [.identify(fs.found("/l/app.log"))])
+    }
+
+    /// A followed file the scan's listing found (by device and inode) is where the listing saw it:
+    /// ``FileTracker/rotated(_:listed:)`` does not stat it again; one the listing did not find is still looked at.
+    @Test func aFollowedFileTheListingFoundIsNotStatedAgain() {
+        let t = tracker()
+        fs.create("/l/app.log", Self.lines)
+        fs.create("/l/other.log", Self.lines)
+        let files = [follow("/l/app.log"), follow("/l/other.log", id: 1)]
+        let listing = fs.scan()
+        let before = fs.statCalls
+        #expect(t.rotated(files, listed: listing).isEmpty)
+        #expect(fs.statCalls == before)
+        fs.remove("/l/other.log")
+        #expect(t.rotated(files, listed: fs.scan()) == [1])
     }
 
     /// The same, found only once the detached file was read to its end (drained) while its last lines are still
