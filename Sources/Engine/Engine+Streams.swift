@@ -275,7 +275,6 @@ extension Engine {
             stream.hasInput = true
         case .caughtUp:
             stream.hasInput = false
-            stream.caughtUp = true
             if options.once { finish(stream) }
         case .finished:
             giveUpPartialLines(stream, because: "the file ended")
