@@ -154,7 +154,7 @@ public struct FileTracker {
     /// What to do with each file a scan found (`found` in name order, one entry per path). Files already known by
     /// device and inode (`known`: the checkpoints' files) come first, so that a renamed file takes its own checkpoint
     /// back before a copy of it (matched by content) could take it. A file a stream follows (not detached) keeps it,
-    /// renamed if need be; a settled file whose stat has not changed is skipped.
+    /// renamed if its name is no longer listed as leading to it; a settled file whose stat has not changed is skipped.
     ///
     /// A detached file is still its stream's until that stream is retired (its checkpoint entry stays attached to
     /// it), so it is never identified as a new file under another name: that would read it again from its start.
@@ -172,13 +172,17 @@ public struct FileTracker {
         for file in following {
             if file.detached { detached[file.identity] = file } else { live[file.identity] = file }
         }
+        // What each listed path leads to: a file found under a second name (a symbolic or hard link) keeps the
+        // name it is followed under while the listing still shows it there.
+        var listed: [String: FileIdentity.FileID] = [:]
+        for f in found { listed[f.path] = FileIdentity.FileID(f.stat) }
         var steps: [Step] = []
         for f in ordered {
             let identity = FileIdentity.FileID(f.stat)
             if let file = live[identity] {
-                if file.path != f.path {
+                if file.path != f.path, listed[file.path] != identity {
                     steps.append(.renamed(id: file.id, from: file.path, to: f.path))
-                    live[identity]?.path = f.path  // a second name (hard link) renames it again
+                    live[identity]?.path = f.path
                 }
                 continue
             }

@@ -140,6 +140,23 @@ final class FakeFileSystem: FileSystem {
         #expect(t.rotated(files).isEmpty)  // the path it has now leads to it
     }
 
+    /// A followed file a glob also finds under a second name (a symbolic link such as `current.log`, a hard link)
+    /// keeps the name it is followed under while that still leads to it: no rename back and forth at every scan.
+    @Test func aFileListedUnderTwoNamesKeepsTheOneItIsFollowedUnder() {
+        let t = tracker()
+        fs.create("/l/app.log", Self.lines)
+        var files = [follow("/l/app.log")]
+        let link = FileTracker.Found(path: "/l/current.log", stat: fs.stat("/l/app.log")!, source: 0)
+        #expect(t.plan(fs.scan() + [link], known: [files[0].identity], following: files).isEmpty)
+        // Once the followed name is gone, the other one takes over.
+        fs.rename("/l/app.log", "/l/app.log.1")
+        let moved = FileTracker.Found(path: "/l/current.log", stat: fs.stat("/l/app.log.1")!, source: 0)
+        let steps = t.plan(fs.scan() + [moved], known: [files[0].identity], following: files)
+        #expect(steps == [.renamed(id: 0, from: "/l/app.log", to: "/l/app.log.1")])
+        #expect(apply(steps, to: &files).isEmpty)
+        #expect(t.plan(fs.scan() + [moved], known: [files[0].identity], following: files).isEmpty)
+    }
+
     @Test func renamedAwayAndBackIsTheSameStream() {
         let t = tracker()
         fs.create("/l/app.log", Self.lines)
@@ -461,16 +478,19 @@ final class FakeFileSystem: FileSystem {
         #expect(t.continuation(of: "/l/missing.log", after: 16) == 0)
     }
 
-    /// Two names of one file (a hard link): the stream follows the last name seen, as a scan in name order does.
-    @Test func aSecondNameRenamesAgain() {
+    /// Three names of one file (hard links): the stream keeps the name it follows while the listing shows it; once
+    /// that name is gone, the first other name listed takes over.
+    @Test func otherNamesOfAFollowedFileDoNotRenameIt() {
         let t = tracker()
         fs.create("/l/a.log", Self.lines)
         let file = follow("/l/a.log")
         fs.paths["/l/b.log"] = fs.paths["/l/a.log"]
         fs.paths["/l/c.log"] = fs.paths["/l/a.log"]
+        #expect(t.plan(fs.scan(), known: [file.identity], following: [file]).isEmpty)
+        fs.remove("/l/a.log")
         #expect(
             t.plan(fs.scan(), known: [file.identity], following: [file]) == [
-                .renamed(id: 0, from: "/l/a.log", to: "/l/b.log"), .renamed(id: 0, from: "/l/b.log", to: "/l/c.log"),
+                .renamed(id: 0, from: "/l/a.log", to: "/l/b.log")
             ])
     }
 }
