@@ -10,7 +10,7 @@ extension Engine {
     /// Expands the globs and starts a stream for every file not being read yet. Renamed files keep their stream;
     /// files whose path now leads elsewhere are detached (read to the end, then let go).
     func scan() {
-        let found = FileDiscovery(config.sources.map { .init(patterns: $0.paths, exclude: $0.exclude) }).files()
+        let found = discovery.files()
         let firstNew = nextStreamId
         for step in tracker.plan(found, known: table.files, following: streams.values.lazy.map(\.file)) {
             switch step {
