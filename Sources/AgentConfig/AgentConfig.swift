@@ -99,6 +99,9 @@ public struct SourceConfig: Sendable {
     public var maxLineBytes: Int
     /// The container streams read from runtime logs (`streams`); lines of the others are skipped.
     public var streams: Set<ContainerStream> = Set(ContainerStream.allCases)
+
+    /// The source's globs, for ``FileDiscovery``.
+    public var discovery: FileDiscovery.Source { FileDiscovery.Source(patterns: paths, exclude: exclude) }
 }
 
 public struct BatchingSettings: Sendable {

@@ -282,7 +282,7 @@ extension Engine {
         else { return }
         guard let head = try? Fingerprint.readHead(path: stream.path, count: Fingerprint.fullLength),
             head.count > stream.fingerprint.length, stream.fingerprint.matches(prefixOf: head),
-            let st = FileStat.of(path: stream.path), st.device == stream.device, st.inode == stream.inode
+            let st = FileStat.of(path: stream.path), stream.file.isSameFile(st)
         else { return }
         let grown = Fingerprint.of(head)
         stream.fingerprint = grown

@@ -10,7 +10,7 @@ extension Engine {
     /// Expands the globs and starts a stream for every file not being read yet. Renamed files keep their stream;
     /// files whose path now leads elsewhere are detached (read to the end, then let go).
     func scan() {
-        let found = FileDiscovery(config.sources.map { .init(patterns: $0.paths, exclude: $0.exclude) }).files()
+        let found = discovery.files()
         let firstNew = nextStreamId
         for step in tracker.plan(found, known: table.files, following: streams.values.lazy.map(\.file)) {
             switch step {
@@ -38,7 +38,7 @@ extension Engine {
             let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
             watcher.update(directories: Array(directories) + watchDirectories())
         }
-        for id in tracker.rotated(streams.values.lazy.map(\.file)) {
+        for id in tracker.rotated(streams.values.lazy.map(\.file), listed: found) {
             guard let stream = streams[id] else { continue }
             markDetached(stream)
             stream.lastGrowth = now
@@ -275,7 +275,6 @@ extension Engine {
             stream.hasInput = true
         case .caughtUp:
             stream.hasInput = false
-            stream.caughtUp = true
             if options.once { finish(stream) }
         case .finished:
             giveUpPartialLines(stream, because: "the file ended")

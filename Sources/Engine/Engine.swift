@@ -105,6 +105,8 @@ public final class Engine {
     var newEntries = false
     /// Discovery, rotation and retire decisions (settled and unreadable files); the engine carries them out.
     var tracker: FileTracker
+    /// The sources' globs, compiled once; every scan lists the files they name now.
+    let discovery: FileDiscovery
     /// Stream ids in the order they were found (name order within a scan).
     var order: [Int] = []
     var cursor = 0
@@ -158,6 +160,7 @@ public final class Engine {
         self.epoch = clock.now
         self.batcher = Batcher(maxWaitMillis: options.once ? 1_000_000_000 : config.batching.maxWaitMillis)
         self.table = CheckpointTable(try store?.load() ?? [])
+        self.discovery = FileDiscovery(config.sources.map(\.discovery))
         self.tracker = FileTracker(
             settings: FileTracker.Settings(
                 once: options.once, rotationGraceMillis: max(2000, Int64(config.follow.pollIntervalMillis) * 4),

@@ -2,12 +2,12 @@ import AgentConfig
 import Checkpoints
 import Tailing
 
-/// One file being read: its identity, its reader and its ledger of unresolved lines.
 /// The ids of the streams that hold an open file (so the open-file cap is kept without looking at every stream).
 final class ReaderSet {
     var ids = Set<Int>()
 }
 
+/// One file being read: its identity, its reader and its ledger of unresolved lines.
 final class Stream {
     let id: Int
     let source: SourceConfig
@@ -20,8 +20,6 @@ final class Stream {
     var fingerprint: Fingerprint
     /// The file's identity key (see ``FileCheckpoint/key``): what derived event ids hash, fixed for the file's life.
     let key: String
-    var device: UInt64 { file.device }
-    var inode: UInt64 { file.inode }
     var compressed: Bool { file.compressed }
     /// The checkpoint-table entry this stream advances.
     var entry: Int
@@ -52,8 +50,6 @@ final class Stream {
     }
     /// The reader has unread input right now (as far as we know).
     var hasInput = true
-    /// The reader consumed everything available last time it ran.
-    var caughtUp = false
     var size: UInt64
     /// Unwraps a container runtime's log (`nil` for a plain JSON-lines file), and the pod it belongs to.
     var decoder: ContainerLogDecoder?

@@ -50,8 +50,3 @@ public struct SourceCheck: Sendable, Equatable {
         return SourceCheck(source: source.name, files: sorted, problems: problems)
     }
 }
-
-extension SourceConfig {
-    /// The source's globs, for ``FileDiscovery``.
-    var discovery: FileDiscovery.Source { FileDiscovery.Source(patterns: paths, exclude: exclude) }
-}

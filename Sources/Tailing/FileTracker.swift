@@ -154,16 +154,16 @@ public struct FileTracker {
     /// What to do with each file a scan found (`found` in name order, one entry per path). Files already known by
     /// device and inode (`known`: the checkpoints' files) come first, so that a renamed file takes its own checkpoint
     /// back before a copy of it (matched by content) could take it. A file a stream follows (not detached) keeps it,
-    /// renamed if need be; a settled file whose stat has not changed is skipped.
+    /// renamed if its name is no longer listed as leading to it; a settled file whose stat has not changed is skipped.
     ///
     /// A detached file is still its stream's until that stream is retired (its checkpoint entry stays attached to
     /// it), so it is never identified as a new file under another name: that would read it again from its start.
-    /// The glob listing and ``rotated(_:)`` look at the directory at different moments, so a file renamed between
-    /// them (with a new file created at its old path) is detached although a glob still finds it: found again while
-    /// it is being read, it is reattached under its new name; found again once it was read to its end (drained,
-    /// or its reopened path led elsewhere), it is skipped until its stream is retired, and then resumes from its
-    /// checkpoint. At its own path such a file is identified as before: it was truncated (its new content is new),
-    /// or deleted and created again with the same inode.
+    /// A glob lists a directory, then stats the paths it found, and ``rotated(_:listed:)`` stats the followed files
+    /// the listing did not find later still, so a file renamed in between (with a new file created at its old path)
+    /// is detached although a glob still finds it: found again while it is being read, it is reattached under its
+    /// new name; found again once it was read to its end (drained, or its reopened path led elsewhere), it is skipped
+    /// until its stream is retired, and then resumes from its checkpoint. At its own path such a file is identified
+    /// as before: it was truncated (its new content is new), or deleted and created again with the same inode.
     public func plan(_ found: [Found], known: Set<FileIdentity.FileID>, following: some Sequence<File>) -> [Step] {
         let isKnown = { (f: Found) in known.contains(FileIdentity.FileID(f.stat)) }
         let ordered = found.filter(isKnown) + found.filter { !isKnown($0) }
@@ -172,13 +172,17 @@ public struct FileTracker {
         for file in following {
             if file.detached { detached[file.identity] = file } else { live[file.identity] = file }
         }
+        // What each listed path leads to: a file found under a second name (a symbolic or hard link) keeps the
+        // name it is followed under while the listing still shows it there.
+        var listed: [String: FileIdentity.FileID] = [:]
+        for f in found { listed[f.path] = FileIdentity.FileID(f.stat) }
         var steps: [Step] = []
         for f in ordered {
             let identity = FileIdentity.FileID(f.stat)
             if let file = live[identity] {
-                if file.path != f.path {
+                if file.path != f.path, listed[file.path] != identity {
                     steps.append(.renamed(id: file.id, from: file.path, to: f.path))
-                    live[identity]?.path = f.path  // a second name (hard link) renames it again
+                    live[identity]?.path = f.path
                 }
                 continue
             }
@@ -211,9 +215,13 @@ public struct FileTracker {
 
     /// The ids of followed files (not yet detached) that their path no longer leads to: renamed away, deleted, or
     /// replaced (rotate-create). They are detached: read to their end, then let go.
-    public func rotated(_ files: some Sequence<File>) -> [Int] {
-        files.filter { file in
-            guard !file.detached else { return false }
+    ///
+    /// `listed` is the scan's listing, after ``plan(_:known:following:)``'s renames were applied: a file it found
+    /// (by device and inode) is at the path the listing saw it at, so it is not stat'ed a second time in the scan.
+    public func rotated(_ files: some Sequence<File>, listed: [Found] = []) -> [Int] {
+        let seen = Set(listed.lazy.map { FileIdentity.FileID($0.stat) })
+        return files.filter { file in
+            guard !file.detached, !seen.contains(file.identity) else { return false }
             guard let st = fileSystem.stat(file.path) else { return true }
             return !file.isSameFile(st)
         }.map(\.id)

@@ -21,9 +21,14 @@ final class FakeFileSystem: FileSystem {
 
     var paths: [String: Node] = [:]
     var unreadable = Set<String>()
+    /// Calls of ``stat(_:)``, to count the look-ups a decision costs.
+    private(set) var statCalls = 0
     private var nextInode: UInt64 = 100
 
-    func stat(_ path: String) -> FileStat? { paths[path]?.stat }
+    func stat(_ path: String) -> FileStat? {
+        statCalls += 1
+        return paths[path]?.stat
+    }
 
     func head(_ path: String) throws(TailingError) -> FileHead {
         guard let node = paths[path], !unreadable.contains(path) else {
@@ -135,6 +140,23 @@ final class FakeFileSystem: FileSystem {
         #expect(t.rotated(files).isEmpty)  // the path it has now leads to it
     }
 
+    /// A followed file a glob also finds under a second name (a symbolic link such as `current.log`, a hard link)
+    /// keeps the name it is followed under while that still leads to it: no rename back and forth at every scan.
+    @Test func aFileListedUnderTwoNamesKeepsTheOneItIsFollowedUnder() {
+        let t = tracker()
+        fs.create("/l/app.log", Self.lines)
+        var files = [follow("/l/app.log")]
+        let link = FileTracker.Found(path: "/l/current.log", stat: fs.stat("/l/app.log")!, source: 0)
+        #expect(t.plan(fs.scan() + [link], known: [files[0].identity], following: files).isEmpty)
+        // Once the followed name is gone, the other one takes over.
+        fs.rename("/l/app.log", "/l/app.log.1")
+        let moved = FileTracker.Found(path: "/l/current.log", stat: fs.stat("/l/app.log.1")!, source: 0)
+        let steps = t.plan(fs.scan() + [moved], known: [files[0].identity], following: files)
+        #expect(steps == [.renamed(id: 0, from: "/l/app.log", to: "/l/app.log.1")])
+        #expect(apply(steps, to: &files).isEmpty)
+        #expect(t.plan(fs.scan() + [moved], known: [files[0].identity], following: files).isEmpty)
+    }
+
     @Test func renamedAwayAndBackIsTheSameStream() {
         let t = tracker()
         fs.create("/l/app.log", Self.lines)
@@ -165,11 +187,12 @@ final class FakeFileSystem: FileSystem {
         #expect(t.rotated(files).isEmpty)
     }
 
-    /// logrotate `create` between a scan's glob listing and its look at the followed paths (``FileTracker/rotated(_:)``):
-    /// the listing still showed `app.log` as the followed file, then the path led to the new file, so the old one was
-    /// detached although it is now `app.log.1`. The next scan finds it there: it keeps its stream (reattached), and
-    /// is not identified as a new file (its checkpoint entry is still attached to the stream, so the table would call
-    /// it new and it would be read again from its start: the 70 duplicates once seen under ThreadSanitizer).
+    /// logrotate `create` between a scan's glob listing and its look at the followed paths
+    /// (``FileTracker/rotated(_:listed:)``): the listing still showed `app.log` as the followed file, then the path
+    /// led to the new file, so the old one was detached although it is now `app.log.1`. The next scan finds it there:
+    /// it keeps its stream (reattached), and is not identified as a new file (its checkpoint entry is still attached
+    /// to the stream, so the table would call it new and it would be read again from its start: the 70 duplicates
+    /// once seen under ThreadSanitizer).
     @Test func aFileDetachedBeforeItsRenameWasSeenIsReattached() {
         let t = tracker()
         fs.create("/l/app.log", Self.lines)
@@ -190,6 +213,21 @@ final class FakeFileSystem: FileSystem {
         #expect(files[0].path == "/l/app.log.1" && !files[0].detached)
         #expect(t.rotated(files).isEmpty)
         #expect(t.plan(fs.scan(), known: [files[0].identity], following: files) == [.identify(fs.found("/l/app.log"))])
+    }
+
+    /// A followed file the scan's listing found (by device and inode) is where the listing saw it:
+    /// ``FileTracker/rotated(_:listed:)`` does not stat it again; one the listing did not find is still looked at.
+    @Test func aFollowedFileTheListingFoundIsNotStatedAgain() {
+        let t = tracker()
+        fs.create("/l/app.log", Self.lines)
+        fs.create("/l/other.log", Self.lines)
+        let files = [follow("/l/app.log"), follow("/l/other.log", id: 1)]
+        let listing = fs.scan()
+        let before = fs.statCalls
+        #expect(t.rotated(files, listed: listing).isEmpty)
+        #expect(fs.statCalls == before)
+        fs.remove("/l/other.log")
+        #expect(t.rotated(files, listed: fs.scan()) == [1])
     }
 
     /// The same, found only once the detached file was read to its end (drained) while its last lines are still
@@ -440,16 +478,19 @@ final class FakeFileSystem: FileSystem {
         #expect(t.continuation(of: "/l/missing.log", after: 16) == 0)
     }
 
-    /// Two names of one file (a hard link): the stream follows the last name seen, as a scan in name order does.
-    @Test func aSecondNameRenamesAgain() {
+    /// Three names of one file (hard links): the stream keeps the name it follows while the listing shows it; once
+    /// that name is gone, the first other name listed takes over.
+    @Test func otherNamesOfAFollowedFileDoNotRenameIt() {
         let t = tracker()
         fs.create("/l/a.log", Self.lines)
         let file = follow("/l/a.log")
         fs.paths["/l/b.log"] = fs.paths["/l/a.log"]
         fs.paths["/l/c.log"] = fs.paths["/l/a.log"]
+        #expect(t.plan(fs.scan(), known: [file.identity], following: [file]).isEmpty)
+        fs.remove("/l/a.log")
         #expect(
             t.plan(fs.scan(), known: [file.identity], following: [file]) == [
-                .renamed(id: 0, from: "/l/a.log", to: "/l/b.log"), .renamed(id: 0, from: "/l/b.log", to: "/l/c.log"),
+                .renamed(id: 0, from: "/l/a.log", to: "/l/b.log")
             ])
     }
 }
