@@ -116,8 +116,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Gzip",
-                "Checkpoints", "CMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
+                "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Checkpoints",
+                "CMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: perLineSettings
         ),
