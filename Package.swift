@@ -114,8 +114,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Gzip",
-                "Checkpoints", "CMemory", "PinnedMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
+                "AgentConfig", "JSON", "PersonalizeModel", "Mapping", "PersonalizeClient", "Tailing", "Checkpoints",
+                "CMemory", "PinnedMemory", "SystemIO", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: perLineSettings
         ),

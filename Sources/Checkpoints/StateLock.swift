@@ -39,7 +39,7 @@ public final class StateLock: Sendable {
                     "another personalize-tail (pid \(pid)) is using this state directory; stop it, wait for it "
                         + "(--wait-lock), or give this one its own state.directory")
             }
-            throw AtomicFile.failure(path, "cannot lock")
+            throw AtomicFile.failure(path, "cannot lock", code: code)
         }
         let pid = Array("\(getpid())\n".utf8)
         ftruncate(fd, 0)

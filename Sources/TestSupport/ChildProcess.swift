@@ -205,6 +205,16 @@ public final class ChildProcess: @unchecked Sendable {
         _ = waitBlocking(timeout: .seconds(60))
     }
 
+    // MARK: The agent
+
+    /// The agent's binary as `swift test` builds it, `.build/debug/personalize-tail` of this checkout: what the tests
+    /// that run the real command line start.
+    public static let agentBinary: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        return root + "/.build/debug/personalize-tail"
+    }()
+
     // MARK: Running as another user
 
     /// `setpriv` (util-linux), when installed.

@@ -11,11 +11,7 @@ import Testing
 /// stand-in's model validation refusing a bad request.
 @Suite
 struct ImportCommandTests {
-    static let binary: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        return root + "/.build/debug/personalize-tail"
-    }()
+    static let binary = ChildProcess.agentBinary
 
     static let itemsArn = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS"
     static let interactionsArn = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/INTERACTIONS"

@@ -13,11 +13,7 @@ final class AgentProcess {
     var logPath: String { child.stderrPath }
 
     /// `.build/debug/personalize-tail`.
-    static let path: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        return root + "/.build/debug/personalize-tail"
-    }()
+    static let path = ChildProcess.agentBinary
 
     /// ``path``; a test fails (not skips) when it was not built.
     static func binary() throws -> String {

@@ -40,7 +40,7 @@ import Testing
         try dir.write("logs/app.log", Self.event("c", 3_000))
         try dir.write("logs/app.log.1.gz", Gzip.compress(Array(Self.event("b", 2_000).utf8)))
         try dir.write("logs/app.log.2.gz", Gzip.compress(Array(Self.event("a", 1_000).utf8)))
-        let config = try Harness.config(dir: dir, endpoint: standIn.endpoint)
+        _ = try Harness.config(dir: dir, endpoint: standIn.endpoint)
         var text = try dir.read("config.json")
         text = text.replacingOccurrences(of: #""maxConcurrentRequests": 8"#, with: #""maxConcurrentRequests": 1"#)
         try dir.write("config.json", text)

@@ -34,9 +34,8 @@ enum Harness {
         return try AgentConfig.load(path: dir.file("config.json"))
     }
 
-    /// The dead-letter file's entries.
-    /// The dead letters; `skippingTorn` leaves out lines a kill -9 cut short (the crash tests: such a letter's line
-    /// was not checkpointed, so it is dead-lettered again by the next run).
+    /// The dead-letter file's entries; `skippingTorn` leaves out lines a kill -9 cut short (the crash tests: such a
+    /// letter's line was not checkpointed, so it is dead-lettered again by the next run).
     static func deadLetters(_ dir: TemporaryDirectory, skippingTorn: Bool = false) throws -> [[String: Any]] {
         guard let text = try? dir.read("state/dead-letter.jsonl") else { return [] }
         return try text.split(separator: "\n").compactMap {

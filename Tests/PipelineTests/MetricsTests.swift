@@ -177,6 +177,7 @@ import Testing
         }
         let port = try #require(await Self.waitFor { control.metricsPort })
         #expect(await standIn.waitUntil { $0.acceptedRecords == 25 })
+        let appended = Date().timeIntervalSince1970
         try dir.append("logs/app.log", Self.events(25..<60))
         #expect(await standIn.waitUntil { $0.acceptedRecords == 60 })
 
@@ -199,7 +200,10 @@ import Testing
         #expect(
             parsed["personalize_tail_file_lag_bytes{path=\(PromText.quote(dir.file("logs/app.log"))),source=\"app\"}"]
                 == 0)
-        #expect((parsed["personalize_tail_last_delivery_timestamp_seconds"] ?? 0) > Date().timeIntervalSince1970 - 60)
+        // The last delivery was of the appended lines: after they were written (its clock keeps milliseconds), and
+        // not later than now.
+        let lastDelivery = try #require(parsed["personalize_tail_last_delivery_timestamp_seconds"])
+        #expect(lastDelivery >= appended - 0.001 && lastDelivery <= Date().timeIntervalSince1970, "\(lastDelivery)")
         try PromText.checkWithPython(scrape.body)
 
         let health = try #require(HTTP.get(port: port, "/health"))

@@ -16,11 +16,7 @@ import Testing
 // one at a time per suite leaves the other suites the CPU on a 2-core machine. The tests share nothing.
 @Suite(.serialized, .enabled(if: MotoServer.isAvailable, "moto[server] is not installed (pip install 'moto[server]')"))
 struct ExportToS3Tests {
-    static let binary: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        return root + "/.build/debug/personalize-tail"
-    }()
+    static let binary = ChildProcess.agentBinary
 
     static let config = """
         {
