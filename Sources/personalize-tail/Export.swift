@@ -105,7 +105,10 @@ struct Export: AsyncParsableCommand {
         let config = try common.loadConfig()
         let inputs = ExportInput.expand(
             config.sources.map {
-                (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
+                (
+                    name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes,
+                    envelope: $0.envelope, streams: $0.streams
+                )
             })
         let options = ExportOptions(
             outputDirectory: output, maxFileBytes: maxFileBytes, since: since.flatMap(ExportTime.parse),
