@@ -166,7 +166,8 @@ struct Export: AsyncParsableCommand {
             Data(
                 """
                 personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
-                unmatched=\(manifest.counts.unmatched) outside_time_range=\(manifest.counts.outsideTimeRange) \
+                unmatched=\(manifest.counts.unmatched)\(manifest.counts.filtered.map { " filtered=\($0)" } ?? "") \
+                outside_time_range=\(manifest.counts.outsideTimeRange) \
                 rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
 
                 """.utf8))

@@ -159,6 +159,7 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(dir.read("out/manifest.json").utf8)) as? [String: Any])
         let counts = try #require(manifest["counts"] as? [String: Any])
         #expect(counts["filtered"] as? Int == 4, "\(counts)")
+        #expect(export.stderr.contains(" filtered=4 "), "\(export.stderr)")
         let inputs = try #require(manifest["inputs"] as? [[String: Any]])
         #expect(inputs.filter { $0["compressed"] as? Bool == true }.count == 2, "\(inputs)")
     }
