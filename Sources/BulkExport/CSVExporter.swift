@@ -21,8 +21,12 @@ import Tailing
 /// seconds, impressions are joined with `|`. When mappings of one kind name several trackers or datasets, the
 /// second one's files are `interactions-dataset2-NNNNN.csv` and so on (`manifest.json` names each destination).
 ///
-/// Nothing is dropped silently: lines that are not JSON, too long, damaged, that fail a mapping, or interactions
-/// without a user or item id (a bulk import requires them) go to `rejected.jsonl` with their path and offset.
+/// Files are read as `run` reads them (``ReaderLoop``): gzip by its magic bytes, container runtime logs (`cri`,
+/// `docker`) with their envelope off and partial lines joined, lines of streams the source does not read skipped.
+///
+/// Nothing is dropped silently: lines that are not JSON, too long, damaged, that fail a mapping, invalid container
+/// envelopes, partial container lines the file never completes, or interactions without a user or item id (a bulk
+/// import requires them) go to `rejected.jsonl` with their path and offset.
 /// Memory stays bounded: rows are streamed to the files as they are made.
 public final class CSVExporter {
     public let mappings: MappingSet
@@ -182,10 +186,17 @@ public final class CSVExporter {
 
     // MARK: Reading
 
+    /// Reads one file through the reader loop `run` uses (``ReaderLoop``): gzip and container logs are read the same
+    /// way, with the same offsets, so a line's rejection points where the live agent's dead letter would.
     private func export(_ input: ExportInput) throws(ExportError) -> ExportManifest.Input {
+        let head: FileHead
+        let loop: ReaderLoop
         let reader: LogFileReader
         do {
-            reader = try LogFileReader(path: input.path, startOffset: 0, maxLineBytes: input.maxLineBytes)
+            head = try Fingerprint.readFileHead(path: input.path)
+            loop = ReaderLoop(
+                head: head, envelope: input.envelope, streams: input.streams, maxLineBytes: input.maxLineBytes)
+            reader = try loop.open(path: input.path, startOffset: 0)
         } catch {
             // The file went away or is unreadable: say so in the rejected file rather than fail the whole export.
             try reject("read_error", "\(error)", input, offset: 0, mapping: nil, line: nil)
@@ -193,24 +204,29 @@ public final class CSVExporter {
                 source: input.sourceName, path: input.path, compressed: false, fingerprint: nil, fingerprintLength: nil,
                 device: 0, inode: 0, endOffset: 0, unterminatedBytes: 0, lines: 0)
         }
-        let fingerprint = try? Fingerprint.of(path: input.path)
+        let fingerprint = head.bytes.isEmpty ? nil : head.fingerprint
+        var context = RecordContext(
+            sourceName: input.sourceName, path: input.path, fingerprint: fingerprint?.hash ?? "")
+        if loop.decoder != nil, mapper.readsMeta {
+            let pod = PodIdentity(path: input.path)
+            context.meta = RecordMeta(namespace: pod?.namespace, pod: pod?.pod, container: pod?.container)
+        }
         var lines = 0
-        var corrupt = false
         var end: UInt64 = 0
-        let handle: (LineEvent) -> Void = { [self] event in
+        let handle: (ReaderLoop.Event) -> Void = { [self] event in
             guard pendingError == nil else { return }
-            if case .corrupt = event { corrupt = true } else { lines += 1 }
-            end = max(end, event.end)
+            if let e = event.end { end = max(end, e) }
             do throws(ExportError) {
-                try self.handle(event, input, fingerprint: fingerprint?.hash ?? "")
+                lines += try self.handle(event, input, context: context)
             } catch {
                 pendingError = error
             }
         }
+        var finished = false
         reading: while true {
             let status: LogFileReader.Status
             do {
-                status = try reader.read(budget: 1 << 20, handle)
+                status = try loop.read(budget: 1 << 20, handle)
             } catch {
                 try reject("read_error", "\(error)", input, offset: reader.offset, mapping: nil, line: nil)
                 break reading
@@ -218,68 +234,122 @@ public final class CSVExporter {
             if let pendingError { throw pendingError }
             switch status {
             case .more: continue
-            case .caughtUp, .finished, .truncated: break reading
+            case .caughtUp, .truncated: break reading
+            case .finished:
+                finished = true
+                break reading
             }
         }
-        reader.finish(includePartial: !corrupt && (reader.isCompressed || options.includeUnterminatedLines), handle)
+        if finished {
+            loop.giveUpIncomplete(handle)
+        } else {
+            // An export reads what the file holds now: partial container lines cannot be completed by it.
+            loop.finish(canGrow: false, takeUnterminated: { _ in options.includeUnterminatedLines }, handle)
+        }
         if let pendingError { throw pendingError }
         return ExportManifest.Input(
-            source: input.sourceName, path: input.path, compressed: reader.isCompressed,
+            source: input.sourceName, path: input.path, compressed: head.isCompressed,
             fingerprint: fingerprint?.hash, fingerprintLength: fingerprint?.length, device: reader.openedStat.device,
             inode: reader.openedStat.inode, endOffset: max(end, reader.offset), unterminatedBytes: reader.pendingCount,
             lines: lines)
     }
 
-    private func handle(_ event: LineEvent, _ input: ExportInput, fingerprint: String) throws(ExportError) {
+    /// Handles one event of the reader loop; returns how many lines of the file it accounts for.
+    private func handle(_ event: ReaderLoop.Event, _ input: ExportInput, context: RecordContext) throws(ExportError)
+        -> Int
+    {
         switch event {
-        case .corrupt(let message, let offset, let compressedOffset):
+        case .lines(let lines):
+            for line in lines { try handle(line, input, context: context) }
+            return lines.count
+        case .framed(.corrupt(let message, let offset, let compressedOffset)):
             try reject(
                 "corrupt_gzip",
                 "\(message) (compressed offset \(compressedOffset)); the rest of the file is unreadable",
                 input, offset: offset, mapping: nil, line: nil)
-        case .tooLong(let sample, let length, let offset, _):
+            return 0
+        case .framed(.tooLong(let sample, let length, let offset, _)):
             counts.lines += 1
             try reject(
                 "line_too_long", "the line is \(length) bytes, the limit is \(input.maxLineBytes)", input,
                 offset: offset, mapping: nil, line: sample, truncated: true, length: length)
-        case .line(let line):
-            let bytes = line.bytes
-            let offset = line.offset
+            return 1
+        case .framed(.line(let line)):
+            try handle(line, input, context: context)
+            return 1
+        case .held:
+            return 1
+        case .joined:
+            return 0
+        case .filtered:
             counts.lines += 1
-            let value: JSONValue
-            do {
-                value = try JSONParser.parse(bytes)
-            } catch {
-                let utf8 = error.message.contains("UTF-8")
+            counts.filtered = (counts.filtered ?? 0) + 1
+            return 1
+        case .invalidEnvelope(let reason, let format, let line, let offset, _):
+            counts.lines += 1
+            try reject(
+                "invalid_envelope", "\(reason) (the file is read as format \"\(format.rawValue)\")", input,
+                offset: offset, mapping: nil, line: line)
+            return 1
+        case .joinedTooLong(let sample, let length, let runStart, let pieces, _, let offset, _):
+            counts.lines += 1
+            try reject(
+                "line_too_long",
+                "line joined from \(pieces) partial pieces starting at byte \(runStart) is \(length) bytes, "
+                    + "the limit is \(input.maxLineBytes)", input, offset: offset, mapping: nil, line: sample,
+                truncated: true, length: length)
+            return 1
+        case .incomplete(let run):
+            try reject(
+                "incomplete_line",
+                "a partial \(run.stream.name) line (\(run.pieces) pieces, \(run.length) bytes) never got its last "
+                    + "piece before the end of the file", input, offset: run.start, mapping: nil, line: run.content,
+                truncated: run.truncated, length: run.length)
+            return 0
+        }
+    }
+
+    /// Maps one application line into rows (or rejects it).
+    private func handle(_ line: FramedLine, _ input: ExportInput, context base: RecordContext) throws(ExportError) {
+        let bytes = line.bytes
+        let offset = line.offset
+        counts.lines += 1
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            let utf8 = error.message.contains("UTF-8")
+            try reject(
+                utf8 ? "invalid_utf8" : "malformed_json", "\(utf8 ? "invalid UTF-8" : "not valid JSON"): \(error)",
+                input, offset: offset, mapping: nil, line: Array(bytes))
+            return
+        }
+        var context = base
+        context.offset = offset
+        if context.meta != nil, let s = line.stream {
+            context.meta!.stream = s.name
+            context.meta!.time = line.time.map { String(decoding: $0, as: UTF8.self) }
+        }
+        let results = mapper.apply(value, context: context)
+        if results.isEmpty {
+            if mappings.unmatched == .deadLetter {
+                try reject("unmatched", "no mapping matched", input, offset: offset, mapping: nil, line: Array(bytes))
+            } else {
+                counts.unmatched += 1
+            }
+            return
+        }
+        for result in results {
+            switch result {
+            case .failure(let mapping, let failure):
                 try reject(
-                    utf8 ? "invalid_utf8" : "malformed_json", "\(utf8 ? "invalid UTF-8" : "not valid JSON"): \(error)",
-                    input, offset: offset, mapping: nil, line: Array(bytes))
-                return
-            }
-            let context = RecordContext(
-                sourceName: input.sourceName, path: input.path, fingerprint: fingerprint, offset: offset)
-            let results = mapper.apply(value, context: context)
-            if results.isEmpty {
-                if mappings.unmatched == .deadLetter {
+                    failure.kind == .limit ? "limit_exceeded" : "mapping_failed", failure.description, input,
+                    offset: offset, mapping: mapping, line: Array(bytes))
+            case .record(let mapping, let record):
+                let digits = mapper.eventValueText(value, mapping: mapping).map(Self.decimalDigits)
+                if let problem = try write(record, eventValue: digits) {
                     try reject(
-                        "unmatched", "no mapping matched", input, offset: offset, mapping: nil, line: Array(bytes))
-                } else {
-                    counts.unmatched += 1
-                }
-                return
-            }
-            for result in results {
-                switch result {
-                case .failure(let mapping, let failure):
-                    try reject(
-                        failure.kind == .limit ? "limit_exceeded" : "mapping_failed", failure.description, input,
-                        offset: offset, mapping: mapping, line: Array(bytes))
-                case .record(let mapping, let record):
-                    let digits = mapper.eventValueText(value, mapping: mapping).map(Self.decimalDigits)
-                    if let problem = try write(record, eventValue: digits) {
-                        try reject(
-                            problem.kind, problem.reason, input, offset: offset, mapping: mapping, line: Array(bytes))
-                    }
+                        problem.kind, problem.reason, input, offset: offset, mapping: mapping, line: Array(bytes))
                 }
             }
         }

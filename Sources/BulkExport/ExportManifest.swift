@@ -67,6 +67,8 @@ public struct ExportManifest: Sendable, Codable {
         public var unmatched = 0
         /// Interactions left out by `--since` / `--until`.
         public var outsideTimeRange = 0
+        /// Container log lines of a stream the source does not read (`sources[].streams`); absent when none was.
+        public var filtered: Int?
     }
 
     public var format = "personalize-bulk-csv"

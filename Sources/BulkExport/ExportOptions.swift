@@ -44,11 +44,19 @@ public struct ExportInput: Sendable, Hashable {
     public var sourceName: String
     public var path: String
     public var maxLineBytes: Int
+    /// Whether the file is a container runtime's log (`sources[].format`), and which of its streams are read.
+    public var envelope: ReaderLoop.Envelope
+    public var streams: Set<ContainerStream>
 
-    public init(sourceName: String, path: String, maxLineBytes: Int = 1 << 20) {
+    public init(
+        sourceName: String, path: String, maxLineBytes: Int = 1 << 20, envelope: ReaderLoop.Envelope = .none,
+        streams: Set<ContainerStream> = Set(ContainerStream.allCases)
+    ) {
         self.sourceName = sourceName
         self.path = path
         self.maxLineBytes = maxLineBytes
+        self.envelope = envelope
+        self.streams = streams
     }
 
     /// The regular files the globs of several sources name, found by ``FileDiscovery`` as the live agent finds
@@ -57,10 +65,24 @@ public struct ExportInput: Sendable, Hashable {
     public static func expand(
         _ sources: [(name: String, patterns: [String], exclude: [String], maxLineBytes: Int)]
     ) -> [ExportInput] {
+        expand(
+            sources.map { ($0.name, $0.patterns, $0.exclude, $0.maxLineBytes, .none, Set(ContainerStream.allCases)) })
+    }
+
+    /// As ``expand(_:)``, for sources that may be container runtime logs: each file is read as its source's
+    /// `envelope` and `streams` say (``ReaderLoop``).
+    public static func expand(
+        _ sources: [(
+            name: String, patterns: [String], exclude: [String], maxLineBytes: Int, envelope: ReaderLoop.Envelope,
+            streams: Set<ContainerStream>
+        )]
+    ) -> [ExportInput] {
         let discovery = FileDiscovery(sources.map { FileDiscovery.Source(patterns: $0.patterns, exclude: $0.exclude) })
         return discovery.files().map { match in
             let source = sources[match.source]
-            return ExportInput(sourceName: source.name, path: match.path, maxLineBytes: source.maxLineBytes)
+            return ExportInput(
+                sourceName: source.name, path: match.path, maxLineBytes: source.maxLineBytes,
+                envelope: source.envelope, streams: source.streams)
         }
     }
 }

@@ -161,11 +161,14 @@ extension Engine {
         }
         let id = nextStreamId
         nextStreamId += 1
+        let loop = ReaderLoop(
+            head: fileHead, envelope: source.envelope, streams: source.streams, maxLineBytes: source.maxLineBytes,
+            arena: payloadArena)
         let stream = Stream(
             id: id, source: source, path: path, fingerprint: fingerprint, key: table.entries[entryId]!.key, stat: st,
-            compressed: compressed, entry: entryId, startOffset: offset, now: now)
+            loop: loop, entry: entryId, startOffset: offset, now: now)
         stream.readers = readers
-        attachDecoder(stream, head: head)
+        if loop.decoder != nil { stream.pod = PodIdentity(path: path) }
         table.attached[entryId] = id
         streams[id] = stream
         order.append(id)
@@ -219,15 +222,14 @@ extension Engine {
         if stream.reader == nil {
             guard makeRoomForReader() else { return }
             do {
-                let reader = try LogFileReader(
-                    path: stream.path, startOffset: stream.resumeOffset ?? stream.ledger.safeOffset,
-                    maxLineBytes: stream.source.maxLineBytes, compressed: stream.compressed)
+                let reader = try stream.openReader(from: stream.resumeOffset ?? stream.ledger.safeOffset)
                 guard stream.file.isSameFile(reader.openedStat) else {
+                    stream.closeReader()
                     markDetached(stream)
                     markExhausted(stream)
                     return
                 }
-                stream.reader = reader
+                stream.keepReader()
             } catch {
                 logger.error(
                     "cannot open file", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
@@ -241,24 +243,7 @@ extension Engine {
         let consumedBefore = reader.bytesConsumed
         let status: LogFileReader.Status
         do {
-            var chunk: [FramedLine] = []
-            chunk.reserveCapacity(1024)
-            status = try reader.read(budget: min(budget, 256 * 1024)) { event in
-                if let decoder = stream.decoder {
-                    unwrap(stream, decoder, event, into: &chunk)
-                } else if case .line(let line) = event {
-                    chunk.append(line)
-                } else {
-                    handleChunk(stream, chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                    handleEvent(stream, event)
-                }
-            } chunkEnd: {
-                handleChunk(stream, chunk)
-                chunk.removeAll(keepingCapacity: true)
-                payloadArena.reset()
-            }
-            precondition(chunk.isEmpty, "lines framed outside a chunk")
+            status = try stream.loop.read(budget: min(budget, 256 * 1024)) { event in handleRead(stream, event) }
         } catch {
             logger.error(
                 "read failed; will retry", metadata: ["file.path": "\(stream.path)", "error": "\(error.message)"])
@@ -279,7 +264,7 @@ extension Engine {
         case .finished:
             giveUpPartialLines(stream, because: "the file ended")
             markExhausted(stream)
-            stream.reader = nil
+            stream.closeReader()
             logger.info("finished file", metadata: ["file.path": "\(stream.path)"])
         case .truncated:
             logger.warning(
@@ -287,24 +272,25 @@ extension Engine {
             giveUpPartialLines(stream, because: "the file was truncated")
             markDetached(stream)
             markExhausted(stream)
-            stream.reader = nil
+            stream.closeReader()
             lastScan = -1_000_000
         }
     }
 
-    /// Declares a stream's input complete: a truncated gzip stream is reported, and an unterminated last line is
-    /// taken if it is a complete JSON document (a half-written line never parses, so it waits for its newline).
+    /// Declares a stream's input complete (see ``ReaderLoop/finish(canGrow:takeUnterminated:_:)``): an unterminated
+    /// last line of a JSON-lines log is taken if it is a complete JSON document (a half-written line never parses,
+    /// so it waits for its newline); a container log's partial lines are given up only when the file cannot grow
+    /// any more (rotated away, compressed), otherwise their run stays held for the next run.
     func finish(_ stream: Stream) {
-        guard let reader = stream.reader else { return }
-        let partial = reader.peekPartial()
-        let take = reader.isCompressed || (!partial.isEmpty && (try? JSONParser.parse(partial)) != nil)
-        if stream.decoder != nil {
-            finishContainerLog(stream, reader)
-        } else {
-            reader.finish(includePartial: take) { event in handleEvent(stream, event) }
+        guard stream.reader != nil else { return }
+        let why = stream.detached ? "the file was rotated away" : "the file ended"
+        stream.loop.finish(canGrow: !(stream.detached || stream.compressed)) { partial in
+            (try? JSONParser.parse(partial)) != nil
+        } _: { event in
+            handleRead(stream, event, givingUp: why)
         }
+        stream.closeReader()
         markExhausted(stream)
-        stream.reader = nil
     }
 
     /// Keeps open readers under `follow.maxOpenFiles` by closing the least recently active idle one (a plain file
@@ -325,7 +311,7 @@ extension Engine {
         guard open >= config.follow.maxOpenFiles else { return true }
         guard let victim, let reader = victim.reader else { return false }
         victim.resumeOffset = reader.offset
-        victim.reader = nil
+        victim.closeReader()
         return true
     }
 
@@ -368,7 +354,7 @@ extension Engine {
     /// the same checkpoint.
     func giveUpInCatchUp(_ stream: Stream) {
         guard options.once else { return }
-        stream.reader = nil
+        stream.closeReader()
         stream.abandoned = true
         markExhausted(stream)
         stoppedEarly = true

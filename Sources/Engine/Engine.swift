@@ -230,7 +230,7 @@ public final class Engine {
         watcher = nil
         saveCheckpoints(force: true)
         publishMetrics(force: true, stopping: true, fatal: fatal)
-        for stream in streams.values { stream.reader = nil }
+        for stream in streams.values { stream.closeReader() }
         return outcome
     }
 

@@ -23,12 +23,11 @@ final class Stream {
     var compressed: Bool { file.compressed }
     /// The checkpoint-table entry this stream advances.
     var entry: Int
-    var reader: LogFileReader? {
-        didSet {
-            if reader == nil { readers?.ids.remove(id) } else if oldValue == nil { readers?.ids.insert(id) }
-        }
-    }
-    /// The engine's set of streams with an open reader (kept up to date by `reader`).
+    /// Reads the file's lines (and takes a container runtime's envelope off them): the loop `export` uses too.
+    let loop: ReaderLoop
+    /// The open file, if any (see ``openReader(from:)`` and ``closeReader()``).
+    var reader: LogFileReader? { loop.reader }
+    /// The engine's set of streams with an open reader (kept up to date by opening and closing).
     weak var readers: ReaderSet?
     var ledger: LineLedger
     /// See ``FileTracker/File``.
@@ -52,7 +51,7 @@ final class Stream {
     var hasInput = true
     var size: UInt64
     /// Unwraps a container runtime's log (`nil` for a plain JSON-lines file), and the pod it belongs to.
-    var decoder: ContainerLogDecoder?
+    var decoder: ContainerLogDecoder? { loop.decoder }
     var pod: PodIdentity?
     /// Per container stream: the ledger entry of the first piece of a partial line not yet complete.
     var holds: [UInt64?] = [nil, nil]
@@ -62,16 +61,30 @@ final class Stream {
 
     init(
         id: Int, source: SourceConfig, path: String, fingerprint: Fingerprint, key: String, stat: FileStat,
-        compressed: Bool, entry: Int, startOffset: UInt64, now: Int64
+        loop: ReaderLoop, entry: Int, startOffset: UInt64, now: Int64
     ) {
+        self.loop = loop
         self.key = key
         self.id = id
         self.source = source
-        self.file = FileTracker.File(id: id, path: path, stat: stat, compressed: compressed, now: now)
+        self.file = FileTracker.File(id: id, path: path, stat: stat, compressed: loop.compressed, now: now)
         self.fingerprint = fingerprint
         self.entry = entry
         self.ledger = LineLedger(startOffset: startOffset)
         self.size = stat.size
+    }
+
+    /// Opens the file at its current path to read from `offset`; it counts as open once the engine keeps it.
+    func openReader(from offset: UInt64) throws(TailingError) -> LogFileReader {
+        try loop.open(path: path, startOffset: offset)
+    }
+
+    /// Registers the reader just opened as kept (for the open-file cap).
+    func keepReader() { readers?.ids.insert(id) }
+
+    func closeReader() {
+        loop.close()
+        readers?.ids.remove(id)
     }
 
     /// Settled and with nothing more to read: its checkpoint entry may be released.

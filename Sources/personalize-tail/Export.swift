@@ -105,7 +105,10 @@ struct Export: AsyncParsableCommand {
         let config = try common.loadConfig()
         let inputs = ExportInput.expand(
             config.sources.map {
-                (name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes)
+                (
+                    name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes,
+                    envelope: $0.envelope, streams: $0.streams
+                )
             })
         let options = ExportOptions(
             outputDirectory: output, maxFileBytes: maxFileBytes, since: since.flatMap(ExportTime.parse),
@@ -163,7 +166,8 @@ struct Export: AsyncParsableCommand {
             Data(
                 """
                 personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
-                unmatched=\(manifest.counts.unmatched) outside_time_range=\(manifest.counts.outsideTimeRange) \
+                unmatched=\(manifest.counts.unmatched)\(manifest.counts.filtered.map { " filtered=\($0)" } ?? "") \
+                outside_time_range=\(manifest.counts.outsideTimeRange) \
                 rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
 
                 """.utf8))
