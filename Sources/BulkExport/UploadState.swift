@@ -48,7 +48,8 @@ struct UploadState: Codable, Sendable {
         do throws(POSIXIO.ReplaceFailure) {
             try POSIXIO.replace(path, with: [UInt8](data))
         } catch {
-            throw ExportError("\(error.path): cannot \(error.step.rawValue) it (\(String(cString: strerror(error.errno))))")
+            throw ExportError(
+                "\(error.path): cannot \(error.step.rawValue) it (\(String(cString: strerror(error.errno))))")
         }
     }
 
