@@ -178,6 +178,9 @@ extension AgentConfig {
         guard let o else { return state }
         if let d = o.string("directory", required: true) { state.directory = resolve(d, base: base) }
         state.flushIntervalMillis = o.int("flushIntervalMillis", min: 50, max: 600_000) ?? state.flushIntervalMillis
+        state.forgetMissingFilesAfterSeconds =
+            o.int("forgetMissingFilesAfterSeconds", min: 0, max: 10 * 366 * 86_400)
+            ?? state.forgetMissingFilesAfterSeconds
         o.finish()
         return state
     }

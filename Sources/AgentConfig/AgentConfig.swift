@@ -82,6 +82,8 @@ public struct StateSettings: Sendable {
     public var directory: String
     /// How often checkpoints are written while running.
     public var flushIntervalMillis: Int = 1000
+    /// How long a file's checkpoint is kept after no scan lists the file any more (0: kept for ever).
+    public var forgetMissingFilesAfterSeconds: Int = 86_400
 }
 
 public struct DeadLetterSettings: Sendable {

@@ -64,9 +64,11 @@ final class FileSink: ExportSink {
     private static let bufferSize = 256 * 1024
     private(set) var bytesWritten = 0
 
-    init(path: String) throws(ExportError) {
+    /// Creates `path`, which must not exist. `mode` 0644 suits the CSV files (made to be uploaded); files that hold
+    /// raw log lines (`rejected.jsonl`) are created 0600, like the agent's dead-letter file.
+    init(path: String, mode: mode_t = 0o644) throws(ExportError) {
         self.path = path
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ExportError("\(path): cannot create it (\(String(cString: strerror(errno))))") }
         self.fd = fd
         buffer.reserveCapacity(Self.bufferSize)

@@ -123,7 +123,7 @@ public final class CSVExporter {
             unlink(dir + "/rejected.jsonl")
         }
         try prepareDirectory(dir)
-        rejectedSink = try FileSink(path: dir + "/rejected.jsonl")
+        rejectedSink = try FileSink(path: dir + "/rejected.jsonl", mode: 0o600)
         var inputReports: [ExportManifest.Input] = []
         for input in inputs {
             inputReports.append(try export(input))

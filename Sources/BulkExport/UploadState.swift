@@ -45,13 +45,11 @@ struct UploadState: Codable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
         do { data = try encoder.encode(self) } catch { throw ExportError("cannot encode the upload state: \(error)") }
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ExportError("\(tmp): cannot create it (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        let ok = data.withUnsafeBytes { POSIXIO.write(fd, $0).succeeded }
-        guard ok, fsync(fd) == 0, rename(tmp, path) == 0 else {
-            throw ExportError("\(path): cannot write it (\(String(cString: strerror(errno))))")
+        do throws(POSIXIO.ReplaceFailure) {
+            try POSIXIO.replace(path, with: [UInt8](data))
+        } catch {
+            throw ExportError(
+                "\(error.path): cannot \(error.step.rawValue) it (\(String(cString: strerror(error.errno))))")
         }
     }
 

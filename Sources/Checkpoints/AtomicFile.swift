@@ -23,41 +23,21 @@ public enum AtomicFile {
         return result
     }
 
-    /// Replaces `path` with `bytes`: write `path.tmp`, fsync, rename, fsync the directory. Mode 0600.
+    /// Replaces `path` with `bytes`: write `path.tmp`, fsync, rename, fsync the directory. Mode 0600. (See
+    /// ``POSIXIO/replace(_:with:)``; this adds the hint a state directory's owner needs.)
     public static func write(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure(tmp, "cannot create") }
-        let written = POSIXIO.write(fd, bytes)
-        if !written.succeeded {
-            let error = failure(tmp, "cannot write", code: written.errno)
-            close(fd)
-            unlink(tmp)
-            throw error
+        do throws(POSIXIO.ReplaceFailure) {
+            try POSIXIO.replace(path, with: bytes)
+        } catch {
+            let action: String
+            switch error.step {
+            case .create: action = "cannot create"
+            case .write: action = "cannot write"
+            case .flush: action = "cannot flush to disk"
+            case .rename: action = "cannot replace"
+            }
+            throw failure(error.path, action, code: error.errno)
         }
-        fchmod(fd, 0o600)
-        if fsync(fd) != 0 {
-            let error = failure(tmp, "cannot flush to disk")
-            close(fd)
-            unlink(tmp)
-            throw error
-        }
-        close(fd)
-        guard rename(tmp, path) == 0 else {
-            let error = failure(path, "cannot replace")
-            unlink(tmp)
-            throw error
-        }
-        syncDirectory(of: path)
-    }
-
-    /// Makes a rename durable by flushing the directory entry.
-    public static func syncDirectory(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
     }
 
     /// Creates a directory and its parents with mode 0700 when missing.

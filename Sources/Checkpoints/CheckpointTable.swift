@@ -22,6 +22,8 @@ public struct CheckpointTable: Sendable {
     private var index: [Int: [String: Set<Int>]] = [:]  // fingerprint length -> hash -> entries
     /// Entries by the hash of their file's first line (for short heads; see ``FileIdentity/firstLineHash(_:)``).
     private var firstLines: [String: Set<Int>] = [:]
+    /// The first-line hash each entry was noted under (so a forgotten entry leaves no trace in `firstLines`).
+    private var firstLineOf: [Int: String] = [:]
     private var keys: [String: Int] = [:]  // identity key -> number of entries holding it
     /// Files (device, inode) found to be copies of an entry.
     public private(set) var copies: [FileIdentity.FileID: Int] = [:]
@@ -62,13 +64,32 @@ public struct CheckpointTable: Sendable {
     }
 
     public mutating func remove(_ id: Int) {
-        guard let c = entries.removeValue(forKey: id) else { return }
+        guard detach(id) else { return }
+        copies = copies.filter { $0.value != id }
+    }
+
+    /// Takes entry `id` out of every index but `copies` (``remove(_:)`` and ``sweep(listed:now:forgetAfter:)``
+    /// clear those, one at a time or all at once). False when there was no such entry.
+    mutating func detach(_ id: Int) -> Bool {
+        guard let c = entries.removeValue(forKey: id) else { return false }
         index[c.fingerprintLength]?[c.fingerprint]?.remove(id)
+        if index[c.fingerprintLength]?[c.fingerprint]?.isEmpty == true {
+            index[c.fingerprintLength]?[c.fingerprint] = nil
+        }
         keys[c.key, default: 1] -= 1
         if keys[c.key] == 0 { keys[c.key] = nil }
+        if let hash = firstLineOf.removeValue(forKey: id) {
+            firstLines[hash]?.remove(id)
+            if firstLines[hash]?.isEmpty == true { firstLines[hash] = nil }
+        }
         attached[id] = nil
-        copies = copies.filter { $0.value != id }
         dirty = true
+        return true
+    }
+
+    /// Replaces the copy records (``sweep(listed:now:forgetAfter:)`` keeps those of listed files only).
+    mutating func keepCopies(where keep: (FileIdentity.FileID, Int) -> Bool) {
+        copies = copies.filter { keep($0.key, $0.value) }
     }
 
     public var all: [FileCheckpoint] { entries.sorted { $0.key < $1.key }.map(\.value) }
@@ -80,7 +101,13 @@ public struct CheckpointTable: Sendable {
 
     /// Remembers the first line of an entry's file, so that a short copy of it can be found later.
     public mutating func noteHead(_ id: Int, _ head: [UInt8]) {
-        firstLines[FileIdentity.firstLineHash(head), default: []].insert(id)
+        let hash = FileIdentity.firstLineHash(head)
+        if let old = firstLineOf[id], old != hash {
+            firstLines[old]?.remove(id)
+            if firstLines[old]?.isEmpty == true { firstLines[old] = nil }
+        }
+        firstLineOf[id] = hash
+        firstLines[hash, default: []].insert(id)
     }
 
     /// Remembers that the file `file` is a copy of entry `id`.

@@ -25,6 +25,10 @@ public struct FileCheckpoint: Sendable, Hashable {
     public var damagedAt: UInt64?
     /// Epoch milliseconds of the last change.
     public var updatedAt: Int64
+    /// Epoch milliseconds since when no scan has listed the file (nor a copy of it) and no stream has read it;
+    /// `nil` while it is listed. The entry is forgotten once that lasts `state.forgetMissingFilesAfterSeconds`
+    /// (see ``CheckpointTable/sweep(listed:now:forgetAfter:)``).
+    public var missingSince: Int64?
 
     public init(
         fingerprint: String, fingerprintLength: Int, device: UInt64, inode: UInt64, path: String, offset: UInt64,
@@ -77,6 +81,10 @@ extension FileCheckpoint {
         }
         w.key("updatedAt", comma: true)
         w.number(updatedAt)
+        if let missingSince {
+            w.key("missingSince", comma: true)
+            w.number(missingSince)
+        }
         w.raw(UInt8(ascii: "}"))
     }
 
@@ -95,5 +103,6 @@ extension FileCheckpoint {
             compressed: o["compressed"]?.boolValue ?? false, finished: o["finished"]?.boolValue ?? false,
             damagedAt: o["damagedAt"]?.numberValue?.int64.map { UInt64(max(0, $0)) },
             updatedAt: o["updatedAt"]?.numberValue?.int64 ?? 0, key: o["key"]?.stringValue)
+        missingSince = o["missingSince"]?.numberValue?.int64
     }
 }

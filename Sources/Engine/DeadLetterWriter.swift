@@ -121,6 +121,9 @@ public final class DeadLetterWriter {
             }
             descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw DeadLetterError(path: path, action: "open", code: errno) }
+            // Owner-only also when the file was there before (made by hand, or by another tool with a wider mode):
+            // it holds raw log lines. Not fatal when the agent does not own it (then it cannot change it).
+            _ = fchmod(descriptor, 0o600)
             // A kill -9 during a write can leave the last line cut short (Linux stops a write between pages when
             // a fatal signal is pending): end it, so it stays one bad line and the next letter starts its own.
             var end = stat()

@@ -309,6 +309,7 @@ extension Engine {
                 compressed: stream.compressed)
         }
         let pending = unresolvedRecords
+        let checkpointEntries = table.entries.count
         var failingSince = self.failingSince
         var lastDeliveryTime = self.lastDeliveryTime
         if let health = sender.deliveryHealth?.snapshot {
@@ -324,6 +325,7 @@ extension Engine {
             m.latency = latency
             m.batchSizes = batchSizes
             m.files = files
+            m.checkpointEntries = checkpointEntries
             m.currentFile = currentFile
             m.lastDeliveryTime = lastDeliveryTime
             m.failingSince = failingSince

@@ -33,6 +33,7 @@ extension Engine {
             newEntries = false
             saveCheckpoints(force: true)
         }
+        forgetMissingFiles(found)
         if options.once, nextStreamId > firstNew { orderByFirstRecordTime(from: firstNew) }
         if let watcher {
             let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
@@ -44,6 +45,24 @@ extension Engine {
             stream.lastGrowth = now
             logger.info(
                 "file rotated or removed; reading the rest of the open file", metadata: ["file.path": "\(stream.path)"])
+        }
+    }
+
+    /// Keeps what the engine remembers of files to those the globs still list (see
+    /// ``CheckpointTable/sweep(listed:now:forgetAfter:)``, ``FileTracker/forgetUnlisted(_:)``).
+    private func forgetMissingFiles(_ found: [FileTracker.Found]) {
+        tracker.forgetUnlisted(found)
+        let sweep = table.sweep(
+            listed: Set(found.lazy.map { FileIdentity.FileID($0.stat) }), now: wallMillis(),
+            forgetAfter: Int64(config.state.forgetMissingFilesAfterSeconds) * 1000)
+        stats.checkpointsForgotten += sweep.forgotten.count
+        for c in sweep.forgotten {
+            logger.info(
+                "forgetting the checkpoint of a file no longer listed",
+                metadata: [
+                    "file.path": "\(c.path)", "file.offset": "\(c.offset)",
+                    "state.forgetMissingFilesAfterSeconds": "\(config.state.forgetMissingFilesAfterSeconds)",
+                ])
         }
     }
 

@@ -29,6 +29,8 @@ public struct MetricsSnapshot: Sendable {
     /// Request latency: counts per bucket of `DeliveryHealth.latencyBounds` (last: over the largest) and the sum.
     public var latency: (buckets: [Int], sum: Double)?
     public var files: [FileState] = []
+    /// Files the checkpoint table remembers (read now, read before, or copies of those).
+    public var checkpointEntries = 0
     /// The file being read most recently (progress display).
     public var currentFile: String?
     /// Seconds since the Unix epoch of the last acknowledged request; nil before the first.

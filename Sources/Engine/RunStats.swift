@@ -15,6 +15,8 @@ public struct RunStats: Sendable, Equatable {
     public var requests = 0
     public var retries = 0
     public var throttles = 0
+    /// Checkpoint entries of files no longer listed that were let go (`state.forgetMissingFilesAfterSeconds`).
+    public var checkpointsForgotten = 0
     /// Records read but not resolved when the run ended (read again next time).
     public var unresolved = 0
     /// Attempts that found no connection (refused, reset, timed out).

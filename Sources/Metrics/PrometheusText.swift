@@ -92,6 +92,13 @@ public enum PrometheusText {
         let all = Self.mergedFiles(m.files)
         let files = all.count <= maxFileSeries ? all : Array(all.sorted { $0.lag > $1.lag }.prefix(maxFileSeries))
         out.gauge("files_tracked", "Files being read or followed (file_* series show at most 100 of them).", all.count)
+        out.gauge(
+            "checkpoints_tracked",
+            "Files the checkpoints remember (until unlisted for state.forgetMissingFilesAfterSeconds).",
+            m.checkpointEntries)
+        out.counter(
+            "checkpoints_forgotten_total", "Checkpoints of files no longer listed that were forgotten.",
+            s.checkpointsForgotten)
         var bySource: [String: UInt64] = [:]
         for f in m.files { bySource[f.source, default: 0] += f.lag }
         out.family("source_lag_bytes", "gauge", "Bytes not read yet, summed over the files of a source.")

@@ -232,6 +232,18 @@ public struct FileTracker {
         settled[path] = stat
     }
 
+    /// Forgets what is known of paths the scan's listing (`found`) no longer shows: the caches above hold no more
+    /// paths than the globs list, however many files come and go. A path listed again is looked at afresh.
+    public mutating func forgetUnlisted(_ found: [Found]) {
+        guard !settled.isEmpty || !unreadable.isEmpty || !announcedCopies.isEmpty else { return }
+        let paths = Set(found.lazy.map(\.path))
+        if settled.keys.contains(where: { !paths.contains($0) }) { settled = settled.filter { paths.contains($0.key) } }
+        if unreadable.contains(where: { !paths.contains($0) }) { unreadable = unreadable.filter(paths.contains) }
+        if announcedCopies.contains(where: { !paths.contains($0) }) {
+            announcedCopies = announcedCopies.filter(paths.contains)
+        }
+    }
+
     /// Whether `path` is to be reported as a copy of a followed file (true the first time only).
     public mutating func announceCopy(_ path: String) -> Bool {
         announcedCopies.insert(path).inserted

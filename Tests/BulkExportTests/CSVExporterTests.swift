@@ -111,6 +111,9 @@ private func rejectedLines(_ dir: TemporaryDirectory) throws -> [JSONValue] {
         #expect(raw.hasPrefix(interactionsHeader.joined(separator: ",") + "\n"))
         #expect(raw.contains(#"u2,"item,with,commas",1705320001,"say ""hi""",,,,,"two"#))
         #expect(try dir.read("out/rejected.jsonl").isEmpty)
+        // rejected.jsonl holds raw log lines: owner-only, like the agent's dead-letter file.
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.file("out/rejected.jsonl"))[.posixPermissions]
+        #expect(mode as? Int == 0o600)
     }
 
     /// EVENT_VALUE keeps the log's digits (never rounded through a Double); an exponent is written out as plain

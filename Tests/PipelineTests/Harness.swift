@@ -20,12 +20,12 @@ enum Harness {
     static func config(
         dir: TemporaryDirectory, endpoint: String, paths: [String] = ["logs/app.log*"],
         mappings: String = MixedLog.mappings,
-        extra: String = ""
+        state: String = #"{"directory": "state"}"#, extra: String = ""
     ) throws -> AgentConfig {
         let text = """
             {
               "aws": {"region": "us-east-1", "endpoint": "\(endpoint)", "maxConcurrentRequests": 8, "rateLimits": {"PutItems": 0, "PutUsers": 0, "PutActions": 0}},
-              "state": {"directory": "state"},
+              "state": \(state),
               "sources": [{"name": "app", "paths": \(JSONValue.array(paths.map { .string($0) }).serialized), "maxLineBytes": \(MixedLog.maxLineBytes)}],
               "mappings": \(mappings)\(extra.isEmpty ? "" : ",\n" + extra)
             }

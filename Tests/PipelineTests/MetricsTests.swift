@@ -42,6 +42,8 @@ import Testing
         m.stats.throttles = 3
         m.stats.bytesRead = 65_536
         m.stats.filesOpened = 2
+        m.stats.checkpointsForgotten = 5
+        m.checkpointEntries = 12
         m.requestsByOutcome = ["PutEvents": ["accepted": 9, "throttled": 3], "PutItems": ["rejected": 1]]
         m.batchSizes = [0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 8]
         m.inFlightRequests = 2
@@ -71,6 +73,8 @@ import Testing
         #expect(parsed[p + "throttles_total"] == 3)
         #expect(parsed[p + "bytes_read_total"] == 65_536)
         #expect(parsed[p + "files_opened_total"] == 2)
+        #expect(parsed[p + "checkpoints_tracked"] == 12)
+        #expect(parsed[p + "checkpoints_forgotten_total"] == 5)
         #expect(parsed[p + "batch_size_bucket{le=\"1\"}"] == 2)
         #expect(parsed[p + "batch_size_bucket{le=\"9\"}"] == 3)
         #expect(parsed[p + "batch_size_bucket{le=\"10\"}"] == 11)

@@ -435,6 +435,33 @@ final class FakeFileSystem: FileSystem {
         }
     }
 
+    /// Settled, unreadable and announced paths are kept only while the listing shows them: files that come and go
+    /// (a node's container logs, archives deleted by retention) leave nothing behind.
+    @Test func pathsNoLongerListedAreForgotten() {
+        var t = tracker(once: true)
+        fs.create("/l/a.log", Self.lines)
+        fs.create("/l/b.log", Self.lines)
+        fs.create("/l/c.log", Self.lines)
+        t.retire(follow("/l/a.log", id: 0))
+        t.retire(follow("/l/b.log", id: 1))
+        fs.unreadable.insert("/l/c.log")
+        _ = t.inspect("/l/c.log")
+        let first = t.announceCopy("/l/b.log")
+        #expect(first)
+        t.forgetUnlisted(fs.scan())
+        let again = t.announceCopy("/l/b.log")
+        #expect(!again)  // still listed: remembered
+        #expect(Set(t.settled.keys) == ["/l/a.log", "/l/b.log"])
+        #expect(t.unreadable == ["/l/c.log"])
+        fs.paths["/l/b.log"] = nil
+        fs.paths["/l/c.log"] = nil
+        t.forgetUnlisted(fs.scan())
+        #expect(Set(t.settled.keys) == ["/l/a.log"])
+        #expect(t.unreadable.isEmpty)
+        let afresh = t.announceCopy("/l/b.log")
+        #expect(afresh)  // a path listed again is reported again
+    }
+
     @Test func anEmptyFileWaits() {
         var t = tracker()
         fs.create("/l/app.log", "")

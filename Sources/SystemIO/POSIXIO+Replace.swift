@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension POSIXIO {
+    /// Where ``replace(_:with:)`` failed: the step, the path it acted on and the `errno` it saw.
+    public struct ReplaceFailure: Error, Sendable, Equatable {
+        public enum Step: String, Sendable { case create, write, flush, rename }
+        public var step: Step
+        public var path: String
+        public var errno: Int32
+    }
+
+    /// Replaces `path` with `bytes` so that a crash leaves the old content or the new, never a mix: writes
+    /// `path.tmp` (mode 0600, also when it existed with another mode), fsyncs it, renames it over `path` and fsyncs
+    /// the directory. The file is readable by its owner only: state, checkpoints and upload records hold file paths
+    /// and positions that are nobody else's business.
+    public static func replace(_ path: String, with bytes: [UInt8]) throws(ReplaceFailure) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ReplaceFailure(step: .create, path: tmp, errno: errno) }
+        let written = write(fd, bytes)
+        if !written.succeeded {
+            close(fd)
+            unlink(tmp)
+            throw ReplaceFailure(step: .write, path: tmp, errno: written.errno)
+        }
+        fchmod(fd, 0o600)
+        if fsync(fd) != 0 {
+            let code = errno
+            close(fd)
+            unlink(tmp)
+            throw ReplaceFailure(step: .flush, path: tmp, errno: code)
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let code = errno
+            unlink(tmp)
+            throw ReplaceFailure(step: .rename, path: path, errno: code)
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Makes a rename in the directory of `path` durable by flushing the directory.
+    public static func syncDirectory(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
