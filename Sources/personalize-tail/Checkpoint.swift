@@ -31,7 +31,7 @@ struct Checkpoint: AsyncParsableCommand {
 
     func run() async throws {
         func fail(_ message: String, _ status: ExitStatus) -> ExitCode {
-            FileHandle.standardError.write(Data("personalize-tail: \(message)\n".utf8))
+            common.reportError(message)
             return ExitCode(status.rawValue)
         }
         let config = try common.loadConfig()
@@ -50,19 +50,18 @@ struct Checkpoint: AsyncParsableCommand {
             throw fail(error.message, error.status)
         }
         for warning in report.warnings {
-            FileHandle.standardError.write(Data("personalize-tail: warning: \(warning)\n".utf8))
+            common.report(.warning, warning)
         }
         for c in report.handedOver {
             print("\(c.path)\toffset \(c.offset)\(c.compressed ? (c.finished ? "\tgzip, finished" : "\tgzip") : "")")
         }
-        FileHandle.standardError.write(
-            Data(
-                """
-                personalize-tail: checkpoint from-export files=\(report.handedOver.count) bytes=\(report.bytes) \
-                unchanged=\(report.unchanged.count) replaced=\(report.replaced.count) skipped=\(report.skipped.count) \
-                left_to_agent=\(report.leftToAgent.count) state=\(config.state.directory)
-
-                """.utf8))
+        common.report(
+            .info,
+            """
+            checkpoint from-export files=\(report.handedOver.count) bytes=\(report.bytes) \
+            unchanged=\(report.unchanged.count) replaced=\(report.replaced.count) skipped=\(report.skipped.count) \
+            left_to_agent=\(report.leftToAgent.count) state=\(config.state.directory)
+            """)
     }
 }
 

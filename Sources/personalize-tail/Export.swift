@@ -128,10 +128,8 @@ struct Export: AsyncParsableCommand {
                     location: try S3Location(url: to), partSize: partSize << 20, outputDirectory: output)
                 if abort {
                     let done = try await ExportS3.onThread { try storage.abortAll() }
-                    FileHandle.standardError.write(
-                        Data(
-                            "personalize-tail: export --abort \(to) aborted_uploads=\(done.aborted) deleted_objects=\(done.deleted)\n"
-                                .utf8))
+                    common.report(
+                        .info, "export --abort \(to) aborted_uploads=\(done.aborted) deleted_objects=\(done.deleted)")
                     return
                 }
                 let mappings = config.mappings
@@ -147,11 +145,11 @@ struct Export: AsyncParsableCommand {
                 readiness = exporter.readiness.report()
             }
         } catch {
-            FileHandle.standardError.write(Data("personalize-tail: export failed: \(error)\n".utf8))
+            common.reportError("export failed: \(error)")
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         for warning in manifest.warnings {
-            FileHandle.standardError.write(Data("personalize-tail: warning: \(warning)\n".utf8))
+            common.report(.warning, warning)
         }
         for file in manifest.files {
             let place = file.key.map { "s3://\(manifest.upload?.bucket ?? "")/\($0)" } ?? "\(output)/\(file.name)"
@@ -162,17 +160,16 @@ struct Export: AsyncParsableCommand {
         let rejected = manifest.counts.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             .joined(separator: ",")
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-        FileHandle.standardError.write(
-            Data(
-                """
-                personalize-tail: export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
-                unmatched=\(manifest.counts.unmatched)\(manifest.counts.filtered.map { " filtered=\($0)" } ?? "") \
-                outside_time_range=\(manifest.counts.outsideTimeRange) \
-                rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
-
-                """.utf8))
+        common.report(
+            .info,
+            """
+            export files=\(inputs.count) lines=\(manifest.counts.lines) \(rows.isEmpty ? "rows=0" : rows) \
+            unmatched=\(manifest.counts.unmatched)\(manifest.counts.filtered.map { " filtered=\($0)" } ?? "") \
+            outside_time_range=\(manifest.counts.outsideTimeRange) \
+            rejected=\(manifest.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))")\(uploadSummary) seconds=\(seconds)
+            """)
         if manifest.counts.rows["interactions", default: 0] > 0 {
-            FileHandle.standardError.write(Data(readiness.map { "personalize-tail: \($0)\n" }.joined().utf8))
+            for note in readiness { common.report(.info, note) }
         }
         if manifest.rejectedTotal > 0 { throw ExitCode(ExitStatus.deadLettered.rawValue) }
     }

@@ -61,7 +61,7 @@ struct Import: AsyncParsableCommand {
     }
 
     func fail(_ message: String, _ status: Int32 = ExitStatus.configuration.rawValue) -> ExitCode {
-        FileHandle.standardError.write(Data("personalize-tail: \(message)\n".utf8))
+        common.reportError(message)
         return ExitCode(status)
     }
 

@@ -43,7 +43,7 @@ struct Inspect: AsyncParsableCommand {
             mappings: config.mappings, inputs: inputs, options: options, storage: DiscardStorage())
         let manifest: ExportManifest
         do { manifest = try exporter.run() } catch {
-            FileHandle.standardError.write(Data("personalize-tail: inspect failed: \(error)\n".utf8))
+            common.reportError("inspect failed: \(error)")
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         print(

@@ -117,12 +117,17 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
-    /// A start-up error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
-    func reportError(_ message: String) {
+    /// An error on stderr: `personalize-tail: message`, or one JSON object with `--log-format json`.
+    func reportError(_ message: String) { report(.error, message) }
+
+    /// A line on stderr for a command without a logger (status, checkpoint, import, export, inspect): in text
+    /// `personalize-tail: message` (`personalize-tail: warning: message` for a warning), with `--log-format json` one
+    /// JSON object with the time, level and message, like every log line of `run`.
+    func report(_ level: Logger.Level, _ message: String) {
         let line =
             logFormat == .json
-            ? "{\"time\":\"\(StderrLogHandler.timestamp())\",\"level\":\"error\",\"message\":\(StderrLogHandler.jsonString(message))}"
-            : "personalize-tail: \(message)"
+            ? "{\"time\":\"\(StderrLogHandler.timestamp())\",\"level\":\"\(level)\",\"message\":\(StderrLogHandler.jsonString(message))}"
+            : "personalize-tail: \(level == .warning ? "warning: " : "")\(message)"
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

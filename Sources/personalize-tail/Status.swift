@@ -27,13 +27,13 @@ struct Status: AsyncParsableCommand {
             report = try StatusReport.read(
                 stateDirectory: config.state.directory, deadLetterPath: config.deadLetter.path)
         } catch {
-            FileHandle.standardError.write(Data("personalize-tail: \(error)\n".utf8))
+            common.reportError("\(error)")
             throw ExitCode(ExitStatus.internalError.rawValue)
         }
         print(json ? report.json : report.table, terminator: json ? "\n" : "")
         for check in SourceCheck.check(config) {
             for problem in check.problems {
-                FileHandle.standardError.write(Data("personalize-tail: warning: \(problem)\n".utf8))
+                common.report(.warning, problem)
             }
         }
     }
