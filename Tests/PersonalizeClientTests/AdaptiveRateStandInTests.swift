@@ -83,9 +83,10 @@ import Testing
     }
 
     /// A real quota (a token bucket of 80 requests/s at the stand-in, throttling beyond it): default settings use
-    /// at least 85 % of what a client told the quota uses (a fixed 80/s, no adaptation), with at most 5 % of requests
-    /// throttled. The two alternate, twice, so that a loaded machine slows both alike; on an idle one the client
-    /// told the quota uses about 99 % of it.
+    /// most of what a client told the quota uses (a fixed 80/s, no adaptation), with at most 5 % of requests
+    /// throttled. The two alternate, twice, so that a loaded machine slows both alike. The share passed 0.85 in
+    /// every CI run; at a load of 10 on 2 cores it was 0.83 once, so the bound is 0.7: what it catches is an
+    /// adaptation that settles far below the quota (a rate stuck near its floor uses a few per cent of it).
     @Test func realQuotaIsUsedWithFewThrottles() async throws {
         let standIn = try await PersonalizeStandIn.start(.init(recordBodies: false))
         var told = RateLimits.serviceQuotas
@@ -108,7 +109,7 @@ import Testing
         }
         // Used share of the quota, relative: the same 1,000 requests took the told client toldSeconds.
         let relative = toldSeconds / adaptiveSeconds
-        #expect(relative >= 0.85, "adaptive took \(adaptiveSeconds) s, the client told the quota \(toldSeconds) s")
+        #expect(relative >= 0.7, "adaptive took \(adaptiveSeconds) s, the client told the quota \(toldSeconds) s")
         try await standIn.shutdown()
     }
 }
