@@ -58,6 +58,18 @@ public struct FileTracker {
 
         /// Whether `stat` describes this file (the same device and inode).
         public func isSameFile(_ stat: FileStat) -> Bool { stat.device == device && stat.inode == inode }
+
+        /// The file was found truncated, and its copy (logrotate `copytruncate`, found at `path`) holds what it had
+        /// not read yet: it goes on in the copy, which its path leads to, and is no longer finished.
+        public mutating func continueInCopy(path: String, stat: FileStat, compressed: Bool, now: Int64) {
+            self.path = path
+            device = stat.device
+            inode = stat.inode
+            self.compressed = compressed
+            detached = false
+            exhausted = false
+            lastGrowth = now
+        }
     }
 
     /// A regular file a scan found at `path`; `source` is the caller's index of the source whose glob found it.
