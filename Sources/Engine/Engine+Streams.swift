@@ -317,6 +317,7 @@ extension Engine {
             // A copy of it (copytruncate) may hold the lines after this point: the stream goes on in it if one is
             // found (see `continueInCopy`).
             table.noteTruncated(stream.entry, at: reader.offset)
+            stream.file.truncated = true
             giveUpPartialLines(stream, because: "the file was truncated")
             markDetached(stream)
             markExhausted(stream)
