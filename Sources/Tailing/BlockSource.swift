@@ -171,7 +171,8 @@ public final class BlockSource: Sendable {
         if let anchor, st.size >= position {
             head = [UInt8](repeating: 0, count: anchor.length)
             let n = head.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: 0) }
-            head.removeLast(anchor.length - max(0, n))
+            guard n >= 0 else { return false }  // a failed look proves nothing; the next read reports the error
+            head.removeLast(anchor.length - n)
         }
         return FileIdentity.isTruncated(size: st.size, position: position, head: head, anchor: anchor)
     }
