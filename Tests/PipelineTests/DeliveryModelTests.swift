@@ -15,8 +15,9 @@ import Testing
 #endif
 
 /// Model-based test of delivery: random writes, rotations (rename and create, copytruncate), truncations (after
-/// which the file is written again in place, or replaced), deletions, crashes and answers (acknowledged, rejected, retries exhausted, failing and retried, held in flight)
-/// applied to real files while the real engine follows them in this process, with a sender the test controls.
+/// which the file is written again in place, or replaced), deletions, crashes and answers (acknowledged, rejected,
+/// retries exhausted, failing and retried, held in flight) applied to real files while the real engine follows them
+/// in this process, with a sender the test controls.
 ///
 /// A crash stops the engine without a drain: from that instant its checkpoint saves are dropped and its requests
 /// never answered, and a new engine starts from what was saved. The model says what must come out: every line
