@@ -2,6 +2,7 @@ import AgentConfig
 import Checkpoints
 import Engine
 import Foundation
+import Gzip
 import Pipeline
 import Synchronization
 import TestSupport
@@ -102,11 +103,21 @@ import Testing
         return true
     }
 
+    enum Case: CaseIterable {
+        /// The copy, then the truncate.
+        case copy
+        /// The same, then 60 new lines in the truncated file, past the offset the reader stopped at (a size check
+        /// alone takes that for growth and reads the new content from the old offset).
+        case refill
+        /// logrotate's `compress` without `delaycompress`: the plain copy is gzipped at once, and only the `.gz`
+        /// is ever matched.
+        case gzippedCopy
+    }
+
     /// 40 lines read and held in flight; 15 more written (not read: the engine waits for the 40); then the copy and
-    /// the truncate, and, with `refill`, 60 new lines in the truncated file, past the offset the reader stopped at
-    /// (a size check alone takes that for growth and reads the new content from the old offset).
-    @Test(arguments: [false, true])
-    func linesOnlyInTheCopyAreSentOnceWithTheOriginalsIds(refill: Bool) async throws {
+    /// the truncate (see ``Case``).
+    @Test(arguments: Case.allCases)
+    func linesOnlyInTheCopyAreSentOnceWithTheOriginalsIds(_ rotation: Case) async throws {
         let dir = try TemporaryDirectory(prefix: "copytruncate")
         defer { dir.remove() }
         let config = try Self.config(dir)
@@ -118,9 +129,14 @@ import Testing
         #expect(try await Self.eventually { sender.snapshot.started == 40 }, "\(sender.snapshot.started) started")
         let unread = lines.make(15)
         try dir.append("logs/app.log", unread)
-        try FileManager.default.copyItem(atPath: dir.file("logs/app.log"), toPath: dir.file("logs/app.log.1"))
+        let copied = try Data(contentsOf: URL(fileURLWithPath: dir.file("logs/app.log")))
+        if rotation == .gzippedCopy {
+            _ = try dir.write("logs/app.log.1.gz", Gzip.compress(Array(copied)))
+        } else {
+            _ = try dir.write("logs/app.log.1", Array(copied))
+        }
         #expect(truncate(dir.file("logs/app.log"), 0) == 0)
-        if refill { try dir.append("logs/app.log", lines.make(60)) }
+        if rotation == .refill { try dir.append("logs/app.log", lines.make(60)) }
         sender.open()
         #expect(try await Self.eventually { Set(sender.snapshot.delivered.keys) == lines.ids })
         control.requestStop()
