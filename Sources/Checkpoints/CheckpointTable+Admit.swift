@@ -6,6 +6,11 @@ extension CheckpointTable {
     public enum Admission: Equatable, Sendable {
         /// A copy of a file being read (entry `of`): everything in it comes from that file; not read.
         case copyOfLive(of: Int)
+        /// A copy of a file whose live stream (attached to `entry`) found it truncated, holding lines that stream did
+        /// not hand out: the stream goes on in the copy from `offset`, under the same key (the lines keep their
+        /// ids), and `entry` now names the copy, so its checkpoint (which the stream's unresolved lines hold back)
+        /// resumes there after a crash.
+        case continues(entry: Int, offset: UInt64)
         /// A finished archive seen again with the same size: nothing new; not read (settle it).
         case finishedArchive(Int)
         /// A plain copy that ends before its original's checkpoint: it holds only lines already delivered
@@ -33,6 +38,29 @@ extension CheckpointTable {
         case .copyOfLive(let id):
             noteCopy(file, of: id)
             return .copyOfLive(of: id)
+        case .copyOfTruncated(let id):
+            // A plain copy no longer than what the stream handed out holds nothing new: it waits as a live copy
+            // (matched against the entry's checkpoint once the stream is done, like any copy of a read file).
+            guard let at = truncated[id], compressed || st.size > at else {
+                noteCopy(file, of: id)
+                return .copyOfLive(of: id)
+            }
+            copies[file] = nil
+            truncated[id] = nil
+            update(id) {
+                $0.path = path
+                $0.device = st.device
+                $0.inode = st.inode
+                $0.size = st.size
+                $0.compressed = compressed
+                $0.finished = false
+                if fingerprint.length > $0.fingerprintLength {
+                    $0.fingerprint = fingerprint.hash
+                    $0.fingerprintLength = fingerprint.length
+                }
+            }
+            noteHead(id, head)
+            return .continues(entry: id, offset: at)
         case .copy(let id), .resume(let id):
             let c = entries[id]!
             offset = c.offset

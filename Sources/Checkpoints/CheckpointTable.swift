@@ -6,6 +6,8 @@ import Tailing
 /// Identity is decided in this order, and nothing here does I/O: what needs a look at another file's content is
 /// asked of the `probe` the caller passes.
 /// 1. A file already found to be a copy of an entry stays one.
+///    A copy of an entry whose live stream found its file truncated (logrotate `copytruncate`) holds the lines that
+///    stream had not read: the stream goes on in the copy (``Match/copyOfTruncated(_:)``).
 /// 2. The same device and inode whose first bytes still match: the same file (renamed, or back after a restart).
 ///    Shorter than its checkpoint, it was truncated while nobody watched: a new file in the same place.
 /// 3. Another file whose first bytes match an entry's fingerprint is a rotated copy of it (logrotate `copy`,
@@ -19,6 +21,9 @@ import Tailing
 public struct CheckpointTable: Sendable {
     public private(set) var entries: [Int: FileCheckpoint] = [:]
     public var attached: [Int: Int] = [:]  // entry -> stream id
+    /// Entries whose live stream found its file truncated, with the end of the last line that stream handed out: a
+    /// copy of the file continues from there. Never saved: after a restart the copy resumes from the checkpoint.
+    public internal(set) var truncated: [Int: UInt64] = [:]
     private var index: [Int: [String: Set<Int>]] = [:]  // fingerprint length -> hash -> entries
     /// Entries by the hash of their file's first line (for short heads; see ``FileIdentity/firstLineHash(_:)``).
     private var firstLines: [String: Set<Int>] = [:]
@@ -26,7 +31,7 @@ public struct CheckpointTable: Sendable {
     private var firstLineOf: [Int: String] = [:]
     private var keys: [String: Int] = [:]  // identity key -> number of entries holding it
     /// Files (device, inode) found to be copies of an entry.
-    public private(set) var copies: [FileIdentity.FileID: Int] = [:]
+    public internal(set) var copies: [FileIdentity.FileID: Int] = [:]
     private var nextId = 0
     public var dirty = false
 
@@ -82,7 +87,7 @@ public struct CheckpointTable: Sendable {
             firstLines[hash]?.remove(id)
             if firstLines[hash]?.isEmpty == true { firstLines[hash] = nil }
         }
-        attached[id] = nil
+        release(id)
         dirty = true
         return true
     }
@@ -108,6 +113,25 @@ public struct CheckpointTable: Sendable {
         }
         firstLineOf[id] = hash
         firstLines[hash, default: []].insert(id)
+    }
+
+    /// Entry `id`'s live stream found its file truncated; it handed out every line before `position`.
+    public mutating func noteTruncated(_ id: Int, at position: UInt64) {
+        guard attached[id] != nil else { return }
+        truncated[id] = position
+    }
+
+    /// Entry `id` has no live stream any more.
+    public mutating func release(_ id: Int) {
+        attached[id] = nil
+        truncated[id] = nil
+    }
+
+    /// What a copy of entry `id`'s file is: one to read from the checkpoint when no stream reads `id`; else one
+    /// that stream goes on in if it found its file truncated; else nothing new (the stream reads it all).
+    private func copy(of id: Int) -> Match {
+        guard attached[id] != nil else { return .copy(id) }
+        return truncated[id] != nil ? .copyOfTruncated(id) : .copyOfLive(id)
     }
 
     /// Remembers that the file `file` is a copy of entry `id`.
@@ -155,9 +179,7 @@ public struct CheckpointTable: Sendable {
         probe: (Int) -> FileIdentity.Probe
     ) -> Match {
         let file = FileIdentity.FileID(device: stat.device, inode: stat.inode)
-        if let id = copies[file], entries[id] != nil {
-            return attached[id] != nil ? .copyOfLive(id) : .copy(id)
-        }
+        if let id = copies[file], entries[id] != nil { return copy(of: id) }
         var candidates: [(id: Int, length: Int)] = []
         for (length, byHash) in index where length <= head.count {
             let hash = length == fingerprint.length ? fingerprint.hash : Fingerprint.of(head.prefix(length)).hash
@@ -183,7 +205,7 @@ public struct CheckpointTable: Sendable {
             case .different:
                 if shared == nil { shared = id }
             case .same, .gone:
-                return attached[id] != nil ? .copyOfLive(id) : .copy(id)
+                return copy(of: id)
             case .prefixOf(let size):
                 return attached[id] != nil ? .extends(id, after: size) : .copy(id)
             }
@@ -194,7 +216,7 @@ public struct CheckpointTable: Sendable {
                     c.device != stat.device || c.inode != stat.inode
                 else { continue }
                 switch probe(id) {
-                case .same: return attached[id] != nil ? .copyOfLive(id) : .copy(id)
+                case .same: return copy(of: id)
                 case .prefixOf(let size): return attached[id] != nil ? .extends(id, after: size) : .copy(id)
                 case .different, .gone: continue
                 }
@@ -212,6 +234,9 @@ public struct CheckpointTable: Sendable {
         case copy(Int)
         /// A copy of a file being read right now: everything in it comes from that file.
         case copyOfLive(Int)
+        /// A copy of a file whose live stream found it truncated (logrotate `copytruncate`): it holds the lines that
+        /// stream had not read (``CheckpointTable/truncated``), so the stream goes on in it.
+        case copyOfTruncated(Int)
         /// The same file, now shorter than its checkpoint: truncated while not watched, read as a new file.
         case truncated(Int)
         /// A file that a file being read now is a shorter copy of: that one delivers the first `after` bytes,

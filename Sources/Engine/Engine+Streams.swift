@@ -130,10 +130,16 @@ extension Engine {
             decision, path: path, stat: st, head: head, fingerprint: fingerprint, compressed: compressed,
             updatedAt: wallMillis()
         ) { tracker.continuation(of: path, after: $0) }
+        logger.debug(
+            "identified file",
+            metadata: ["file.path": "\(path)", "file.match": "\(decision)", "file.admission": "\(admission)"])
         let entryId: Int
         let offset: UInt64
         switch admission {
         case .copyOfLive(let id):
+            // Its original may have been truncated and written again to the size it was read to (nothing for a size
+            // check to notice): its stream looks (one check of the file's head), and if so, goes on in this copy.
+            if let live = table.attached[id].flatMap({ streams[$0] }), !live.exhausted { live.hasInput = true }
             if tracker.announceCopy(path) {
                 logger.info(
                     "file is a copy of one being read; not sent again",
@@ -153,6 +159,14 @@ extension Engine {
                 ])
             newEntries = true
             tracker.settle(path, st)
+            return
+        case .continues(let entry, let from):
+            guard let stream = table.attached[entry].flatMap({ streams[$0] }) else { return }
+            logger.info(
+                "file is a copy of one that was truncated; reading in it what that one had not",
+                metadata: ["file.path": "\(path)", "file.original": "\(stream.path)", "file.offset": "\(from)"])
+            continueInCopy(stream, path: path, stat: st, head: fileHead, from: from)
+            newEntries = true
             return
         case .read(let entry, let from, let created):
             (entryId, offset) = (entry, from)
@@ -175,7 +189,7 @@ extension Engine {
                 metadata: [
                     "file.path": "\(path)", "file.other": "\(table.entries[id]?.path ?? "?")",
                 ])
-        case .new, .resume, .copy, .copyOfLive:
+        case .new, .resume, .copy, .copyOfLive, .copyOfTruncated:
             break
         }
         let id = nextStreamId
@@ -200,6 +214,27 @@ extension Engine {
                 "file.path": "\(path)", "file.offset": "\(offset)", "file.compressed": "\(compressed)",
                 "source": "\(source.name)",
             ])
+    }
+
+    /// A stream that found its file truncated goes on in the file's copy (see ``CheckpointTable/Admission/continues(entry:offset:)``):
+    /// its ledger and key stay, and it reads the copy from the end of the last line it handed out.
+    private func continueInCopy(_ stream: Stream, path: String, stat st: FileStat, head: FileHead, from: UInt64) {
+        let compressed = head.isCompressed
+        if stream.exhausted { exhaustedCount -= 1 }
+        stream.file.continueInCopy(path: path, stat: st, compressed: compressed, now: now)
+        stream.fingerprint = head.fingerprint
+        stream.closeReader()
+        if compressed != stream.loop.compressed {
+            // The copy was compressed at once: it is read through a loop opened as its head says (a container
+            // log's partial runs were given up when the original was found truncated).
+            stream.loop = ReaderLoop(
+                head: head, envelope: stream.source.envelope, streams: stream.source.streams,
+                maxLineBytes: stream.source.maxLineBytes, arena: payloadArena)
+        }
+        stream.resumeOffset = from
+        stream.hasInput = true
+        stream.size = st.size
+        stats.bytesPlanned += compressed ? st.size : st.size - min(st.size, from)
     }
 
     /// Compares a newly seen file with checkpoint entry `id`'s own file, where that still is (see
@@ -288,6 +323,10 @@ extension Engine {
         case .truncated:
             logger.warning(
                 "file was truncated; reading its new content from the start", metadata: ["file.path": "\(stream.path)"])
+            // A copy of it (copytruncate) may hold the lines after this point: the stream goes on in it if one is
+            // found (see `continueInCopy`).
+            table.noteTruncated(stream.entry, at: reader.offset)
+            stream.file.truncated = true
             giveUpPartialLines(stream, because: "the file was truncated")
             markDetached(stream)
             markExhausted(stream)
@@ -421,6 +460,7 @@ extension Engine {
             guard stream.isDone else { continue }
             retired.insert(id)
             let offset = stream.ledger.safeOffset
+            logger.debug("retiring stream", metadata: ["file.path": "\(stream.path)", "file.offset": "\(offset)"])
             // Only now, with every line resolved, may an archive be marked as done for good.
             let finishedArchive = stream.compressed && stream.exhausted && !stream.abandoned
             let size = tracker.retire(stream.file)?.size
@@ -432,7 +472,7 @@ extension Engine {
                     if let size { $0.size = size }
                 }
             }
-            table.attached[stream.entry] = nil
+            table.release(stream.entry)
             openLines -= stream.ledger.openCount
             if stream.exhausted { exhaustedCount -= 1 }
             streams[stream.id] = nil

@@ -24,7 +24,7 @@ final class Stream {
     /// The checkpoint-table entry this stream advances.
     var entry: Int
     /// Reads the file's lines (and takes a container runtime's envelope off them): the loop `export` uses too.
-    let loop: ReaderLoop
+    var loop: ReaderLoop
     /// The open file, if any (see ``openReader(from:)`` and ``closeReader()``).
     var reader: LogFileReader? { loop.reader }
     /// The engine's set of streams with an open reader (kept up to date by opening and closing).
@@ -75,8 +75,10 @@ final class Stream {
     }
 
     /// Opens the file at its current path to read from `offset`; it counts as open once the engine keeps it.
+    /// Opens its file at `offset`; a plain file is checked against its fingerprint as it is read (a truncation
+    /// that the writer refilled past the read position is noticed).
     func openReader(from offset: UInt64) throws(TailingError) -> LogFileReader {
-        try loop.open(path: path, startOffset: offset)
+        try loop.open(path: path, startOffset: offset, anchor: compressed ? nil : fingerprint)
     }
 
     /// Registers the reader just opened as kept (for the open-file cap).

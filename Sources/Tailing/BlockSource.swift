@@ -48,13 +48,18 @@ public final class BlockSource: Sendable {
 
     let descriptor: Int32
     let isCompressed: Bool
+    /// What a plain file begins with (its fingerprint when it was identified): a block is handed out only if the file
+    /// still begins with it after the block was read (see ``FileIdentity/isTruncated(size:position:head:anchor:)``).
+    private let anchor: Fingerprint?
     private let readSize: Int
     private let state: Mutex<State>
 
-    /// Takes over `descriptor` (closed when this goes); reads start at `position`.
-    init(descriptor: Int32, compressed: Bool, readSize: Int, position: UInt64) {
+    /// Takes over `descriptor` (closed when this goes); reads start at `position`. `anchor` (plain files): see
+    /// ``anchor``; without it, truncation is told by size alone.
+    init(descriptor: Int32, compressed: Bool, readSize: Int, position: UInt64, anchor: Fingerprint? = nil) {
         self.descriptor = descriptor
         isCompressed = compressed
+        self.anchor = compressed ? nil : anchor
         self.readSize = readSize
         state = Mutex(State(position: position, inflater: compressed ? GzipInflater() : nil))
     }
@@ -88,10 +93,10 @@ public final class BlockSource: Sendable {
                 n = read(&s)
             }
             if n < 0 { return .failed }
+            // Looked at after the read: if the file still holds what it was identified by now, the block was read
+            // from that content; if not, the block may come from what replaced it, and is dropped.
+            if !isCompressed, n == 0 || anchor != nil, isTruncated(at: s.position) { return .truncated }
             if n == 0 {
-                if !isCompressed, let st = FileStat.of(descriptor: descriptor), st.size < s.position {
-                    return .truncated
-                }
                 if let inflater = s.inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
                     s.done = true
                     return .end(finished: true)
@@ -156,6 +161,20 @@ public final class BlockSource: Sendable {
                 return error
             }
         }
+    }
+
+    /// Whether the plain file was truncated under the reader at `position` (one `fstat` and a read of the anchor's
+    /// bytes: done once per block or per look at the end, never per line).
+    private func isTruncated(at position: UInt64) -> Bool {
+        guard let st = FileStat.of(descriptor: descriptor) else { return false }
+        var head: [UInt8] = []
+        if let anchor, st.size >= position {
+            head = [UInt8](repeating: 0, count: anchor.length)
+            let n = head.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: 0) }
+            guard n >= 0 else { return false }  // a failed look proves nothing; the next read reports the error
+            head.removeLast(anchor.length - n)
+        }
+        return FileIdentity.isTruncated(size: st.size, position: position, head: head, anchor: anchor)
     }
 
     /// Reads into the buffer at the position (which does not move).

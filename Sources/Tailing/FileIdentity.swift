@@ -47,6 +47,17 @@ public enum FileIdentity {
         return Fingerprint.of(bytes).hash
     }
 
+    /// Whether an open plain file read up to `position` no longer holds what it was identified by: it is shorter than
+    /// the position, or its first bytes (`head`, up to `anchor.length` of them, read now) are not those its
+    /// fingerprint was made from. The second catches a file truncated and written again past the position before the
+    /// reader looked, which a size check alone takes for growth (it would read the new content from the old offset,
+    /// losing its start and cutting a line in two).
+    public static func isTruncated(size: UInt64, position: UInt64, head: [UInt8], anchor: Fingerprint?) -> Bool {
+        if size < position { return true }
+        guard let anchor else { return false }
+        return !anchor.matches(prefixOf: head)
+    }
+
     /// How many bytes at the end of the common length are compared between two files.
     public static let window = 1024
     /// How far a compressed file is inflated to compare it (bounded work for a new `.gz`).

@@ -38,6 +38,9 @@ public struct FileTracker {
         public var exhausted = false
         /// A catch-up run gave up on it (it could not be read): not finished, whatever else it looks like.
         public var abandoned = false
+        /// Its reader found it truncated: what its inode holds now is other content, which a scan finds as a file of
+        /// its own wherever it is (``plan(_:known:following:)`` no longer takes it for this one).
+        public var truncated = false
         /// Monotonic milliseconds of the last time the file gave new bytes (or was detached).
         public var lastGrowth: Int64
 
@@ -58,6 +61,19 @@ public struct FileTracker {
 
         /// Whether `stat` describes this file (the same device and inode).
         public func isSameFile(_ stat: FileStat) -> Bool { stat.device == device && stat.inode == inode }
+
+        /// The file was found truncated, and its copy (logrotate `copytruncate`, found at `path`) holds what it had
+        /// not read yet: it goes on in the copy, which its path leads to, and is no longer finished.
+        public mutating func continueInCopy(path: String, stat: FileStat, compressed: Bool, now: Int64) {
+            self.path = path
+            device = stat.device
+            inode = stat.inode
+            self.compressed = compressed
+            detached = false
+            exhausted = false
+            truncated = false
+            lastGrowth = now
+        }
     }
 
     /// A regular file a scan found at `path`; `source` is the caller's index of the source whose glob found it.
@@ -163,13 +179,14 @@ public struct FileTracker {
     /// is detached although a glob still finds it: found again while it is being read, it is reattached under its
     /// new name; found again once it was read to its end (drained, or its reopened path led elsewhere), it is skipped
     /// until its stream is retired, and then resumes from its checkpoint. At its own path such a file is identified
-    /// as before: it was truncated (its new content is new), or deleted and created again with the same inode.
+    /// as before: it was truncated (its new content is new), or deleted and created again with the same inode. A file
+    /// whose reader found it truncated is no longer its stream's under any name: written again and renamed, it is new.
     public func plan(_ found: [Found], known: Set<FileIdentity.FileID>, following: some Sequence<File>) -> [Step] {
         let isKnown = { (f: Found) in known.contains(FileIdentity.FileID(f.stat)) }
         let ordered = found.filter(isKnown) + found.filter { !isKnown($0) }
         var live: [FileIdentity.FileID: File] = [:]
         var detached: [FileIdentity.FileID: File] = [:]
-        for file in following {
+        for file in following where !file.truncated {
             if file.detached { detached[file.identity] = file } else { live[file.identity] = file }
         }
         // What each listed path leads to: a file found under a second name (a symbolic or hard link) keeps the

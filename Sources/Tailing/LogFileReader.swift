@@ -21,7 +21,8 @@ public final class LogFileReader {
         case caughtUp
         /// A gzip stream ended (or is damaged): nothing more will come from this file.
         case finished
-        /// A plain file is now shorter than what was read: it was truncated (or copied and truncated).
+        /// A plain file is now shorter than what was read, or no longer begins as it did (its `anchor`): it was
+        /// truncated (or copied and truncated), and perhaps written again.
         case truncated
     }
 
@@ -47,9 +48,12 @@ public final class LogFileReader {
     public var bytesConsumed: UInt64 { blocks.position }
 
     /// Opens `path` to read lines from `startOffset`. `compressed` is the caller's decision (``FileHead/isCompressed``,
-    /// made when the file was found); `nil` looks at the file's magic bytes now.
+    /// made when the file was found); `nil` looks at the file's magic bytes now. `anchor`, for a plain file, is the
+    /// fingerprint it was identified by: a file that no longer begins with it was truncated (and perhaps written again
+    /// past the read position), and is reported `.truncated` before anything of the new content is handed out.
     public init(
-        path: String, startOffset: UInt64, maxLineBytes: Int, readSize: Int = 256 * 1024, compressed: Bool? = nil
+        path: String, startOffset: UInt64, maxLineBytes: Int, readSize: Int = 256 * 1024, compressed: Bool? = nil,
+        anchor: Fingerprint? = nil
     ) throws(TailingError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -74,7 +78,8 @@ public final class LogFileReader {
             blocks = BlockSource(descriptor: fd, compressed: true, readSize: min(readSize, 32 * 1024), position: 0)
             skipRemaining = startOffset
         } else {
-            blocks = BlockSource(descriptor: fd, compressed: false, readSize: readSize, position: startOffset)
+            blocks = BlockSource(
+                descriptor: fd, compressed: false, readSize: readSize, position: startOffset, anchor: anchor)
         }
     }
 

@@ -83,11 +83,15 @@ public final class ReaderLoop {
         decoder = format.map { ContainerLogDecoder(format: $0, streams: streams, maxLineBytes: maxLineBytes) }
     }
 
-    /// Opens the file at `path` to read from `startOffset` (the end of a line already handed out).
+    /// Opens the file at `path` to read from `startOffset` (the end of a line already handed out). `anchor` (a plain
+    /// file's fingerprint) makes the reader report a truncation also when the file was refilled past the read
+    /// position (see ``LogFileReader``).
     @discardableResult
-    public func open(path: String, startOffset: UInt64) throws(TailingError) -> LogFileReader {
+    public func open(path: String, startOffset: UInt64, anchor: Fingerprint? = nil) throws(TailingError)
+        -> LogFileReader
+    {
         let opened = try LogFileReader(
-            path: path, startOffset: startOffset, maxLineBytes: maxLineBytes, compressed: compressed)
+            path: path, startOffset: startOffset, maxLineBytes: maxLineBytes, compressed: compressed, anchor: anchor)
         reader = opened
         return opened
     }

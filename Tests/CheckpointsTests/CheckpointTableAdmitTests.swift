@@ -46,6 +46,43 @@ import Testing
         #expect(table.entries.count == 1)
     }
 
+    /// copytruncate: the copy of a file whose stream found it truncated at 2400 is where that stream goes on: the
+    /// entry (its key, and the checkpoint the stream's unresolved lines hold back) now names the copy.
+    @Test func aCopyOfATruncatedFileIsWhereItsStreamGoesOn() {
+        var table = CheckpointTable([Self.entry(inode: 7, offset: 1500)])
+        table.attached[0] = 3
+        table.noteTruncated(0, at: 2400)
+        #expect(admit(&table, .copyOfTruncated(0), size: 5000) == .continues(entry: 0, offset: 2400))
+        let c = table.entries[0]!
+        #expect(c.inode == 8 && c.path == "/l/app.log.1" && c.offset == 1500 && c.key == "k7" && c.size == 5000)
+        #expect(table.entries.count == 1 && table.truncated.isEmpty && table.attached[0] == 3)
+        #expect(table.copies.isEmpty)
+    }
+
+    /// A copy no longer than what the stream handed out holds nothing new: it waits as a live copy, and is matched
+    /// against the entry's checkpoint once the stream is done (then it was already read).
+    @Test func aCopyOfATruncatedFileWithNothingUnreadWaits() {
+        var table = CheckpointTable([Self.entry(inode: 7, offset: 1500)])
+        table.attached[0] = 3
+        table.noteTruncated(0, at: 2400)
+        #expect(admit(&table, .copyOfTruncated(0), size: 2400) == .copyOfLive(of: 0))
+        #expect(table.entries[0]!.inode == 7 && table.truncated == [0: 2400])
+        #expect(table.copies[FileIdentity.FileID(device: 1, inode: 8)] == 0)
+        table.update(0) { $0.offset = 2400 }
+        table.release(0)
+        #expect(admit(&table, .copy(0), size: 2000) == .alreadyRead(entry: 1, original: 0))
+    }
+
+    /// A compressed copy's plain size is not known: the stream goes on in it (reading nothing if it holds nothing).
+    @Test func aCompressedCopyOfATruncatedFileIsWhereItsStreamGoesOn() {
+        var table = CheckpointTable([Self.entry(inode: 7, offset: 1500)])
+        table.attached[0] = 3
+        table.noteTruncated(0, at: 2400)
+        let admission = admit(&table, .copyOfTruncated(0), path: "/l/app.log.1.gz", size: 300, compressed: true)
+        #expect(admission == .continues(entry: 0, offset: 2400))
+        #expect(table.entries[0]!.compressed && table.entries[0]!.path == "/l/app.log.1.gz")
+    }
+
     @Test func aRotatedCopyContinuesFromItsOriginalsOffset() {
         var table = CheckpointTable([Self.entry(inode: 7, offset: 1500)])
         #expect(admit(&table, .copy(0)) == .read(entry: 0, offset: 1500, created: false))

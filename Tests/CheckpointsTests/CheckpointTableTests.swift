@@ -89,6 +89,36 @@ import Testing
         #expect(match(table, Self.head("anything"), inode: 8, size: 10) == .new)
     }
 
+    /// copytruncate: a copy of a file being read is nothing new until that file's stream finds it truncated; then
+    /// the copy holds what the stream had not read, whether it was seen before (a known copy) or only now.
+    @Test func aCopyOfALiveFileFoundTruncatedIsACopyOfATruncatedFile() {
+        var table = CheckpointTable([Self.entry(Self.long, inode: 7, offset: 1500)])
+        table.attached[0] = 1
+        table.noteCopy(FileIdentity.FileID(device: 1, inode: 8), of: 0)
+        #expect(match(table, Self.long, inode: 8, size: 5000) == .copyOfLive(0))
+        #expect(match(table, Self.long, inode: 9, size: 5000, probe: .gone) == .copyOfLive(0))
+        table.noteTruncated(0, at: 2400)
+        #expect(table.truncated == [0: 2400])
+        #expect(match(table, Self.long, inode: 8, size: 5000) == .copyOfTruncated(0))
+        #expect(match(table, Self.long, inode: 9, size: 5000, probe: .gone) == .copyOfTruncated(0))
+        // The stream is done (its lines resolved): the copy continues from the entry's checkpoint, as any copy.
+        table.release(0)
+        #expect(table.truncated.isEmpty && table.attached.isEmpty)
+        #expect(match(table, Self.long, inode: 8, size: 5000) == .copy(0))
+        #expect(match(table, Self.long, inode: 9, size: 5000, probe: .gone) == .copy(0))
+    }
+
+    /// Only a live stream can note a truncation (a released entry's copy is read from its checkpoint).
+    @Test func aTruncationIsNotedOnlyForAnAttachedEntry() {
+        var table = CheckpointTable([Self.entry(Self.long, inode: 7, offset: 1500)])
+        table.noteTruncated(0, at: 2400)
+        #expect(table.truncated.isEmpty)
+        table.attached[0] = 1
+        table.noteTruncated(0, at: 2400)
+        table.remove(0)
+        #expect(table.truncated.isEmpty)
+    }
+
     /// The file being read is a shorter copy of the new one: the new one continues after it, with the same key.
     @Test func aLongerOriginalOfALiveCopyContinuesAfterIt() {
         var table = CheckpointTable([Self.entry(Self.long, inode: 7, offset: 1500)])

@@ -22,6 +22,23 @@ import Testing
         #expect(FileIdentity.firstLineHash(Array("{\"n\":1}".utf8)) != FileIdentity.firstLineHash(one))
     }
 
+    /// Truncation of an open file: shorter than the read position, or (with an anchor) no longer beginning with the
+    /// bytes it was identified by, which is how a refill past the read position is told from growth.
+    @Test func truncationIsToldBySizeOrByTheHead() {
+        let head = Array("{\"id\":\"d-1\"}\n{\"id\":\"d-2\"}\n".utf8)
+        let anchor = Fingerprint.of(head)
+        let refill = Array("{\"id\":\"d-9\"}\n{\"id\":\"d-10\"}\n".utf8)
+        #expect(!FileIdentity.isTruncated(size: 100, position: 60, head: head, anchor: anchor))
+        #expect(!FileIdentity.isTruncated(size: 60, position: 60, head: head + [0x7B], anchor: anchor))
+        #expect(FileIdentity.isTruncated(size: 20, position: 60, head: head, anchor: anchor))
+        let refilled = Array(refill.prefix(head.count))
+        #expect(FileIdentity.isTruncated(size: 100, position: 60, head: refilled, anchor: anchor))
+        #expect(FileIdentity.isTruncated(size: 100, position: 60, head: Array(head.prefix(10)), anchor: anchor))
+        // Without an anchor only the size tells.
+        #expect(!FileIdentity.isTruncated(size: 100, position: 60, head: refill, anchor: nil))
+        #expect(FileIdentity.isTruncated(size: 59, position: 60, head: [], anchor: nil))
+    }
+
     @Test func saltedKeysDependOnDeviceInodeAndSalt() {
         let a = FileIdentity.saltedKey("abc", device: 1, inode: 7, salt: 0)
         #expect(a == FileIdentity.saltedKey("abc", device: 1, inode: 7, salt: 0))

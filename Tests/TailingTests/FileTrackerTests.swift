@@ -317,6 +317,41 @@ final class FakeFileSystem: FileSystem {
         #expect(first && !again)
     }
 
+    /// copytruncate, once the reader found the live file truncated (detached, exhausted): the file goes on in its
+    /// copy, which the scan after finds followed (not identified again) and the rotation check leaves alone.
+    @Test func aTruncatedFileGoesOnInItsCopy() {
+        let t = tracker()
+        fs.create("/l/app.log", Self.lines)
+        var file = follow("/l/app.log")
+        fs.copy("/l/app.log", "/l/app.log.1")
+        fs.truncate("/l/app.log")
+        file.detached = true
+        file.exhausted = true
+        let copy = fs.found("/l/app.log.1")
+        file.continueInCopy(path: copy.path, stat: copy.stat, compressed: false, now: clock + 5)
+        #expect(file.path == "/l/app.log.1" && file.isSameFile(copy.stat) && !file.isFinished)
+        #expect(file.lastGrowth == clock + 5)
+        // The copy is followed; the truncated original is looked at as any file (empty now, new content later).
+        #expect(t.plan(fs.scan(), known: [file.identity], following: [file]) == [.identify(fs.found("/l/app.log"))])
+        #expect(t.rotated([file], listed: fs.scan()).isEmpty)
+    }
+
+    /// A file its reader found truncated, written again and renamed before a scan saw it: its inode holds new
+    /// content, identified as a file of its own (not skipped as the truncated stream's detached file).
+    @Test func aTruncatedFileWrittenAgainAndRenamedIsIdentified() {
+        let t = tracker()
+        fs.create("/l/app.log", Self.lines)
+        var file = follow("/l/app.log")
+        fs.truncate("/l/app.log")
+        fs.append("/l/app.log", "{\"new\":1}\n")
+        fs.rename("/l/app.log", "/l/app.log.1")
+        file.detached = true
+        file.exhausted = true
+        #expect(t.plan(fs.scan(), known: [file.identity], following: [file]) == [])  // skipped while it is the stream's
+        file.truncated = true
+        #expect(t.plan(fs.scan(), known: [file.identity], following: [file]) == [.identify(fs.found("/l/app.log.1"))])
+    }
+
     /// A plain truncation noticed with the reader closed (open-file cap): the size differs from where reading
     /// resumes, so the file is looked at (and the reader, reopened, reports the truncation).
     @Test func truncationWithTheReaderClosedIsNoticed() {

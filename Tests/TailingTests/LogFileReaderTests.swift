@@ -98,6 +98,61 @@ func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined()
         #expect(try reader.drain().status == .truncated)
     }
 
+    /// A file truncated and written again past the read position before the reader looks: a size check takes it for
+    /// growth; with the anchor (the head it was identified by) the reader reports the truncation and hands out
+    /// nothing of the new content from the old offset.
+    @Test func refillPastTheReadPositionIsTruncation() throws {
+        let dir = try TemporaryDirectory()
+        let old = sampleLines(20)
+        let path = try dir.write("app.log", text(old))
+        let anchor = Fingerprint.of(text(old).prefix(Fingerprint.fullLength))
+        let reader = try LogFileReader(path: path, startOffset: 0, maxLineBytes: 1_000, anchor: anchor)
+        #expect(try reader.drain() == (expectedLines(old), .caughtUp))
+        let position = reader.bytesConsumed
+        #expect(truncate(path, 0) == 0)
+        let new = (0..<80).map { "{\"refill\":\($0)}" }
+        try append(path, String(decoding: text(new), as: UTF8.self))
+        #expect(UInt64(text(new).count) > position)
+        #expect(try reader.drain() == ([], .truncated))
+        #expect(reader.offset == position)
+        // Without the anchor (size only) the same refill is read from the old offset: the case the anchor is for.
+        let blind = try LogFileReader(path: path, startOffset: position, maxLineBytes: 1_000)
+        #expect(try blind.drain().status == .caughtUp)
+    }
+
+    /// The check is made when a block is taken: a block read ahead (old content) before the truncation is dropped
+    /// with the rest, so the position stays at the end of what was handed out.
+    @Test func aBlockReadAheadBeforeARefillIsDropped() throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(20)
+        let path = try dir.write("app.log", text(lines))
+        let reader = try LogFileReader(
+            path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 64,
+            anchor: Fingerprint.of(text(lines).prefix(Fingerprint.fullLength)))
+        #expect(try reader.read(budget: 64) { _ in } == .more)
+        reader.blocks.readAhead()
+        let taken = reader.bytesConsumed
+        #expect(truncate(path, 0) == 0)
+        try append(path, String(repeating: "{\"refill\":2}\n", count: 200))
+        #expect(try reader.drain() == ([], .truncated))
+        #expect(reader.bytesConsumed == taken)
+    }
+
+    /// A file that only grows is never taken as truncated, whatever the blocks.
+    @Test func anAnchoredReaderReadsGrowthAsBefore() throws {
+        let dir = try TemporaryDirectory()
+        let lines = sampleLines(200)
+        let bytes = text(lines)
+        let path = try dir.write("app.log", Array(bytes.prefix(700)))
+        let reader = try LogFileReader(
+            path: path, startOffset: 0, maxLineBytes: 1_000, readSize: 256,
+            anchor: Fingerprint.of(bytes.prefix(700)))
+        var events = try reader.drain().events
+        try append(path, String(decoding: bytes.dropFirst(700), as: UTF8.self))
+        events += try reader.drain().events
+        #expect(events == expectedLines(lines))
+    }
+
     @Test func startingPastTheEndIsTruncation() throws {
         let dir = try TemporaryDirectory()
         let path = try dir.write("app.log", "short\n")
