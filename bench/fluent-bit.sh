@@ -8,7 +8,7 @@
 # state directory (Fluent Bit: a fresh tail DB file; read_from_head on), runs as uid/gid 65534 without capabilities
 # when the script runs as root, and is timed by /usr/bin/time (CPU and peak RSS of the whole process).
 #
-# Fluent Bit runs until it stops by itself in no case (tail keeps following), so the script polls its HTTP server
+# Fluent Bit does not stop by itself (tail keeps following), so the script polls its HTTP server
 # (/api/v1/metrics, every 50 ms) until the output's proc_records (records whose flush the output reported done,
 # i.e. nginx answered 2xx) reaches the number of lines, then sends SIGTERM. Its events/s is lines / (that moment -
 # launch); its CPU-s and RSS are the whole process's, shutdown included. nginx's stub_status counts the requests.
