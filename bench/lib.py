@@ -29,17 +29,19 @@ def summary_fields(stderr_path):
     return fields
 
 
-def record(results, scenario, sink, run, time_file, stderr_path, rc, sink_ticks, load, events_override):
-    """Appends one run to results.jsonl. time_file holds `/usr/bin/time -f '%e %U %S %M'` output."""
+def record(results, scenario, sink, run, time_file, stderr_path, rc, sink_ticks, load, events_override,
+           requests_override="", wall_override=""):
+    """Appends one run to results.jsonl. time_file holds `/usr/bin/time -f '%e %U %S %M'` output; the overrides
+    (from bench/fluent-bit.sh) replace the summary's requests and /usr/bin/time's wall seconds."""
     lines = [l for l in open(time_file).read().splitlines() if re.match(r"^[\d.]+ [\d.]+ [\d.]+ \d+$", l)]
     wall, user, sys_, rss_kb = lines[-1].split()
     fields = summary_fields(stderr_path)
     events = int(events_override) if events_override else int(fields.get("sent", 0))
     row = {
         "scenario": scenario, "sink": sink, "run": int(run), "rc": int(rc),
-        "wall": float(wall), "cpu": float(user) + float(sys_), "user": float(user), "sys": float(sys_),
+        "wall": float(wall_override or wall), "cpu": float(user) + float(sys_), "user": float(user), "sys": float(sys_),
         "rss_mib": int(rss_kb) / 1024.0, "events": events,
-        "requests": int(fields.get("requests", 0) or 0), "retries": int(fields.get("retries", 0) or 0),
+        "requests": int(requests_override) if requests_override else int(fields.get("requests", 0) or 0), "retries": int(fields.get("retries", 0) or 0),
         "dead_lettered": int(fields.get("dead_lettered", 0) or 0),
         "sink_cpu": int(sink_ticks) / 100.0 if sink_ticks not in ("", "-") else None,
         "load": float(load),
@@ -70,6 +72,30 @@ def latency(log_path, out_json, sent):
     json.dump(result, open(out_json, "w"))
     print("  latency: received %(received)d of %(appended)d  p50 %(p50).1f ms  p90 %(p90).1f ms  "
           "p99 %(p99).1f ms  max %(max).1f ms" % result, file=sys.stderr)
+
+
+def fbwait(url, output, want, t0, timeout):
+    """Polls Fluent Bit's /api/v1/metrics every 50 ms until output OUTPUT (e.g. "http.0") has processed WANT
+    records (or failed the rest); prints the records, the seconds since T0 (epoch seconds) and the metrics."""
+    import time
+    import urllib.request
+    want, t0, deadline = int(want), float(t0), time.time() + float(timeout)
+    metrics, records = {}, 0
+    while time.time() < deadline:
+        try:
+            metrics = json.loads(urllib.request.urlopen(url, timeout=2).read())
+        except (OSError, ValueError):
+            metrics = metrics or {}
+        out = metrics.get("output", {}).get(output, {})
+        records = int(out.get("proc_records", 0))
+        failed = int(out.get("dropped_records", 0)) + int(out.get("retries_failed", 0))
+        if records + failed >= want:
+            print(json.dumps({"records": records, "seconds": round(time.time() - t0, 3), "metrics": metrics}))
+            return 0 if records >= want else 2
+        time.sleep(0.05)
+    print(json.dumps({"records": records, "seconds": round(time.time() - t0, 3), "metrics": metrics,
+                      "timeout": True}))
+    return 1
 
 
 def median(values):
@@ -124,6 +150,8 @@ if __name__ == "__main__":
         render(*args)
     elif command == "record":
         record(*args)
+    elif command == "fbwait":
+        sys.exit(fbwait(*args))
     elif command == "latency":
         latency(*args)
     elif command == "report":

@@ -342,7 +342,7 @@ for sink in $SINKS; do
             done
         done
         if command -v fluent-bit >/dev/null; then
-            echo "fluent-bit found but no scenario is wired yet" >&2
+            echo "fluent-bit found: bench/fluent-bit.sh runs it side by side (FLUENT_BIT=$(command -v fluent-bit))" >&2
         fi
     fi
     stop_sink
@@ -355,7 +355,7 @@ if want baselines; then
     for run in $(seq "$RUNS"); do
         measure_cmd "zcat|wc-l" none - "$run" sh -c "zcat '$GZ' | wc -l"
     done
-    command -v fluent-bit >/dev/null || echo "fluent-bit: not installed and not in apt (apt-cache policy fluent-bit finds no candidate)" | tee -a "$OUT/machine.txt" >&2
+    command -v fluent-bit >/dev/null || echo "fluent-bit: not installed and not in apt; bench/fluent-bit.sh runs a source build side by side" | tee -a "$OUT/machine.txt" >&2
 fi
 if want follow-files; then
     echo "== following $FILES files (peak RSS)" >&2
