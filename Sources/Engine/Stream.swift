@@ -53,6 +53,8 @@ final class Stream {
     /// Unwraps a container runtime's log (`nil` for a plain JSON-lines file), and the pod it belongs to.
     var decoder: ContainerLogDecoder? { loop.decoder }
     var pod: PodIdentity?
+    /// Its path is a symbolic link (inotify on the link's directory does not see writes to the target).
+    var viaSymbolicLink = false
     /// Per container stream: the ledger entry of the first piece of a partial line not yet complete.
     var holds: [UInt64?] = [nil, nil]
     /// Where reading resumes when the reader was closed to respect the open-file cap (the end of the last line

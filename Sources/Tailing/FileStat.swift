@@ -28,6 +28,12 @@ public struct FileStat: Sendable, Hashable {
         return FileStat(st)
     }
 
+    /// Whether `path` itself is a symbolic link (`lstat(2)`): inotify reports writes to its target elsewhere.
+    public static func isSymbolicLink(path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+    }
+
     public static func of(descriptor fd: Int32) -> FileStat? {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
