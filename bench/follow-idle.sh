@@ -2,6 +2,7 @@
 # What following many idle files costs: CPU while nothing is written, and how fast a few appends still go out.
 #
 #   bench/follow-idle.sh [--files N] [--idle SECONDS] [--appends N] [--runs N] [--agent PATH ...] [--perf SECONDS]
+#                        [--symlinks]
 #
 #   --files N      files followed (default 10,000 files of 20 lines, bench/generate.py's `files` workload)
 #   --idle S       seconds of no input measured (default 60)
@@ -10,6 +11,8 @@
 #   --agent PATH   the binary to measure (default .build/release/personalize-tail, which must be a static release
 #                  build); give it more than once to compare builds in alternating runs
 #   --perf S       also `perf record -g` the agent for S seconds of the idle phase (perf-<run>.data in the results)
+#   --symlinks     the files live in pods/ and the agent follows symbolic links to them in logs/ (as a DaemonSet
+#                  following /var/log/containers/*.log, whose links lead into /var/log/pods)
 #
 # Each run: the stand-in (.build/release/personalize-standin, http, --latency-log) as the sink; the agent in follow
 # mode with bench/config.json's settings over a fresh copy of the files, as uid/gid 65534 without capabilities when
@@ -23,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 WORK=${BENCH_WORK:-/tmp/personalize-tail-bench}
-FILES=10000 PER_FILE=20 IDLE=60 APPENDS=100 RUNS=1 PERF=0 AGENTS=()
+FILES=10000 PER_FILE=20 IDLE=60 APPENDS=100 RUNS=1 PERF=0 AGENTS=() SYMLINKS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --files) FILES=$2; shift ;;
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=$2; shift ;;
         --agent) AGENTS+=("$2"); shift ;;
         --perf) PERF=$2; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        --symlinks) SYMLINKS=1 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 64 ;;
     esac
     shift
@@ -68,7 +72,7 @@ fi
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)   commit: $(cd "$ROOT" && git rev-parse --short HEAD)"
     echo "nproc: $(nproc)   cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     for i in "${!AGENTS[@]}"; do echo "agent-$i: ${AGENTS[$i]} ($(md5sum "${AGENTS[$i]}" | cut -c1-8))"; done
-    echo "files: $FILES x $PER_FILE lines; idle ${IDLE}s; appends $APPENDS; user: ${AS_USER:+uid 65534}"
+    echo "files: $FILES x $PER_FILE lines; symbolic links: $SYMLINKS; idle ${IDLE}s; appends $APPENDS; user: ${AS_USER:+uid 65534}"
 } | tee "$OUT/machine.txt" >&2
 
 TICK=$(getconf CLK_TCK)
@@ -89,7 +93,12 @@ trap cleanup EXIT
 one_run() { # one_run RUN AGENT_INDEX
     local run=$1 a=$2 dir; dir=$(mktemp -d "$WORK/follow-idle.XXXXXX")
     mkdir -p "$dir/logs" "$dir/state"
-    cp "$FILESDIR"/*.jsonl "$dir/logs/"
+    if [ "$SYMLINKS" = 1 ]; then
+        mkdir -p "$dir/pods"; cp "$FILESDIR"/*.jsonl "$dir/pods/"; chmod 0755 "$dir/pods"
+        for f in "$dir"/pods/*.jsonl; do ln -s "$f" "$dir/logs/$(basename "$f")"; done
+    else
+        cp "$FILESDIR"/*.jsonl "$dir/logs/"
+    fi
     : > "$dir/latency.log"
     "$STANDIN" --threads 1 --latency-log "$dir/latency.log" > "$dir/url" 2> "$dir/standin.log" &
     SINK_PID=$!

@@ -17,13 +17,13 @@ extension Engine {
             case .renamed(let id, let from, let to):
                 logger.info("file renamed; still reading it", metadata: ["file.from": "\(from)", "file.path": "\(to)"])
                 streams[id]?.path = to
-                streams[id]?.viaSymbolicLink = FileStat.isSymbolicLink(path: to)
+                streams[id]?.writtenPath = FileStat.writtenPath(of: to)
             case .reattached(let id, let from, let to):
                 logger.info(
                     "rotated file found under another name; still reading it",
                     metadata: ["file.from": "\(from)", "file.path": "\(to)"])
                 streams[id]?.path = to
-                streams[id]?.viaSymbolicLink = FileStat.isSymbolicLink(path: to)
+                streams[id]?.writtenPath = FileStat.writtenPath(of: to)
                 streams[id]?.detached = false
             case .identify(let f):
                 openStream(path: f.path, source: config.sources[f.source], stat: f.stat)
@@ -38,11 +38,19 @@ extension Engine {
         forgetMissingFiles(found)
         if options.once, nextStreamId > firstNew { orderByFirstRecordTime(from: firstNew) }
         if let watcher {
-            let directories = Set(found.lazy.compactMap { FileTracker.watchedDirectory(of: $0.path) })
+            // The directories of the files found, and of the files their symbolic links lead to.
+            var directories = Set(found.lazy.compactMap { FileTracker.watchedDirectory(of: $0.path) })
+            for stream in streams.values {
+                if let written = stream.writtenPath, written != stream.path,
+                    let directory = FileTracker.watchedDirectory(of: written)
+                {
+                    directories.insert(directory)
+                }
+            }
             let unwatched = Set(watcher.update(directories: Array(directories) + watchDirectories()))
             for stream in streams.values {
-                let directory = FileTracker.watchedDirectory(of: stream.path)
-                stream.file.watched = !stream.viaSymbolicLink && directory.map { !unwatched.contains($0) } ?? false
+                let directory = stream.writtenPath.flatMap(FileTracker.watchedDirectory(of:))
+                stream.file.watched = directory.map { !unwatched.contains($0) } ?? false
             }
         }
         for id in tracker.rotated(streams.values.lazy.map(\.file), listed: found) {
@@ -194,7 +202,7 @@ extension Engine {
             loop: loop, entry: entryId, startOffset: offset, now: now)
         stream.readers = readers
         if loop.decoder != nil { stream.pod = PodIdentity(path: path) }
-        if watcher != nil { stream.viaSymbolicLink = FileStat.isSymbolicLink(path: path) }
+        if watcher != nil { stream.writtenPath = FileStat.writtenPath(of: path) }
         table.attached[entryId] = id
         streams[id] = stream
         order.append(id)
@@ -381,9 +389,11 @@ extension Engine {
             for stream in streams.values { stream.hasInput = true }
         } else if !changes.written.isEmpty {
             var followed = Set<String>()
-            for stream in streams.values where changes.written.contains(stream.path) {
+            for stream in streams.values {
+                guard let written = stream.writtenPath ?? Optional(stream.path), changes.written.contains(written)
+                else { continue }
                 stream.hasInput = true
-                followed.insert(stream.path)
+                followed.insert(written)
             }
             if followed.count < changes.written.count { rescan = true }
         }

@@ -4,9 +4,9 @@ import Pipeline
 import TestSupport
 import Testing
 
-/// More files than `follow.maxOpenFiles`: files whose reader was closed to respect the cap keep delivering, whether
-/// inotify names their writes (plain files in a watched directory) or only polling sees them (symbolic links to
-/// files in a directory nobody watches, as in /var/log/containers).
+/// More files than `follow.maxOpenFiles`: files whose reader was closed to respect the cap keep delivering, plain
+/// files and symbolic links to files in another directory (as in /var/log/containers), whose writes inotify reports
+/// in the directory of the file the link leads to.
 @Suite struct ManyFilesFollowTests {
     static let follow =
         #""follow": {"pollIntervalMillis": 50, "rescanIntervalMillis": 200, "maxOpenFiles": 4, "shutdownTimeoutSeconds": 10}, "batching": {"maxWaitMillis": 20}"#
