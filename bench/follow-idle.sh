@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What following many idle files costs: CPU while nothing is written, and how fast a few appends still go out.
 #
-#   bench/follow-idle.sh [--files N] [--idle SECONDS] [--appends N] [--runs N] [--agent PATH ...] [--perf SECONDS]
+#   bench/follow-idle.sh [--files N] [--lines-per-file N] [--idle SECONDS] [--appends N] [--runs N] [--agent PATH ...] [--perf SECONDS]
 #                        [--symlinks]
 #
 #   --files N      files followed (default 10,000 files of 20 lines, bench/generate.py's `files` workload)
+#   --lines-per-file N   lines of each file (default 20)
 #   --idle S       seconds of no input measured (default 60)
 #   --appends N    files that get one line appended after the idle phase (default 100, spread over the files)
 #   --runs N       runs per agent (default 1); with several --agent, runs alternate between them
@@ -30,13 +31,14 @@ FILES=10000 PER_FILE=20 IDLE=60 APPENDS=100 RUNS=1 PERF=0 AGENTS=() SYMLINKS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --files) FILES=$2; shift ;;
+        --lines-per-file) PER_FILE=$2; shift ;;
         --idle) IDLE=$2; shift ;;
         --appends) APPENDS=$2; shift ;;
         --runs) RUNS=$2; shift ;;
         --agent) AGENTS+=("$2"); shift ;;
         --perf) PERF=$2; shift ;;
         --symlinks) SYMLINKS=1 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 64 ;;
     esac
     shift
@@ -148,6 +150,7 @@ EOF
     line=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("appends %d/%d p50 %.0f ms max %.0f ms" % (r["received"], r["appended"], r["p50"], r["max"]))' "$dir/latency.json")
     line="run $run agent-$a: idle CPU-s/min $cpu; $line; catch-up ${catchup}s; peak RSS ${rss} MiB; load $load"
     echo "$line" | tee -a "$OUT/results.txt" >&2
+    cp "$dir/stderr" "$OUT/agent-$a-run-$run.stderr"
     rm -rf "$dir"
 }
 
