@@ -17,11 +17,13 @@ extension Engine {
             case .renamed(let id, let from, let to):
                 logger.info("file renamed; still reading it", metadata: ["file.from": "\(from)", "file.path": "\(to)"])
                 streams[id]?.path = to
+                streams[id]?.writtenPath = FileStat.writtenPath(of: to)
             case .reattached(let id, let from, let to):
                 logger.info(
                     "rotated file found under another name; still reading it",
                     metadata: ["file.from": "\(from)", "file.path": "\(to)"])
                 streams[id]?.path = to
+                streams[id]?.writtenPath = FileStat.writtenPath(of: to)
                 streams[id]?.detached = false
             case .identify(let f):
                 openStream(path: f.path, source: config.sources[f.source], stat: f.stat)
@@ -36,8 +38,20 @@ extension Engine {
         forgetMissingFiles(found)
         if options.once, nextStreamId > firstNew { orderByFirstRecordTime(from: firstNew) }
         if let watcher {
-            let directories = Set(found.map { ($0.path as NSString).deletingLastPathComponent })
-            watcher.update(directories: Array(directories) + watchDirectories())
+            // The directories of the files found, and of the files their symbolic links lead to.
+            var directories = Set(found.lazy.compactMap { FileTracker.watchedDirectory(of: $0.path) })
+            for stream in streams.values {
+                if let written = stream.writtenPath, written != stream.path,
+                    let directory = FileTracker.watchedDirectory(of: written)
+                {
+                    directories.insert(directory)
+                }
+            }
+            let unwatched = Set(watcher.update(directories: Array(directories) + watchDirectories()))
+            for stream in streams.values {
+                let directory = stream.writtenPath.flatMap(FileTracker.watchedDirectory(of:))
+                stream.file.watched = directory.map { !unwatched.contains($0) } ?? false
+            }
         }
         for id in tracker.rotated(streams.values.lazy.map(\.file), listed: found) {
             guard let stream = streams[id] else { continue }
@@ -202,6 +216,7 @@ extension Engine {
             loop: loop, entry: entryId, startOffset: offset, now: now)
         stream.readers = readers
         if loop.decoder != nil { stream.pod = PodIdentity(path: path) }
+        if watcher != nil { stream.writtenPath = FileStat.writtenPath(of: path) }
         table.attached[entryId] = id
         streams[id] = stream
         order.append(id)
@@ -377,12 +392,15 @@ extension Engine {
     func refreshFollowedStreams() {
         guard !options.once else { return }
         let t = now
+        let previous = lastRefresh
+        lastRefresh = t
         for stream in streams.values where !stream.exhausted {
             let reader = stream.reader.map {
                 FileTracker.ReaderState(size: $0.currentSize(), consumed: $0.bytesConsumed)
             }
             let (hasInput, action) = tracker.followUp(
-                stream.file, hasInput: stream.hasInput, reader: reader, resumeOffset: stream.resumeOffset, now: t)
+                stream.file, hasInput: stream.hasInput, reader: reader, resumeOffset: stream.resumeOffset, now: t,
+                since: previous)
             stream.hasInput = hasInput
             switch action {
             case .keep:
@@ -400,6 +418,25 @@ extension Engine {
                 logger.info("finished rotated file", metadata: ["file.path": "\(stream.path)"])
             }
         }
+    }
+
+    /// inotify said files changed: the streams of the files written have input; anything else (a file created,
+    /// moved or deleted, a write to a file not followed yet) is looked at by a rescan soon, but not on every append.
+    func noteFileChanges(_ changes: FileWatcher.Changes) {
+        var rescan = changes.all || changes.structural
+        if changes.all {
+            for stream in streams.values { stream.hasInput = true }
+        } else if !changes.written.isEmpty {
+            var followed = Set<String>()
+            for stream in streams.values {
+                guard let written = stream.writtenPath ?? Optional(stream.path), changes.written.contains(written)
+                else { continue }
+                stream.hasInput = true
+                followed.insert(written)
+            }
+            if followed.count < changes.written.count { rescan = true }
+        }
+        if rescan { lastScan = min(lastScan, now - Int64(config.follow.rescanIntervalMillis) + 200) }
     }
 
     /// In a catch-up run: every stream was read to its end.

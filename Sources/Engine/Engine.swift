@@ -118,6 +118,8 @@ public final class Engine {
     var stateFailureLogged: Int64 = -1_000_000
     var stateFailure: String?
     var watcher: FileWatcher?
+    /// When ``refreshFollowedStreams()`` last looked at the streams.
+    var lastRefresh: Int64?
     /// A catch-up run stopped before reading all its input (signal, --max-duration): it did not complete.
     var stoppedEarly = false
     /// Catch-up runs: the time of each new file's first record, to order files by it.
@@ -164,7 +166,8 @@ public final class Engine {
         self.tracker = FileTracker(
             settings: FileTracker.Settings(
                 once: options.once, rotationGraceMillis: max(2000, Int64(config.follow.pollIntervalMillis) * 4),
-                incompleteGzipMillis: Int64(config.follow.incompleteGzipSeconds * 1000)))
+                incompleteGzipMillis: Int64(config.follow.incompleteGzipSeconds * 1000),
+                watchedPollMillis: max(10_000, Int64(config.follow.rescanIntervalMillis))))
         self.sessionJournal = try Self.restoreSessions(config: config, store: store, mapper: mapper, logger: logger)
     }
 
@@ -348,9 +351,7 @@ public final class Engine {
             inFlight -= 1
             complete(batch, result)
         case .wake:
-            for stream in streams.values { stream.hasInput = true }
-            // A change may be a new file: look soon, but not on every append.
-            lastScan = min(lastScan, now - Int64(config.follow.rescanIntervalMillis) + 200)
+            noteFileChanges(watcher?.takeChanges() ?? FileWatcher.Changes(all: true))
         case .stop:
             if !stopping {
                 stopping = true

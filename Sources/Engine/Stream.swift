@@ -53,6 +53,9 @@ final class Stream {
     /// Unwraps a container runtime's log (`nil` for a plain JSON-lines file), and the pod it belongs to.
     var decoder: ContainerLogDecoder? { loop.decoder }
     var pod: PodIdentity?
+    /// The path inotify names its writes by (``FileStat/writtenPath(of:)``: where its symbolic link leads, if its
+    /// path is one); `nil` when unknown (then it is polled).
+    var writtenPath: String?
     /// Per container stream: the ledger entry of the first piece of a partial line not yet complete.
     var holds: [UInt64?] = [nil, nil]
     /// Where reading resumes when the reader was closed to respect the open-file cap (the end of the last line

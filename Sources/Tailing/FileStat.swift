@@ -28,6 +28,17 @@ public struct FileStat: Sendable, Hashable {
         return FileStat(st)
     }
 
+    /// Where inotify reports writes to the file at `path`: `path` itself, or, when `path` is a symbolic link
+    /// (`lstat(2)`), the canonical path it leads to (`realpath(3)`); `nil` when that cannot be found.
+    public static func writtenPath(of path: String) -> String? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        guard (st.st_mode & S_IFMT) == S_IFLNK else { return path }
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     public static func of(descriptor fd: Int32) -> FileStat? {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }

@@ -15,11 +15,17 @@ public struct FileTracker {
         public var rotationGraceMillis: Int64
         /// How long a gzip file that ends inside a member may stay unchanged before it is taken as truncated.
         public var incompleteGzipMillis: Int64
+        /// How often a ``File/watched`` file whose reader is closed is stat'ed between reads anyway (a safety net for
+        /// what inotify misses); 0: at every look, like any other file.
+        public var watchedPollMillis: Int64
 
-        public init(once: Bool, rotationGraceMillis: Int64, incompleteGzipMillis: Int64) {
+        public init(
+            once: Bool, rotationGraceMillis: Int64, incompleteGzipMillis: Int64, watchedPollMillis: Int64 = 0
+        ) {
             self.once = once
             self.rotationGraceMillis = rotationGraceMillis
             self.incompleteGzipMillis = incompleteGzipMillis
+            self.watchedPollMillis = watchedPollMillis
         }
     }
 
@@ -43,6 +49,10 @@ public struct FileTracker {
         public var truncated = false
         /// Monotonic milliseconds of the last time the file gave new bytes (or was detached).
         public var lastGrowth: Int64
+        /// Writes to it are reported by inotify (its directory is watched, its path is not a symbolic link): the
+        /// caller marks it as having input when they are, so ``followUp(_:hasInput:reader:resumeOffset:now:since:)``
+        /// stats it only every ``Settings/watchedPollMillis``.
+        public var watched = false
 
         public init(id: Int, path: String, stat: FileStat, compressed: Bool, now: Int64) {
             self.id = id
@@ -302,13 +312,19 @@ public struct FileTracker {
 
     /// Follow mode, between reads: whether `file` has input now (it grew, or shrank: the reader then reports the
     /// truncation; or it must be looked at), and whether it is to be finished. `reader` is its open reader's state,
-    /// `resumeOffset` where a closed reader resumes.
+    /// `resumeOffset` where a closed reader resumes. `previous` is when the caller last looked at its files: a
+    /// ``File/watched`` file with a closed reader is stat'ed only when ``isSafetyLookDue(_:previous:now:)``.
     public func followUp(
-        _ file: File, hasInput: Bool, reader: ReaderState?, resumeOffset: UInt64?, now: Int64
+        _ file: File, hasInput: Bool, reader: ReaderState?, resumeOffset: UInt64?, now: Int64,
+        since previous: Int64? = nil
     ) -> (hasInput: Bool, action: FollowUp) {
         var hasInput = hasInput
         if let reader, let size = reader.size {
             if file.compressed || size != reader.consumed { hasInput = true }
+        } else if resumeOffset != nil, file.watched, !file.detached, let previous,
+            !isSafetyLookDue(file, previous: previous, now: now)
+        {
+            // Unchanged as far as inotify says; the caller marks it when it is written.
         } else if let resume = resumeOffset, let st = fileSystem.stat(file.path), file.isSameFile(st) {
             if st.size != resume { hasInput = true }
         } else {
@@ -323,6 +339,27 @@ public struct FileTracker {
             return (hasInput, .drained)
         }
         return (hasInput, .keep)
+    }
+
+    /// The directory whose inotify watch reports writes to `path` under the same spelling (the directory + "/" + the
+    /// name, as ``FileWatcher/Changes/written`` names them); `nil` when none does (no directory part, or `//`).
+    public static func watchedDirectory(of path: String) -> String? {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")),
+            path.utf8.index(after: slash) != path.utf8.endIndex
+        else { return nil }
+        if slash == path.utf8.startIndex { return "/" }
+        guard path.utf8[path.utf8.index(before: slash)] != UInt8(ascii: "/") else { return nil }
+        return String(path[..<slash])
+    }
+
+    /// Whether a watched file is stat'ed at a look at `now` after one at `previous`: once in every period of
+    /// ``Settings/watchedPollMillis``, at a point of the period that depends on the file, so the looks at thousands
+    /// of idle files are spread over the period instead of coming all at once.
+    public func isSafetyLookDue(_ file: File, previous: Int64, now: Int64) -> Bool {
+        let period = settings.watchedPollMillis
+        guard period > 0, now >= previous else { return true }
+        let phase = Int64(file.id % 65_521) * 7919 % period
+        return (now + phase) / period != (previous + phase) / period
     }
 
     /// A followed file is let go (everything read and resolved): it is settled when nothing new can come from it

@@ -13,10 +13,10 @@ import SystemIO
 /// watcher's own thread. Bursts are coalesced: the callback runs at most once per `minimumInterval`, however many
 /// events arrived, so it should only note that a look is due (resume a waiter, set a flag) and return.
 ///
-/// The watcher says *that* something changed, never *what*: the tailer still rescans and stats its files, which keeps
-/// it correct when the kernel's event queue overflows or a file is reached through a symbolic link that inotify does
-/// not follow. Where inotify is missing (other systems, or the per-user instance limit is reached) `init` fails and
-/// the tailer polls.
+/// ``takeChanges()`` says which files were written since it was last called, so the tailer looks only at those; it
+/// still rescans and stats its files now and then, which keeps it correct when the kernel's event queue overflows
+/// (``Changes/all``) or a file is reached through a symbolic link that inotify does not follow. Where inotify is
+/// missing (other systems, or the per-user instance limit is reached) `init` fails and the tailer polls.
 public final class FileWatcher: Sendable {
     #if os(Linux)
         private let core: Core
@@ -52,6 +52,36 @@ public final class FileWatcher: Sendable {
             core.update(directories)
         #else
             directories
+        #endif
+    }
+
+    /// What changed in the watched directories since the last call.
+    public struct Changes: Sendable, Equatable {
+        /// Files written (`IN_MODIFY`, `IN_CLOSE_WRITE`), as the watched directory's path + "/" + the file's name.
+        public var written: Set<String> = []
+        /// Something other than a write: a file created, moved, deleted or changed in its attributes, a directory
+        /// gone. The tailer rescans.
+        public var structural = false
+        /// Events were lost (the kernel's queue overflowed, or more files were written than ``maxWrittenPaths``):
+        /// anything may have changed.
+        public var all = false
+
+        public init(written: Set<String> = [], structural: Bool = false, all: Bool = false) {
+            self.written = written
+            self.structural = structural
+            self.all = all
+        }
+    }
+
+    /// Written files remembered between two calls of ``takeChanges()``; past it, the watcher says ``Changes/all``.
+    public static let maxWrittenPaths = 4096
+
+    /// What changed since the last call (everything seen before the last `onChange` is included).
+    public func takeChanges() -> Changes {
+        #if os(Linux)
+            core.takeChanges()
+        #else
+            Changes(all: true)
         #endif
     }
 
@@ -91,6 +121,7 @@ public final class FileWatcher: Sendable {
                 var byDescriptor: [Int32: Set<String>] = [:]
                 var thread: pthread_t?
                 var stopped = false
+                var changes = Changes()
             }
 
             private let inotify: Int32
@@ -124,6 +155,13 @@ public final class FileWatcher: Sendable {
             }
 
             var watched: [String] { state.withLock { $0.byPath.keys.sorted() } }
+
+            func takeChanges() -> Changes {
+                state.withLock { state in
+                    defer { state.changes = Changes() }
+                    return state.changes
+                }
+            }
 
             func start() -> Bool {
                 let box = Unmanaged.passRetained(self)
@@ -210,7 +248,10 @@ public final class FileWatcher: Sendable {
                 return poll(&fd, 1, timeoutMilliseconds) > 0
             }
 
-            /// Reads every queued event; forgets watches the kernel removed. Returns whether anything was read.
+            static let writes = UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE)
+
+            /// Reads every queued event, notes what changed; forgets watches the kernel removed. Returns whether
+            /// anything was read.
             private func drain(_ buffer: inout [UInt8]) -> Bool {
                 var any = false
                 while true {
@@ -225,8 +266,29 @@ public final class FileWatcher: Sendable {
                             let mask = raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self)
                             let length = Int(raw.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self))
                             if mask & UInt32(IN_IGNORED) != 0 { forget(wd) }
+                            let name = raw[(at + header)..<min(n, at + header + length)].prefix { $0 != 0 }
+                            note(wd: wd, mask: mask, name: String(decoding: name, as: UTF8.self))
                             at += header + length
                         }
+                    }
+                }
+            }
+
+            private func note(wd: Int32, mask: UInt32, name: String) {
+                state.withLock { state in
+                    guard !state.changes.all else { return }
+                    if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                        state.changes = Changes(all: true)
+                    } else if mask & Self.writes != 0, !name.isEmpty, let directories = state.byDescriptor[wd] {
+                        for directory in directories {
+                            state.changes.written.insert(
+                                directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+                        }
+                        if state.changes.written.count > FileWatcher.maxWrittenPaths {
+                            state.changes = Changes(all: true)
+                        }
+                    } else if mask & Self.writes == 0 || state.byDescriptor[wd] == nil {
+                        state.changes.structural = true
                     }
                 }
             }

@@ -376,6 +376,80 @@ final class FakeFileSystem: FileSystem {
             ))
     }
 
+    /// A file inotify watches, its reader closed: between reads its path is stat'ed once per safety period (at a point
+    /// of the period that depends on the file), not at every look; what it finds then is what an unwatched file
+    /// shows at once. An unwatched, or a detached, file is stat'ed at every look.
+    @Test func aWatchedClosedFileIsStatedOncePerSafetyPeriod() {
+        let period: Int64 = 10_000
+        let t = FileTracker(
+            settings: FileTracker.Settings(
+                once: false, rotationGraceMillis: Self.grace, incompleteGzipMillis: Self.gzipStall,
+                watchedPollMillis: period),
+            fileSystem: fs)
+        fs.create("/l/app.log", Self.lines)
+        let end = UInt64(Self.lines.utf8.count)
+        var watched = follow("/l/app.log", id: 3)
+        watched.watched = true
+        fs.append("/l/app.log", "{\"n\":41}\n")
+        // Looks every 250 ms over three periods: three stats, each of which finds the growth.
+        var previous = clock
+        var found = 0
+        let before = fs.statCalls
+        for step in 1...(3 * period / 250) {
+            let now = clock + step * 250
+            let r = t.followUp(watched, hasInput: false, reader: nil, resumeOffset: end, now: now, since: previous)
+            #expect(r.action == .keep)
+            if r.hasInput {
+                found += 1
+                #expect(t.isSafetyLookDue(watched, previous: previous, now: now))
+            }
+            previous = now
+        }
+        #expect(fs.statCalls - before == 3)
+        #expect(found == 3)
+        // Without `since`, or unwatched, or detached: every look stats.
+        #expect(t.followUp(watched, hasInput: false, reader: nil, resumeOffset: end, now: previous + 1).hasInput)
+        var plain = watched
+        plain.watched = false
+        #expect(
+            t.followUp(plain, hasInput: false, reader: nil, resumeOffset: end, now: previous + 1, since: previous)
+                .hasInput)
+        var detached = watched
+        detached.detached = true
+        let calls = fs.statCalls
+        _ = t.followUp(detached, hasInput: false, reader: nil, resumeOffset: end, now: previous + 1, since: previous)
+        #expect(fs.statCalls == calls + 1)
+        // A skipped look keeps what the caller knows (inotify marked it): input stays input.
+        if !t.isSafetyLookDue(watched, previous: previous, now: previous + 1) {
+            #expect(
+                t.followUp(watched, hasInput: true, reader: nil, resumeOffset: end, now: previous + 1, since: previous)
+                    == (true, FileTracker.FollowUp.keep))
+        }
+        // Thousands of files are spread over the period, not looked at all in one step.
+        let files = (0..<1000).map { id -> FileTracker.File in
+            var f = follow("/l/app.log", id: id)
+            f.watched = true
+            return f
+        }
+        var busiest = 0
+        for step in 1...(period / 250) {
+            let now = clock + step * 250
+            busiest = max(busiest, files.filter { t.isSafetyLookDue($0, previous: now - 250, now: now) }.count)
+        }
+        #expect(busiest < 100)
+    }
+
+    /// The directory whose watch names a path as inotify does (directory + "/" + name); none when that spelling
+    /// would differ (then the file is polled).
+    @Test func watchedDirectoryOfAPath() {
+        #expect(FileTracker.watchedDirectory(of: "/var/log/app.log") == "/var/log")
+        #expect(FileTracker.watchedDirectory(of: "/app.log") == "/")
+        #expect(FileTracker.watchedDirectory(of: "logs/app.log") == "logs")
+        #expect(FileTracker.watchedDirectory(of: "app.log") == nil)
+        #expect(FileTracker.watchedDirectory(of: "/var/log//app.log") == nil)
+        #expect(FileTracker.watchedDirectory(of: "/var/log/") == nil)
+    }
+
     /// Rotated, then compressed (`app.log.1` → `app.log.1.gz`): the `.gz` is identified, its head decompressed and
     /// marked compressed; compared with the entry's file (gone), it is its rotated copy.
     @Test func rotatedToGzipIsIdentifiedAsACompressedCopy() throws {

@@ -84,6 +84,36 @@
             #expect(recorder.latency() != nil, "delete")
         }
 
+        /// The watcher names the files written, so the tailer looks only at those; anything else is structural
+        /// (the tailer rescans). What changed before a callback is there when the callback comes.
+        @Test func changesNameTheFilesWritten() throws {
+            let dir = try TemporaryDirectory()
+            let path = try dir.write("app.log", "a\n")
+            let other = try dir.write("other.log", "a\n")
+            let recorder = WakeRecorder()
+            let watcher = try #require(FileWatcher(directories: [dir.path]) { recorder.wake() })
+            defer { watcher.stop() }
+            recorder.arm()
+            try append(path, "b\n")
+            #expect(recorder.latency() != nil)
+            let written = watcher.takeChanges()
+            #expect(written.written == [path])
+            #expect(!written.structural && !written.all)
+            #expect(!watcher.takeChanges().written.contains(other))
+            #expect(rename(other, other + ".1") == 0)
+            // The close of the append may still be on its way: gather until the rename is seen.
+            var moved = FileWatcher.Changes()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !moved.structural, ContinuousClock.now < deadline {
+                let changes = watcher.takeChanges()
+                moved.structural = changes.structural
+                moved.written.formUnion(changes.written)
+                usleep(1_000)
+            }
+            #expect(moved.structural)
+            #expect(moved.written.isSubset(of: [path]))
+        }
+
         @Test func burstsAreCoalesced() throws {
             let dir = try TemporaryDirectory()
             let path = try dir.write("app.log", "")
