@@ -69,7 +69,10 @@ import Testing
         }
         expected.formUnion(extra.ids)
         let status = try await Self.runChild(config: dir.file("config.json"), killAfter: nil)
-        #expect(status == 3)  // finished; the mixed log has dead letters
+        // Finished: 3 when this last run dead-lettered lines of the mixed log, 0 when an earlier run that was not
+        // killed in time already had (which run gets there depends on the host's speed); the dead letters are
+        // checked below either way.
+        #expect(status == 3 || status == 0, "\(status.map(String.init) ?? "none")")
 
         let ids = standIn.acceptedRecords().map(\.id)
         let missing = expected.subtracting(ids)
