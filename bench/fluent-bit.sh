@@ -63,18 +63,8 @@ own() { if [ ${#AS_USER[@]} -gt 0 ]; then chown -R 65534:65534 "$1"; fi; }
 
 # ---- TLS and nginx, as in run.sh (https only), plus stub_status on a plain port to count requests -------------
 PKI=$OUT/pki
-mkdir -p "$PKI"
-(
-    cd "$PKI"
-    ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=personalize-tail bench CA" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-    openssl req -new "${ec[@]}" -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' > server.ext
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
-        -extfile server.ext 2>/dev/null
-    chmod 0755 . && chmod 0644 ca.pem
-)
+. "$BENCH/pki.sh"
+make_pki "$PKI"
 CA=$PKI/ca.pem
 NGX=$OUT/nginx STATUS_PORT=$(free_port) TLS_PORT=$(free_port)
 mkdir -p "$NGX/logs"

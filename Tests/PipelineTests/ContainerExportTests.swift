@@ -7,20 +7,17 @@ import Testing
 /// logs, plain and gzip, with partial pieces, a filtered stderr stream and bad envelopes. `run --once --dry-run` of
 /// the same files is the oracle for which records come out.
 @Suite struct ContainerExportTests {
-    static let time = "2026-12-05T22:00:00.123456789Z"
-
     static func event(_ id: String) -> String {
         #"{"id":"\#(id)","user":"u-\#(id)","session":"s1","action":"click","item":"i-\#(id)","ts":"2026-12-05T21:00:00Z"}"#
     }
 
+    /// The runtimes' line formats, as the container log tests write them.
     static func cri(_ content: String, tag: String = "F", stream: String = "stdout") -> String {
-        "\(time) \(stream) \(tag) \(content)\n"
+        ContainerLogTests.cri(content, tag: tag, stream: stream)
     }
 
     static func docker(_ content: String, stream: String = "stdout") -> String {
-        let log = String(
-            decoding: try! JSONSerialization.data(withJSONObject: content, options: .fragmentsAllowed), as: UTF8.self)
-        return #"{"log":\#(log),"stream":"\#(stream)","time":"\#(time)"}"# + "\n"
+        ContainerLogTests.docker(content, stream: stream)
     }
 
     /// A CRI log with prefix `p`: whole lines, a line in three pieces with a stderr line between them, a stderr
