@@ -64,49 +64,20 @@ own() { if [ ${#AS_USER[@]} -gt 0 ]; then chown -R 65534:65534 "$1"; fi; }
 # ---- TLS and nginx, as in run.sh (https only), plus stub_status on a plain port to count requests -------------
 PKI=$OUT/pki
 . "$BENCH/pki.sh"
+. "$BENCH/nginx.sh"
 make_pki "$PKI"
 CA=$PKI/ca.pem
 NGX=$OUT/nginx STATUS_PORT=$(free_port) TLS_PORT=$(free_port)
-mkdir -p "$NGX/logs"
-cat > "$NGX/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $NGX/logs/error.log warn;
-pid $NGX/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    keepalive_timeout 75s;
-    client_body_buffer_size 1m;
-    client_max_body_size 64m;
-    client_body_temp_path $NGX/body;
-    proxy_temp_path $NGX/proxy; fastcgi_temp_path $NGX/fastcgi;
-    uwsgi_temp_path $NGX/uwsgi; scgi_temp_path $NGX/scgi;
-    ssl_protocols TLSv1.2 TLSv1.3;
+nginx_conf "$NGX" "$PKI" "" "$TLS_PORT" "    client_max_body_size 64m;
     server {
         listen 127.0.0.1:$STATUS_PORT;
         location = /status { stub_status; }
-    }
-    server {
-        listen 127.0.0.1:$TLS_PORT ssl;
-        ssl_certificate $PKI/server.pem;
-        ssl_certificate_key $PKI/server.key;
-        location / { default_type application/json; return 200 '{}'; }
-    }
-}
-EOF
+    }"
 nginx -p "$NGX" -c "$NGX/nginx.conf" 2>> "$OUT/nginx.log" &
 NGINX_PID=$!
 FB_PID=
 trap 'kill -TERM $NGINX_PID 2>/dev/null; [ -n "$FB_PID" ] && kill -TERM $(pgrep -P $FB_PID) 2>/dev/null; true' EXIT
-for p in $STATUS_PORT $TLS_PORT; do
-    for _ in $(seq 100); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1',$p),0.1)" 2>/dev/null && break
-        sleep 0.05
-    done
-done
+wait_ports "$STATUS_PORT" "$TLS_PORT"
 URL=https://127.0.0.1:$TLS_PORT
 # nginx_requests: requests nginx has handled so far (this query included).
 nginx_requests() { python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$STATUS_PORT/status').read().decode().split()[9])"; }

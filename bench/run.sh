@@ -120,6 +120,7 @@ own() { if [ ${#AS_USER[@]} -gt 0 ]; then chown -R 65534:65534 "$1"; fi; }
 # ---- TLS: a CA and a certificate for 127.0.0.1, made for this run; the agent trusts the CA through aws.caBundle --
 PKI=$OUT/pki
 . "$BENCH/pki.sh"
+. "$BENCH/nginx.sh"
 make_pki "$PKI"
 CA=$PKI/ca.pem
 
@@ -145,41 +146,11 @@ start_nginx() {
     local port tlsport prefix=$OUT/nginx
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     tlsport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$prefix/logs"
-    cat > "$prefix/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $prefix/logs/error.log warn;
-pid $prefix/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    keepalive_timeout 75s;
-    client_body_buffer_size 1m;
-    client_body_temp_path $prefix/body;
-    proxy_temp_path $prefix/proxy; fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi; scgi_temp_path $prefix/scgi;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    server {
-        listen 127.0.0.1:$port;
-        listen 127.0.0.1:$tlsport ssl;
-        ssl_certificate $PKI/server.pem;
-        ssl_certificate_key $PKI/server.key;
-        location / { default_type application/json; return 200 '{}'; }
-    }
-}
-EOF
+    nginx_conf "$prefix" "$PKI" "$port" "$tlsport"
     nginx -p "$prefix" -c "$prefix/nginx.conf" 2>> "$OUT/nginx.log" &
     SINK_PID[http]=$! SINK_PID[https]=$!
     SINK_URL[http]=http://127.0.0.1:$port SINK_URL[https]=https://127.0.0.1:$tlsport
-    for p in $port $tlsport; do
-        for _ in $(seq 100); do
-            python3 -c "import socket; socket.create_connection(('127.0.0.1',$p),0.1)" 2>/dev/null && break
-            sleep 0.05
-        done
-    done
+    wait_ports "$port" "$tlsport"
 }
 start_sink() {
     case "$1" in
