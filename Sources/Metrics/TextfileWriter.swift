@@ -28,22 +28,11 @@ public struct TextfileWriter: Sendable {
     }
 
     public func write(text: String) throws {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Self.failure("cannot create \(tmp)") }
-        let written = POSIXIO.write(fd, Array(text.utf8))
-        if !written.succeeded {
-            let error = Self.failure("cannot write \(tmp)", code: written.errno)
-            close(fd)
-            unlink(tmp)
-            throw error
-        }
-        fchmod(fd, 0o644)
-        close(fd)
-        guard rename(tmp, path) == 0 else {
-            let error = Self.failure("cannot replace \(path)")
-            unlink(tmp)
-            throw error
+        do throws(POSIXIO.ReplaceFailure) {
+            try POSIXIO.replace(path, with: Array(text.utf8), mode: 0o644, durable: false)
+        } catch {
+            let what = error.step == .rename ? "replace" : error.step.rawValue
+            throw Self.failure("cannot \(what) \(error.path)", code: error.errno)
         }
     }
 

@@ -13,13 +13,16 @@ extension POSIXIO {
         public var errno: Int32
     }
 
-    /// Replaces `path` with `bytes` so that a crash leaves the old content or the new, never a mix: writes
-    /// `path.tmp` (mode 0600, also when it existed with another mode), fsyncs it, renames it over `path` and fsyncs
-    /// the directory. The file is readable by its owner only: state, checkpoints and upload records hold file paths
-    /// and positions that are nobody else's business.
-    public static func replace(_ path: String, with bytes: [UInt8]) throws(ReplaceFailure) {
+    /// Replaces `path` with `bytes` so that a reader or a crash finds the old content or the new, never a mix:
+    /// writes `path.tmp` with `mode` (also when it existed with another mode), fsyncs it when `durable`, renames it
+    /// over `path` and then fsyncs the directory. The default, owner-only and durable, is for state: checkpoints and
+    /// upload records hold file paths and positions that are nobody else's business and must survive a power loss.
+    /// A file rewritten every few seconds for others to read (the metrics textfile) passes 0644 and not durable.
+    public static func replace(
+        _ path: String, with bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true
+    ) throws(ReplaceFailure) {
         let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ReplaceFailure(step: .create, path: tmp, errno: errno) }
         let written = write(fd, bytes)
         if !written.succeeded {
@@ -27,8 +30,8 @@ extension POSIXIO {
             unlink(tmp)
             throw ReplaceFailure(step: .write, path: tmp, errno: written.errno)
         }
-        fchmod(fd, 0o600)
-        if fsync(fd) != 0 {
+        fchmod(fd, mode)
+        if durable, fsync(fd) != 0 {
             let code = errno
             close(fd)
             unlink(tmp)
@@ -40,7 +43,7 @@ extension POSIXIO {
             unlink(tmp)
             throw ReplaceFailure(step: .rename, path: path, errno: code)
         }
-        syncDirectory(of: path)
+        if durable { syncDirectory(of: path) }
     }
 
     /// Makes a rename in the directory of `path` durable by flushing the directory.
