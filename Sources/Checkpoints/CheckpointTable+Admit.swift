@@ -47,18 +47,7 @@ extension CheckpointTable {
             }
             copies[file] = nil
             truncated[id] = nil
-            update(id) {
-                $0.path = path
-                $0.device = st.device
-                $0.inode = st.inode
-                $0.size = st.size
-                $0.compressed = compressed
-                $0.finished = false
-                if fingerprint.length > $0.fingerprintLength {
-                    $0.fingerprint = fingerprint.hash
-                    $0.fingerprintLength = fingerprint.length
-                }
-            }
+            move(id, to: path, stat: st, compressed: compressed, fingerprint: fingerprint) { $0.size = st.size }
             noteHead(id, head)
             return .continues(entry: id, offset: at)
         case .copy(let id), .resume(let id):
@@ -77,18 +66,7 @@ extension CheckpointTable {
                 noteCopy(file, of: copy)
                 return .alreadyRead(entry: copy, original: id)
             }
-            update(id) {
-                $0.path = path
-                $0.device = st.device
-                $0.inode = st.inode
-                $0.offset = offset
-                $0.compressed = compressed
-                $0.finished = false
-                if fingerprint.length > $0.fingerprintLength {
-                    $0.fingerprint = fingerprint.hash
-                    $0.fingerprintLength = fingerprint.length
-                }
-            }
+            move(id, to: path, stat: st, compressed: compressed, fingerprint: fingerprint)
             entry = id
         case .extends(let id, let after):
             // The file being read is a shorter copy of this one: it delivers its own lines; this one continues
@@ -116,5 +94,25 @@ extension CheckpointTable {
                 key: uniqueKey(fingerprint.hash, device: st.device, inode: st.inode)))
         noteHead(created, head)
         return .read(entry: created, offset: 0, created: true)
+    }
+
+    /// Entry `id` now names the file at `path` (`st`), read as `compressed`, not finished; its fingerprint grows to
+    /// `fingerprint` when that is longer. `also` changes more of it in the same update.
+    private mutating func move(
+        _ id: Int, to path: String, stat st: FileStat, compressed: Bool, fingerprint: Fingerprint,
+        also: (inout FileCheckpoint) -> Void = { _ in }
+    ) {
+        update(id) {
+            $0.path = path
+            $0.device = st.device
+            $0.inode = st.inode
+            $0.compressed = compressed
+            $0.finished = false
+            if fingerprint.length > $0.fingerprintLength {
+                $0.fingerprint = fingerprint.hash
+                $0.fingerprintLength = fingerprint.length
+            }
+            also(&$0)
+        }
     }
 }

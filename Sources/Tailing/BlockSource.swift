@@ -44,6 +44,9 @@ public final class BlockSource: Sendable {
         /// Nothing more is read: a gzip stream ended or is damaged (set before its last lines are framed, so that
         /// nothing is read ahead of them).
         var done = false
+        /// The anchor's bytes, once a look found the file beginning with them: later looks compare bytes instead of
+        /// hashing the head again.
+        var verifiedHead: [UInt8]?
     }
 
     let descriptor: Int32
@@ -95,7 +98,7 @@ public final class BlockSource: Sendable {
             if n < 0 { return .failed }
             // Looked at after the read: if the file still holds what it was identified by now, the block was read
             // from that content; if not, the block may come from what replaced it, and is dropped.
-            if !isCompressed, n == 0 || anchor != nil, isTruncated(at: s.position) { return .truncated }
+            if !isCompressed, n == 0 || anchor != nil, isTruncated(&s) { return .truncated }
             if n == 0 {
                 if let inflater = s.inflater, inflater.isAtMemberBoundary, inflater.membersCompleted > 0 {
                     s.done = true
@@ -163,18 +166,22 @@ public final class BlockSource: Sendable {
         }
     }
 
-    /// Whether the plain file was truncated under the reader at `position` (one `fstat` and a read of the anchor's
-    /// bytes: done once per block or per look at the end, never per line).
-    private func isTruncated(at position: UInt64) -> Bool {
+    /// Whether the plain file was truncated under the reader at its position (one `fstat` and a read of the anchor's
+    /// bytes: done once per block or per look at the end, never per line). The head is hashed until it matches the
+    /// anchor once; after that a look compares the bytes read with those that matched.
+    private func isTruncated(_ s: inout State) -> Bool {
         guard let st = FileStat.of(descriptor: descriptor) else { return false }
         var head: [UInt8] = []
-        if let anchor, st.size >= position {
+        if let anchor, st.size >= s.position {
             head = [UInt8](repeating: 0, count: anchor.length)
             let n = head.withUnsafeMutableBytes { POSIXIO.read(descriptor, into: $0, at: 0) }
             guard n >= 0 else { return false }  // a failed look proves nothing; the next read reports the error
             head.removeLast(anchor.length - n)
+            if let verified = s.verifiedHead { return head != verified }
         }
-        return FileIdentity.isTruncated(size: st.size, position: position, head: head, anchor: anchor)
+        let truncated = FileIdentity.isTruncated(size: st.size, position: s.position, head: head, anchor: anchor)
+        if anchor != nil, !truncated, !head.isEmpty { s.verifiedHead = head }
+        return truncated
     }
 
     /// Reads into the buffer at the position (which does not move).
