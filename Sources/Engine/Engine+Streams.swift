@@ -246,6 +246,8 @@ extension Engine {
                 head: head, envelope: stream.source.envelope, streams: stream.source.streams,
                 maxLineBytes: stream.source.maxLineBytes, arena: payloadArena)
         }
+        // inotify names its writes by the copy's path now (the truncated file has a stream of its own).
+        if watcher != nil { stream.writtenPath = FileStat.writtenPath(of: path) }
         stream.resumeOffset = from
         stream.hasInput = true
         stream.size = st.size
