@@ -431,8 +431,8 @@ extension Engine {
         } else if !changes.written.isEmpty {
             var followed = Set<String>()
             for stream in streams.values {
-                guard let written = stream.writtenPath ?? Optional(stream.path), changes.written.contains(written)
-                else { continue }
+                let written = stream.writtenPath ?? stream.path
+                guard changes.written.contains(written) else { continue }
                 stream.hasInput = true
                 followed.insert(written)
             }
