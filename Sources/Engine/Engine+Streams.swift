@@ -246,6 +246,8 @@ extension Engine {
                 head: head, envelope: stream.source.envelope, streams: stream.source.streams,
                 maxLineBytes: stream.source.maxLineBytes, arena: payloadArena)
         }
+        // inotify names its writes by the copy's path now (the truncated file has a stream of its own).
+        if watcher != nil { stream.writtenPath = FileStat.writtenPath(of: path) }
         stream.resumeOffset = from
         stream.hasInput = true
         stream.size = st.size
@@ -429,8 +431,8 @@ extension Engine {
         } else if !changes.written.isEmpty {
             var followed = Set<String>()
             for stream in streams.values {
-                guard let written = stream.writtenPath ?? Optional(stream.path), changes.written.contains(written)
-                else { continue }
+                let written = stream.writtenPath ?? stream.path
+                guard changes.written.contains(written) else { continue }
                 stream.hasInput = true
                 followed.insert(written)
             }

@@ -77,9 +77,9 @@ final class Stream {
         self.size = stat.size
     }
 
-    /// Opens the file at its current path to read from `offset`; it counts as open once the engine keeps it.
-    /// Opens its file at `offset`; a plain file is checked against its fingerprint as it is read (a truncation
-    /// that the writer refilled past the read position is noticed).
+    /// Opens the file at its current path to read from `offset` (it counts as open once the engine keeps it,
+    /// ``keepReader()``); a plain file is checked against its fingerprint as it is read (a truncation that the
+    /// writer refilled past the read position is noticed).
     func openReader(from offset: UInt64) throws(TailingError) -> LogFileReader {
         try loop.open(path: path, startOffset: offset, anchor: compressed ? nil : fingerprint)
     }

@@ -103,13 +103,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.loadConfig()
-        let inputs = ExportInput.expand(
-            config.sources.map {
-                (
-                    name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes,
-                    envelope: $0.envelope, streams: $0.streams
-                )
-            })
+        let inputs = ExportInput.expand(config.sources)
         let options = ExportOptions(
             outputDirectory: output, maxFileBytes: maxFileBytes, since: since.flatMap(ExportTime.parse),
             until: until.flatMap(ExportTime.parse),
@@ -172,5 +166,18 @@ struct Export: AsyncParsableCommand {
             for note in readiness { common.report(.info, note) }
         }
         if manifest.rejectedTotal > 0 { throw ExitCode(ExitStatus.deadLettered.rawValue) }
+    }
+}
+
+extension ExportInput {
+    /// The files the configured sources name now, each read as its source says (`export` and `inspect`).
+    static func expand(_ sources: [SourceConfig]) -> [ExportInput] {
+        expand(
+            sources.map {
+                (
+                    name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes,
+                    envelope: $0.envelope, streams: $0.streams
+                )
+            })
     }
 }

@@ -28,13 +28,7 @@ struct Inspect: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.loadConfig()
-        let inputs = ExportInput.expand(
-            config.sources.map {
-                (
-                    name: $0.name, patterns: $0.paths, exclude: $0.exclude, maxLineBytes: $0.maxLineBytes,
-                    envelope: $0.envelope, streams: $0.streams
-                )
-            })
+        let inputs = ExportInput.expand(config.sources)
         let scratch = NSTemporaryDirectory() + "personalize-tail-inspect-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let options = ExportOptions(

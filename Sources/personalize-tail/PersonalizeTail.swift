@@ -126,7 +126,7 @@ struct CommonOptions: ParsableArguments {
     func report(_ level: Logger.Level, _ message: String) {
         let line =
             logFormat == .json
-            ? "{\"time\":\"\(StderrLogHandler.timestamp())\",\"level\":\"\(level)\",\"message\":\(StderrLogHandler.jsonString(message))}"
+            ? StderrLogHandler.jsonLine(level: level, message: message)
             : "personalize-tail: \(level == .warning ? "warning: " : "")\(message)"
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

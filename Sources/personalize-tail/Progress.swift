@@ -1,18 +1,22 @@
 import Engine
 import Foundation
+import Logging
 import Metrics
 import Pipeline
 
 /// Catch-up progress on stderr: a live bar on a terminal (records resolved of the estimated total, records/s, ETA,
 /// bytes read, current file), otherwise a plain line every ten seconds, for cron mail and journald. Progress is
 /// counted in records resolved (``CatchUpProgress``), so it reaches 100 % only when everything read is delivered.
+/// With `--log-format json` the plain lines are JSON log lines (message `progress: …`), as every other stderr line.
 struct ProgressReporter: Sendable {
     let control: AgentControl
     let interactive: Bool
+    let json: Bool
 
-    init(control: AgentControl) {
+    init(control: AgentControl, format: LogFormat) {
         self.control = control
         interactive = isatty(STDERR_FILENO) == 1
+        json = format == .json
     }
 
     func run() async {
@@ -26,7 +30,11 @@ struct ProgressReporter: Sendable {
                 control.metrics.snapshot, elapsed: started.duration(to: .now), width: interactive ? 100 : 0)
             guard line != lastLine else { continue }
             lastLine = line
-            if interactive { StatusLine.shared.show(line) } else { StatusLine.shared.write(line + "\n") }
+            if interactive {
+                StatusLine.shared.show(line)
+            } else {
+                StatusLine.shared.write((json ? StderrLogHandler.jsonLine(level: .info, message: line) : line) + "\n")
+            }
         }
         if interactive { StatusLine.shared.clear() }
     }

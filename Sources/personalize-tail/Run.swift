@@ -96,7 +96,8 @@ struct Run: AsyncParsableCommand {
             once: once, dryRun: dryRun, waitLock: waitLock, control: control, since: since.flatMap(ExportTime.parse),
             until: until.flatMap(ExportTime.parse), maxDurationSeconds: maxDuration.flatMap(Self.seconds),
             maxRequestsPerSecond: maxRps)
-        let progressTask = once && progress ? Task { await ProgressReporter(control: control).run() } : nil
+        let reporter = ProgressReporter(control: control, format: common.logFormat)
+        let progressTask = once && progress ? Task { await reporter.run() } : nil
         let report: RunReport
         do {
             report = try await Agent.run(config: config, options: options, logger: logger)

@@ -34,16 +34,23 @@ struct StderrLogHandler: LogHandler {
             line = "\(time) \(event.level) \(event.message)"
             for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(Self.quote("\(value)"))" }
         case .json:
-            line =
-                "{\"time\":\(Self.jsonString(time)),\"level\":\(Self.jsonString("\(event.level)")),"
-                + "\"message\":\(Self.jsonString("\(event.message)"))"
-            for (key, value) in all.sorted(by: { $0.key < $1.key }) {
-                line += ",\(Self.jsonString(key)):\(Self.json(value))"
-            }
-            line += "}"
+            line = Self.jsonLine(time: time, level: event.level, message: "\(event.message)", metadata: all)
         }
         // Through the status line: a progress bar on screen is cleared first and drawn again below.
         StatusLine.shared.write(line + "\n")
+    }
+
+    /// One JSON log line (without its newline): time, level, message, then the metadata sorted by key. Commands
+    /// without a logger write theirs with it too (``CommonOptions/report(_:_:)``).
+    static func jsonLine(
+        time: String = timestamp(), level: Logger.Level, message: String, metadata: Logger.Metadata = [:]
+    ) -> String {
+        var line =
+            "{\"time\":\(jsonString(time)),\"level\":\(jsonString("\(level)")),\"message\":\(jsonString(message))"
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            line += ",\(jsonString(key)):\(json(value))"
+        }
+        return line + "}"
     }
 
     /// A metadata value as JSON, typed: numbers and booleans (however they were logged: `"\(count)"` is the usual
