@@ -278,6 +278,9 @@ public final class CSVExporter {
             try handle(line, input, context: context)
             return 1
         case .held:
+            // A partial piece is a line of the file, as `run` counts it (`lines_read`): the total and the per-file
+            // counts agree.
+            counts.lines += 1
             return 1
         case .joined:
             return 0

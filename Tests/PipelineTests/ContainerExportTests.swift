@@ -159,6 +159,8 @@ import Testing
         #expect(export.stderr.contains(" filtered=4 "), "\(export.stderr)")
         let inputs = try #require(manifest["inputs"] as? [[String: Any]])
         #expect(inputs.filter { $0["compressed"] as? Bool == true }.count == 2, "\(inputs)")
+        // Lines are the files' lines (partial pieces each count, as `run` counts them): the total is the inputs' sum.
+        #expect(counts["lines"] as? Int == inputs.map { $0["lines"] as? Int ?? 0 }.reduce(0, +), "\(counts) \(inputs)")
     }
 
     @Test func partialRunsAnExportCannotCompleteAreRejected() async throws {
